@@ -1,0 +1,143 @@
+"""The wire format between the grader and a sandboxed child: length-prefixed JSON frames whose
+values are tagged nodes of a closed set of types (None, bool, int, float, str, numeric NumPy
+arrays, lists, tuples, dicts with string keys). Decoding never runs code: nothing is unpickled,
+no class is looked up by name, and every node is checked for type, dtype, shape and size.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import struct
+
+import numpy as np
+
+HEADER = struct.Struct(">I")
+MAX_DEPTH = 32
+_DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
+    "?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")}
+_SCALARS = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
+            np.uint64, np.float16, np.float32, np.float64)
+
+
+class WireError(Exception):
+    """A frame or value that does not follow the wire format."""
+
+
+class Unsupported(WireError):
+    """A value of a type that cannot cross the wire (the student's return type)."""
+
+
+def encode(value, depth: int = 0):
+    """A value as a JSON-ready node. Only exact built-in and NumPy types are accepted:
+    subclasses (which could override __eq__ or __array__) are refused."""
+    if depth > MAX_DEPTH:
+        raise Unsupported(f"nested more than {MAX_DEPTH} levels deep")
+    kind = type(value)
+    if value is None:
+        return ["none"]
+    if kind is bool or kind is np.bool_:
+        return ["bool", bool(value)]
+    if kind is int:
+        return ["int", str(value)]
+    if kind is float:
+        return ["float", value]
+    if kind is str:
+        return ["str", value]
+    if kind in _SCALARS:
+        return encode(np.asarray(value), depth)
+    if kind is np.ndarray:
+        if value.dtype.str not in _DTYPES:
+            raise Unsupported(f"a NumPy array of dtype {value.dtype}")
+        data = np.ascontiguousarray(value).tobytes()
+        return ["array", value.dtype.str, list(value.shape),
+                base64.b64encode(data).decode("ascii")]
+    if kind is list or kind is tuple:
+        return [kind.__name__, [encode(v, depth + 1) for v in value]]
+    if kind is dict:
+        items = []
+        for key, item in value.items():
+            if type(key) is not str:
+                raise Unsupported(f"a dict with a {type(key).__name__} key")
+            items.append([key, encode(item, depth + 1)])
+        return ["dict", items]
+    raise Unsupported(f"a {kind.__module__}.{kind.__qualname__}"
+                      if kind.__module__ != "builtins" else f"a {kind.__name__}")
+
+
+def decode(node, depth: int = 0):
+    """The value a node stands for; raises WireError on anything malformed."""
+    if depth > MAX_DEPTH or not isinstance(node, list) or not node or not isinstance(node[0], str):
+        raise WireError("malformed node")
+    tag, rest = node[0], node[1:]
+    if tag == "none" and not rest:
+        return None
+    if len(rest) == 1:
+        (body,) = rest
+        if tag == "bool" and isinstance(body, bool):
+            return body
+        if tag == "int" and isinstance(body, str) and len(body) < 4000:
+            try:
+                return int(body)
+            except ValueError:
+                raise WireError("malformed int") from None
+        if tag == "float" and type(body) in (float, int):
+            return float(body)
+        if tag == "str" and isinstance(body, str):
+            return body
+        if tag in ("list", "tuple") and isinstance(body, list):
+            items = [decode(v, depth + 1) for v in body]
+            return items if tag == "list" else tuple(items)
+        if tag == "dict" and isinstance(body, list):
+            out = {}
+            for pair in body:
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+                    raise WireError("malformed dict item")
+                out[pair[0]] = decode(pair[1], depth + 1)
+            return out
+    if tag == "array" and len(rest) == 3:
+        dtype, shape, data = rest
+        if dtype not in _DTYPES or not isinstance(shape, list) or len(shape) > 32 \
+                or not all(type(n) is int and n >= 0 for n in shape) or not isinstance(data, str):
+            raise WireError("malformed array")
+        raw = base64.b64decode(data.encode("ascii"), validate=True)
+        if len(raw) != int(np.prod(shape, dtype=np.int64)) * _DTYPES[dtype].itemsize:
+            raise WireError("array data does not match its shape")
+        return np.frombuffer(raw, dtype=_DTYPES[dtype]).reshape(shape).copy()
+    raise WireError(f"unknown or malformed node '{tag}'")
+
+
+def dumps(message: dict) -> bytes:
+    body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    return HEADER.pack(len(body)) + body
+
+
+def write(fd: int, frame: bytes) -> None:
+    data = memoryview(frame)
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def send(fd: int, message: dict) -> None:
+    write(fd, dumps(message))
+
+
+def read_exactly(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def parse(body: bytes) -> dict:
+    try:
+        message = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"a frame that is not JSON ({exc.__class__.__name__})") from None
+    if not isinstance(message, dict):
+        raise WireError("a frame that is not a JSON object")
+    return message
