@@ -23,7 +23,7 @@ from grader import wire
 
 # Modules students commonly import, loaded before any fork: after dropping privileges the
 # child may not be allowed to read the Python installation.
-PRELOAD = ("numpy.linalg", "numpy.random", "numpy.fft", "numpy.testing", "math", "cmath", "random", "statistics",
+PRELOAD = ("numpy.linalg", "numpy.random", "numpy.fft", "math", "cmath", "random", "statistics",
            "itertools", "functools", "collections", "typing", "dataclasses", "fractions",
            "decimal", "copy", "operator", "string", "re", "warnings", "numbers", "heapq",
            "bisect", "linecache", "tokenize", "abc", "enum", "contextlib")
@@ -116,8 +116,13 @@ class _Capture(io.TextIOBase):
 
 def _student_frames(tb, scratch: str) -> str:
     frames = [f for f in traceback.extract_tb(tb) if f.filename.startswith(scratch + os.sep)]
+    if len(frames) > 6:  # deep recursion: the first and last frames tell the story
+        frames = frames[:2] + [None] + frames[-3:]
     lines = []
     for frame in frames:
+        if frame is None:
+            lines.append("  ...")
+            continue
         lines.append(f"  {os.path.relpath(frame.filename, scratch)}, line {frame.lineno}, "
                      f"in {frame.name}")
         if frame.line:
@@ -230,7 +235,7 @@ def _enter_child(fd: int, setup: dict) -> None:
     os.chdir(setup["scratch"])
     limits = setup["limits"]
     vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (vm + limits["memory_mb"] << 20,) * 2)
+    resource.setrlimit(resource.RLIMIT_AS, (vm + (limits["memory_mb"] << 20),) * 2)
     cpu = max(1, int(limits["cpu_seconds"]))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
@@ -296,6 +301,10 @@ def zygote_main(fd: int, hide: list[str]) -> None:
     """Serve spawn/reap/sweep requests from the grader over the control socket `fd`."""
     for name in PRELOAD:
         importlib.import_module(name)
+    loaded = sorted(n for n in DENIED_IMPORTS - {"socket", "_socket", "ctypes", "_ctypes"}
+                    if n in sys.modules)
+    if loaded:  # they would be importable without an audit event
+        raise RuntimeError(f"the zygote must not hold {loaded}")
     control = socket.socket(fileno=fd)
     isolation = _isolate(hide) if os.geteuid() == 0 else []
     control.send(json.dumps({"ready": True, "isolation": isolation}).encode())

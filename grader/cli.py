@@ -27,9 +27,9 @@ def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Pa
                public_only: bool = False, results: Path | None = None, problems=None):
     """Grade through pytest in this process; returns (pytest exit code, GraderSession)."""
     import pytest
-    args = ["-p", "no:cacheprovider", "-p", "no:terminal", "-c", str(Path(__file__)),
-            "--rootdir", str(Path.cwd()), "--problems-dir", str(problems_dir),
-            "--reference-dir", str(reference_dir)]
+    config = Path(__file__).with_name("isolated.ini")
+    args = ["-p", "no:cacheprovider", "-p", "no:terminal", "-c", str(config), str(Path.cwd()),
+            "--problems-dir", str(problems_dir), "--reference-dir", str(reference_dir)]
     for path in submissions:
         args += ["--submission", str(path)]
     if public_only:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
+import grp
+import queue
 import select
 import shutil
 import signal
@@ -26,7 +27,8 @@ from typing import Any, Sequence
 
 from grader import errors, wire
 
-SANDBOX_USER = "nobody"
+SANDBOX_GROUP = "nogroup"
+UID_BASE, UID_SLOTS = 62000, 64  # one uid per concurrently running child, when root
 MAX_FRAME = 64 << 20
 MAX_FILE = 1 << 20
 
@@ -136,8 +138,9 @@ class _Session:
     """One child serving a list of calls, read with deadlines."""
 
     def __init__(self, sandbox: "Sandbox", setup: dict, calls: list[Call], limits: SandboxLimits,
-                 deadline: float):
+                 deadline: float, uid: int | None):
         self.sandbox, self.calls, self.limits, self.deadline = sandbox, calls, limits, deadline
+        self.uid = uid
         ours, theirs = socket.socketpair()
         self.sock = ours
         self.pid = sandbox.zygote.request({"op": "spawn", "setup": setup}, [theirs.fileno()])["pid"]
@@ -268,8 +271,8 @@ class _Session:
             pass
         self.sock.close()
         status = self.sandbox.zygote.request({"op": "reap", "pid": self.pid}).get("status")
-        if self.sandbox.uid is not None:
-            self.sandbox.zygote.request({"op": "sweep", "uid": self.sandbox.uid})
+        if self.uid is not None:  # processes that left the group still carry the uid
+            self.sandbox.zygote.request({"op": "sweep", "uid": self.uid})
         self.pid = None
         return status
 
@@ -280,7 +283,7 @@ FATAL = {"timeout", "crash", "exit", "memory", "too_large"}
 class Sandbox:
     """Runs submissions' functions in children of a clean zygote.
 
-    As root, children run as the unprivileged user `nobody`, in private mount and network
+    As root, each child runs under its own unprivileged uid, in private mount and network
     namespaces where the `hide` directories are empty; otherwise an audit-hook guard refuses
     reads outside the submission and the Python installation, writes outside the child's scratch
     directory, new processes, signals to other processes, native code and sockets.
@@ -288,10 +291,11 @@ class Sandbox:
 
     def __init__(self, *, hide: Sequence[Path] = ()):
         self.zygote = Zygote(hide)
-        self.uid = self.gid = None
-        if os.geteuid() == 0:
-            user = pwd.getpwnam(SANDBOX_USER)
-            self.uid, self.gid = user.pw_uid, user.pw_gid
+        self.root = os.geteuid() == 0
+        self.gid = grp.getgrnam(SANDBOX_GROUP).gr_gid if self.root else None
+        self.uids: queue.Queue = queue.Queue()
+        for uid in range(UID_BASE, UID_BASE + UID_SLOTS):
+            self.uids.put(uid)
 
     @property
     def isolation(self) -> list[str]:
@@ -306,22 +310,30 @@ class Sandbox:
     def close(self) -> None:
         self.zygote.close()
 
-    def _scratch(self, sources: Sequence[Path]) -> str:
+    def _scratch(self, sources: Sequence[Path], uid: int | None) -> str:
         scratch = tempfile.mkdtemp(prefix="grader-")
         for source in sources:
             if source.is_file() and source.suffix == ".py" and source.stat().st_size <= MAX_FILE:
                 shutil.copyfile(source, os.path.join(scratch, source.name))
-        if self.uid is not None:
+        if uid is not None:
             for name in [scratch] + [os.path.join(scratch, n) for n in os.listdir(scratch)]:
-                os.chown(name, self.uid, self.gid)
+                os.chown(name, uid, self.gid)
         os.chmod(scratch, 0o700)
         return scratch
 
     def run(self, sources: Sequence[Path], calls: Sequence[Call],
             limits: SandboxLimits = SandboxLimits()) -> list[Outcome]:
         """Make `calls` against the student files `sources`; one outcome per call, in order."""
-        scratch = self._scratch(sources)
-        setup = {"scratch": scratch, "uid": self.uid, "gid": self.gid,
+        uid = self.uids.get() if self.root else None
+        try:
+            return self._run(sources, calls, limits, uid)
+        finally:
+            if uid is not None:
+                self.uids.put(uid)
+
+    def _run(self, sources, calls, limits, uid) -> list[Outcome]:
+        scratch = self._scratch(sources, uid)
+        setup = {"scratch": scratch, "uid": uid, "gid": self.gid,
                  "read_roots": _python_roots(), "python_path": _python_path(),
                  "output_chars": limits.output_chars,
                  "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds,
@@ -331,7 +343,7 @@ class Sandbox:
         pending = list(calls)
         try:
             while pending:
-                session = _Session(self, setup, pending, limits, deadline)
+                session = _Session(self, setup, pending, limits, deadline, uid)
                 failure = session.run(outcomes)
                 if session.pid is not None:
                     session.stop()

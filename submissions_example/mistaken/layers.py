@@ -104,7 +104,13 @@ def weightnorm_grad_unprojected(u, gamma, grad_w):
     return (gamma / np.linalg.norm(u)) * grad_w
 
 
-dropout_solution = dropout_solution_times_p
+_dropout_right = dropout_solution
+
+
+def dropout_solution(X, y, p):
+    return p * _dropout_right(X, y, p)  # forgot the 1/p
+
+
 init_scheme = init_scheme_relu_uniform_unscaled
 batchnorm_stats = batchnorm_stats_unbiased
 layernorm_stats = layernorm_stats_unbiased

@@ -1,0 +1,65 @@
+"""Shared fixtures: the shipped course, one sandbox for the session, the example students graded
+once (public and hidden cases), and a CliRunner that reports everything on failure."""
+from __future__ import annotations
+
+import shutil
+import traceback
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.grading import Grader
+from grader.manifest import load_course
+from grader.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS, REFERENCE, EXAMPLES = ROOT / "problems", ROOT / "reference", ROOT / "submissions_example"
+
+
+@pytest.fixture(scope="session")
+def course():
+    return load_course(PROBLEMS, REFERENCE)
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    with Sandbox(hide=[PROBLEMS, REFERENCE]) as box:
+        yield box
+
+
+@pytest.fixture(scope="session")
+def graded(course, sandbox):
+    """Every example student's SubmissionResult, hidden cases included."""
+    grader = Grader(course, sandbox, hidden=True)
+    return {path.name: grader.grade(path.name, [path])
+            for path in sorted(EXAMPLES.iterdir()) if path.is_dir()}
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A writable copy of the course, for tests that break it."""
+    shutil.copytree(PROBLEMS, tmp_path / "problems")
+    shutil.copytree(REFERENCE, tmp_path / "reference")
+    return tmp_path
+
+
+class Invoke:
+    def __init__(self):
+        self.runner = CliRunner()
+
+    def __call__(self, *args, expect: int | None = 0):
+        from grader.cli import main
+        result = self.runner.invoke(main, [str(a) for a in args])
+        if expect is not None and result.exit_code != expect:
+            details = "".join(traceback.format_exception(*result.exc_info)) \
+                if result.exc_info and result.exc_info[0] is not SystemExit else ""
+            pytest.fail(f"grader {' '.join(map(str, args))} exited {result.exit_code}, "
+                        f"expected {expect}\n--- stdout\n{result.stdout}\n--- stderr\n"
+                        f"{result.stderr}\n{details}")
+        return result
+
+
+@pytest.fixture
+def cli():
+    return Invoke()

@@ -1,0 +1,99 @@
+"""The comparison and its messages, pinned in full."""
+import math
+
+import numpy as np
+import pytest
+
+from grader.compare import compare
+from grader.manifest import Tolerance
+
+TOL = Tolerance(1e-6, 1e-9)
+
+
+def test_equal_within_tolerance_is_none():
+    assert compare(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-7]), TOL) is None
+
+
+def test_value_mismatch_message():
+    actual = np.array([[1.0, 2.5], [3.0, 4.0]])
+    expected = np.array([[1.0, 2.0], [3.0, 5.0]])
+    assert compare(actual, expected, TOL) == (
+        "not equal to tolerance rtol=1e-06, atol=1e-09.\n"
+        "Mismatched elements: 2 / 4 (50%)\n"
+        "Max absolute difference among violations: 1\n"
+        "Max relative difference among violations: 0.25\n"
+        "First differences (index: yours | expected):\n"
+        "  [0, 1]: 2.5 | 2\n"
+        "  [1, 1]: 4 | 5")
+
+
+def test_scalar_mismatch_message():
+    assert compare(1.5, 2.0, TOL) == (
+        "not equal to tolerance rtol=1e-06, atol=1e-09.\n"
+        "  yours:    1.5\n"
+        "  expected: 2\n"
+        "Max absolute difference among violations: 0.5\n"
+        "Max relative difference among violations: 0.25")
+
+
+def test_shapes_are_strict():
+    assert compare(np.zeros((5, 1)), np.zeros(5), TOL) == \
+        "shape mismatch: expected (5,), got (5, 1)."
+
+
+def test_lists_are_accepted_when_values_and_shape_match():
+    assert compare([[1.0, 2.0]], np.array([[1.0, 2.0]]), TOL) is None
+    assert compare([1.0, 2.0], np.array([[1.0, 2.0]]), TOL) == \
+        "shape mismatch: expected (1, 2), got (2,) (a list)."
+
+
+def test_nan_positions_are_checked():
+    message = compare(np.array([1.0, np.nan]), np.array([1.0, 2.0]), TOL)
+    assert message.startswith("NaN/inf positions differ: 1 / 2 elements.")
+    assert "[1]: nan | 2" in message
+    assert compare(np.array([np.nan, np.inf]), np.array([np.nan, np.inf]), TOL) is None
+    assert "positions differ" in compare(np.array([-np.inf]), np.array([np.inf]), TOL)
+
+
+def test_bools_and_strings_compare_exactly():
+    assert compare(True, False, TOL) == "expected False, got True."
+    assert compare(1, True, TOL) == "expected a bool (True or False), got the number 1."
+    assert compare(True, 1.0, TOL) == "expected a number, got the bool True."
+    assert compare("relu", "linear", TOL) == "expected 'linear', got 'relu'."
+
+
+def test_nested_paths_and_per_output_tolerance():
+    expected = {"U": np.array([1.0]), "W": np.array([1.0])}
+    actual = {"U": np.array([1.001]), "W": np.array([1.001])}
+    loose = {"U": Tolerance(1e-2, 0.0)}
+    message = compare(actual, expected, lambda key: loose.get(key, TOL))
+    assert message.startswith("In output['W']: not equal to tolerance")
+    assert compare((1.0, [2.0]), (1.0, np.array([3.0])), TOL).startswith("In output[1]: ")
+
+
+def test_dict_keys_and_tuple_lengths():
+    assert compare({"U": 1.0}, {"U": 1.0, "W": 2.0}, TOL) == "the dict has missing keys ['W']."
+    assert compare((1.0,), (1.0, 2.0), TOL) == "expected 2 values, got a tuple of length 1."
+    assert compare(np.zeros(2), (1.0, 2.0), TOL) == (
+        "expected a tuple of 2 values, got a NumPy array of shape (2,) and dtype float64.")
+
+
+def test_long_listings_are_cut():
+    message = compare(np.zeros(100), np.ones(100), TOL)
+    assert "Mismatched elements: 100 / 100 (100%)" in message
+    assert message.endswith("  ... and 95 more")
+
+
+def test_unreadable_student_values_never_crash_the_message():
+    class Odd:
+        def __repr__(self):
+            raise RuntimeError("no repr")
+    assert compare(Odd(), np.zeros(2), TOL) == \
+        "expected a NumPy array of shape (2,), got a Odd."
+    assert compare(["a", "b"], np.zeros(2), TOL) == \
+        "expected a NumPy array of shape (2,), got a list of length 2."
+
+
+def test_infinite_tolerance_checks_structure_only():
+    assert compare(np.ones(3), np.zeros(3), Tolerance(math.inf, math.inf)) is None
+    assert compare(np.ones(2), np.zeros(3), Tolerance(math.inf, math.inf)) is not None

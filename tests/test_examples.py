@@ -1,0 +1,90 @@
+"""Every example student's expected outcome: which problems fail (all others earn full marks)
+and words their feedback must contain."""
+import pytest
+
+RNN = ["rnn.cross_entropy", "rnn.hidden_jacobian", "rnn.jacobian_chain", "rnn.jacobian_norm_bound",
+       "rnn.guaranteed_to_vanish", "rnn.softmax_output_grads", "rnn.bptt_grads", "rnn.birnn_grads"]
+OPTIM = ["optim.gd_quadratic", "optim.nesterov_quadratic", "optim.momentum_from_running_average",
+         "optim.running_average", "optim.bias_corrected"]
+LAYERS = ["layers.expected_dropout_loss", "layers.dropout_solution", "layers.ridge_solution",
+          "layers.init_scheme", "layers.init_weights", "layers.batchnorm_stats",
+          "layers.layernorm_stats", "layers.instancenorm_stats", "layers.weightnorm_weight",
+          "layers.weightnorm_grad"]
+ALL = RNN + OPTIM + LAYERS
+
+# The words each declared mistake's feedback must contain (from the course description).
+MISTAKE_WORDS = {
+    "rnn.hidden_jacobian": ["diag", "left"], "rnn.jacobian_chain": ["order"],
+    "rnn.jacobian_norm_bound": ["spectral"], "rnn.guaranteed_to_vanish": ["singular"],
+    "rnn.bptt_grads": ["time steps"], "rnn.birnn_grads": ["sum over"],
+    "optim.nesterov_quadratic": ["look-ahead"], "optim.bias_corrected": ["beta**t"],
+    "layers.dropout_solution": ["1/p"], "layers.init_scheme": ["ReLU", "half"],
+    "layers.batchnorm_stats": ["ddof", "biased"], "layers.layernorm_stats": ["ddof", "biased"],
+    "layers.instancenorm_stats": ["ddof", "biased"], "layers.weightnorm_grad": ["project"],
+}
+
+# student -> {failing problem: words its feedback contains}
+EXPECTED = {
+    "correct": {},
+    "mistaken": {problem: ["Known mistake"] + words for problem, words in MISTAKE_WORDS.items()},
+    "rounded": {p: ["not equal to tolerance"] for p in ALL
+                if p not in ("rnn.guaranteed_to_vanish", "layers.init_weights")}
+               | {"layers.init_weights": ["does not look like uniform", "support"]},
+    "syntax_error": {p: ["optim.py, line 36", "syntax error"] for p in OPTIM},
+    "missing_function": {"layers.ridge_solution": ["has no function named ridge_solution"]},
+    "wrong_shapes": {"layers.ridge_solution": ["shape mismatch: expected (", ", 1)"],
+                     "layers.batchnorm_stats": ["shape mismatch", "(1, 2, 1)"],
+                     "rnn.cross_entropy": ["expected a single number", "shape (1,)"]},
+    "raises": {"rnn.bptt_grads": ["NotImplementedError", "backpropagation", "rnn.py, line"],
+               "rnn.birnn_grads": ["ValueError", "rnn.py, line"]},
+    "infinite_loop": {"optim.running_average": ["time limit of 2 s", "infinite loop"],
+                      "optim.bias_corrected": ["time limit of 2 s"]},
+    "memory_hog": {"layers.ridge_solution": ["out of memory", "512 MB"]},
+    "printer": {},
+    "thief": {p: ["nothing stolen"] for p in RNN},
+    "forger": {p: [] for p in RNN},
+    "exiter": {p: ["exited during import of optim.py"] for p in OPTIM}
+              | {p: ["exited during import of layers.py"] for p in LAYERS}
+              | {"rnn.hidden_jacobian": ["os.killpg"],
+                 "rnn.jacobian_norm_bound": ["SIGSEGV", "jacobian_norm_bound"]},
+    "liar": {p: ["does not accept"] for p in
+             ["rnn.cross_entropy", "rnn.hidden_jacobian", "rnn.jacobian_norm_bound",
+              "rnn.softmax_output_grads"]},
+}
+
+
+def test_every_example_student_has_an_expected_outcome(graded):
+    assert sorted(graded) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_student_fails_exactly_the_expected_problems(graded, student):
+    result = graded[student]
+    failing = {p.problem_id for p in result.problems if not p.passed}
+    assert failing == set(EXPECTED[student])
+    for problem in result.problems:
+        if problem.passed:
+            assert problem.points == problem.max_points
+        for word in EXPECTED[student].get(problem.problem_id, []):
+            assert word in problem.feedback(), f"{problem.problem_id}: {word!r} missing"
+
+
+def test_correct_student_earns_every_point(graded):
+    result = graded["correct"]
+    assert result.score == result.max_score == 36
+    assert all(any(c.visibility == "hidden" for c in p.cases) for p in result.problems)
+
+
+def test_partial_credit_is_the_fraction_of_cases_passed(graded):
+    # The mistaken student's init_scheme is right on every case that is not ReLU + uniform.
+    problem = next(p for p in graded["mistaken"].problems if p.problem_id == "layers.init_scheme")
+    assert 0 < problem.passed_cases < len(problem.cases)
+    assert problem.points == pytest.approx(2 * problem.passed_cases / len(problem.cases))
+
+
+def test_printed_megabytes_leave_a_truncated_excerpt(graded):
+    problem = next(p for p in graded["printer"].problems if p.problem_id == "rnn.cross_entropy")
+    case = problem.cases[0]
+    assert case.passed and case.output.startswith("debug step 0:")
+    assert len(case.output) <= 64 * 1024 and case.output_dropped > 4_000_000
+    assert "output truncated" in problem.feedback()

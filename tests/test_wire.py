@@ -1,0 +1,55 @@
+"""The wire format: values round-trip; nothing else is accepted in either direction."""
+import json
+
+import numpy as np
+import pytest
+
+from grader import wire
+
+
+def roundtrip(value):
+    return wire.decode(json.loads(json.dumps(wire.encode(value))))
+
+
+def test_supported_values_round_trip():
+    value = {"a": (1, 2.5, True, None, "s"), "b": [np.arange(6.0).reshape(2, 3)],
+             "c": np.array([True, False]), "d": np.float32(1.5), "e": 10**30}
+    back = roundtrip(value)
+    assert back["a"] == (1, 2.5, True, None, "s") and back["e"] == 10**30
+    assert back["b"][0].dtype == np.float64 and back["b"][0].shape == (2, 3)
+    assert back["c"].tolist() == [True, False] and back["d"].shape == ()
+
+
+def test_nan_and_inf_survive():
+    back = roundtrip([float("nan"), np.array([np.inf, -np.inf])])
+    assert np.isnan(back[0]) and back[1].tolist() == [np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("value, words", [
+    (np.zeros(2).view(type("Sub", (np.ndarray,), {})), "Sub"),
+    (type("F", (float,), {})(1.0), "F"),
+    (np.array([object()]), "dtype object"),
+    ({1: 2}, "int key"),
+    (lambda: 0, "function"),
+    (np.array([1 + 2j]), "complex"),
+])
+def test_other_types_are_refused_by_the_child(value, words):
+    with pytest.raises(wire.Unsupported, match=words):
+        wire.encode(value)
+
+
+@pytest.mark.parametrize("node", [
+    ["pickle", "gASVAAAA"], ["array", "|O", [1], "AA=="], ["array", "<f8", [2], "AAAA"],
+    ["array", "<f8", [-1], ""], ["dict", [[1, ["none"]]]], ["int", "1e5"], "text", [], ["float", "1"],
+])
+def test_malformed_nodes_are_refused_by_the_grader(node):
+    with pytest.raises(wire.WireError):
+        wire.decode(node)
+
+
+def test_nesting_is_bounded():
+    node = ["none"]
+    for _ in range(100):
+        node = ["list", [node]]
+    with pytest.raises(wire.WireError):
+        wire.decode(node)
