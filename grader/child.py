@@ -45,6 +45,9 @@ READ_EVENTS = {"os.listdir", "os.scandir"}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
+EXIT_BROKEN = 70  # the child could not go on serving (its channel was closed or broken)
+
+
 class Refused(PermissionError):
     """What student code gets when the sandbox refuses an operation."""
 
@@ -54,8 +57,10 @@ def _within(path, roots) -> bool:
     return any(real == root or real.startswith(root + os.sep) for root in roots)
 
 
-def install_guard(scratch: str, read_roots: list[str]) -> None:
-    """Refuse, for the rest of this process, what student code must not do."""
+def install_guard(scratch: str, read_roots: list[str], *, allow_fork: bool = False) -> None:
+    """Refuse, for the rest of this process, what student code must not do. `allow_fork` lets
+    it start processes with os.fork (for a problem whose process limit is above zero)."""
+    denied = DENIED_EVENTS - {"os.fork"} if allow_fork else DENIED_EVENTS
     write_roots = [os.path.realpath(scratch)]
     read_roots = write_roots + [os.path.realpath(r) for r in read_roots]
     own_pid = os.getpid()
@@ -70,7 +75,7 @@ def install_guard(scratch: str, read_roots: list[str]) -> None:
             if not _within(path, write_roots if writing else read_roots):
                 raise Refused(f"the grader does not let submissions {'write' if writing else 'read'}"
                               f" {os.fsdecode(path)}")
-        elif event in DENIED_EVENTS:
+        elif event in denied:
             raise Refused(f"the grader does not let submissions use {event}")
         elif event == "os.kill":
             if args[0] not in (own_pid, 0):
@@ -250,14 +255,14 @@ def _enter_child(fd: int, setup: dict) -> None:
     os.environ.clear()
     os.environ.update({"HOME": setup["scratch"], "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     sys.path[:] = [setup["scratch"]] + [p for p in setup["python_path"]]
-    install_guard(setup["scratch"], setup["read_roots"])
+    install_guard(setup["scratch"], setup["read_roots"], allow_fork=limits["processes"] > 0)
     Child(fd, setup).serve()
 
 
 def _fork_child(control: socket.socket, setup: dict, fd: int) -> int:
     pid = os.fork()
     if pid == 0:
-        code = 70  # kept if anything escapes: the child never returns into the zygote's loop
+        code = EXIT_BROKEN  # kept if anything escapes: never return into the zygote's loop
         try:
             control.close()
             _enter_child(fd, setup)
@@ -266,6 +271,41 @@ def _fork_child(control: socket.socket, setup: dict, fd: int) -> int:
             os._exit(code)
     os.close(fd)
     return pid
+
+
+def _kill_orphans(children: set[int]) -> None:
+    """Kill and reap processes that were re-parented to the zygote (it is a subreaper): they
+    were started by a submission and outlived it, outside its process group."""
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in children:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == me:
+            try:
+                os.kill(int(entry), signal.SIGKILL)
+                os.waitpid(int(entry), 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+
+
+def _reap(request: dict, children: set[int]) -> dict:
+    """The exit status of a child: waits for it, or only looks when `wait` is false."""
+    pid = request["pid"]
+    try:
+        done, status = os.waitpid(pid, 0 if request.get("wait", True) else os.WNOHANG)
+    except ChildProcessError:
+        done, status = pid, None
+    if done == 0:
+        return {"alive": True}
+    children.discard(pid)
+    if request.get("orphans"):
+        _kill_orphans(children)
+    return {"status": status}
 
 
 def _sweep(uid: int) -> None:
@@ -307,6 +347,10 @@ def zygote_main(fd: int, hide: list[str]) -> None:
         raise RuntimeError(f"the zygote must not hold {loaded}")
     control = socket.socket(fileno=fd)
     isolation = _isolate(hide) if os.geteuid() == 0 else []
+    import ctypes
+    if ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0:  # PR_SET_CHILD_SUBREAPER
+        isolation.append("subreaper")
+    children: set[int] = set()
     control.send(json.dumps({"ready": True, "isolation": isolation}).encode())
     while True:
         try:
@@ -318,11 +362,9 @@ def zygote_main(fd: int, hide: list[str]) -> None:
         request = json.loads(data)
         if request["op"] == "spawn":
             reply = {"pid": _fork_child(control, request["setup"], fds[0])}
+            children.add(reply["pid"])
         elif request["op"] == "reap":
-            try:
-                reply = {"status": os.waitpid(request["pid"], 0)[1]}
-            except ChildProcessError:
-                reply = {"status": None}
+            reply = _reap(request, children)
         elif request["op"] == "sweep":
             _sweep(request["uid"])
             reply = {}

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from grader import errors, wire
+from grader.child import EXIT_BROKEN
 
 SANDBOX_GROUP = "nogroup"
 UID_BASE, UID_SLOTS = 62000, 64  # one uid per concurrently running child, when root
@@ -146,6 +147,7 @@ class _Session:
         self.pid = sandbox.zygote.request({"op": "spawn", "setup": setup}, [theirs.fileno()])["pid"]
         theirs.close()
         self.phase: tuple = ("start", "")
+        self.status: int | None = None  # wait status, once the child has been reaped
 
     def _recv(self, size: int, deadline: float) -> bytes | None:
         chunks, left, fd = [], size, self.sock.fileno()
@@ -242,9 +244,27 @@ class _Session:
                               f"{call.time_limit:g} s. Look for an infinite loop or a much "
                               "slower algorithm than needed.")
 
+    def _ended_by_itself(self) -> bool:
+        """Whether the child ended (rather than only closing its channel), waiting briefly
+        for an exit already under way."""
+        for _ in range(10):
+            reply = self.sandbox.zygote.request({"op": "reap", "pid": self.pid, "wait": False,
+                                                 "orphans": self.limits.processes > 0})
+            if not reply.get("alive"):
+                self.status = reply.get("status")
+                return True
+            time.sleep(0.005)
+        return False
+
     def _death(self, call: Call) -> errors.SubmissionError:
-        status = self.stop()
         during = self._during(call)
+        ended = self._ended_by_itself()
+        status = self.status
+        self.stop()
+        if not ended or status is not None and os.WIFEXITED(status) \
+                and os.WEXITSTATUS(status) == EXIT_BROKEN:
+            return errors.Crashed(f"the submission closed its connection to the grader {during}; "
+                                  "its process was stopped.")
         if status is None:
             return errors.Crashed(f"the submission's process ended {during}.")
         if os.WIFEXITED(status):
@@ -262,19 +282,19 @@ class _Session:
         return errors.Crashed(f"the submission's process died with {errors.signal_name(number)} "
                               f"{during}.")
 
-    def stop(self):
-        """Kill the child's process group and collect its exit status (its own, if it had
-        already ended)."""
+    def stop(self) -> None:
+        """Kill the child's process group and everything it left behind; collect its status."""
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.sock.close()
-        status = self.sandbox.zygote.request({"op": "reap", "pid": self.pid}).get("status")
+        if self.status is None:
+            self.status = self.sandbox.zygote.request({
+                "op": "reap", "pid": self.pid, "orphans": self.limits.processes > 0}).get("status")
         if self.uid is not None:  # processes that left the group still carry the uid
             self.sandbox.zygote.request({"op": "sweep", "uid": self.uid})
         self.pid = None
-        return status
 
 
 FATAL = {"timeout", "crash", "exit", "memory", "too_large"}

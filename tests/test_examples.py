@@ -47,6 +47,10 @@ EXPECTED = {
               | {p: ["exited during import of layers.py"] for p in LAYERS}
               | {"rnn.hidden_jacobian": ["os.killpg"],
                  "rnn.jacobian_norm_bound": ["SIGSEGV", "jacobian_norm_bound"]},
+    "bomb": {"layers.ridge_solution": ["does not let submissions use os.fork"],
+             "layers.weightnorm_weight": ["time limit of 2 s"],
+             "layers.weightnorm_grad": ["closed its connection to the grader while running "
+                                        "weightnorm_grad"]},
     "liar": {p: ["does not accept"] for p in
              ["rnn.cross_entropy", "rnn.hidden_jacobian", "rnn.jacobian_norm_bound",
               "rnn.softmax_output_grads"]},
@@ -88,3 +92,27 @@ def test_printed_megabytes_leave_a_truncated_excerpt(graded):
     assert case.passed and case.output.startswith("debug step 0:")
     assert len(case.output) <= 64 * 1024 and case.output_dropped > 4_000_000
     assert "output truncated" in problem.feedback()
+
+
+def test_grading_every_example_is_bounded_and_leaves_no_process(graded, sandbox):
+    from test_sandbox import zygote_children
+    assert graded.seconds < 60
+    assert zygote_children(sandbox) == []
+
+
+def test_the_forger_forged_nothing(graded):
+    from conftest import FORGED
+    assert not any(path.exists() for path in FORGED)
+    result = graded["forger"]
+    assert result.score == 36 - 15  # the eight rnn problems (15 points) earn nothing
+    printed = next(p for p in result.problems
+                   if p.problem_id == "rnn.cross_entropy").cases[0].output  # import-time output
+    assert "WROTE" not in printed and "refused" in printed
+
+
+def test_the_thief_found_nothing(graded):
+    printed = next(p for p in graded["thief"].problems
+                   if p.problem_id == "rnn.cross_entropy").cases[0].output
+    assert "FOUND" not in printed
+    for attempt in ("sys.modules", "gc.get_objects", "stack frames", "import reference"):
+        assert attempt in printed

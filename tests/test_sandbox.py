@@ -169,3 +169,28 @@ def test_as_root_children_run_unprivileged_without_network(sandbox, tmp_path):
     outcome = run(sandbox, tmp_path, "import os\ndef f():\n    return os.getuid(), os.getgid()\n")
     assert outcome.value[0] >= UID_BASE and outcome.value[1] != 0
     assert {"network", "mounts"} <= set(sandbox.isolation)
+
+
+def test_processes_that_escape_the_group_are_killed(sandbox, tmp_path):
+    outcome = run(sandbox, tmp_path, """
+        import os, time
+        def f():
+            pid = os.fork()
+            if pid == 0:
+                os.setsid()  # leave the process group
+                time.sleep(60)
+                os._exit(0)
+            return pid
+    """, limits=SandboxLimits(submission_time=10, processes=2))
+    escaped = outcome.value
+    assert isinstance(escaped, int)
+    with pytest.raises(ProcessLookupError):
+        os.kill(escaped, 0)
+    assert zygote_children(sandbox) == []
+
+
+def test_a_closed_channel_is_reported_as_such(sandbox, tmp_path):
+    outcome = run(sandbox, tmp_path, "import os\ndef f():\n    os.closerange(3, 4096)\n"
+                  "    import time\n    time.sleep(30)\n")
+    assert str(outcome.error).startswith("the submission closed its connection to the grader "
+                                         "while running f")
