@@ -107,7 +107,9 @@ def test_the_forger_forged_nothing(graded):
     assert result.score == 36 - 15  # the eight rnn problems (15 points) earn nothing
     printed = next(p for p in result.problems
                    if p.problem_id == "rnn.cross_entropy").cases[0].output  # import-time output
-    assert "WROTE" not in printed and "refused" in printed
+    wrote = [line for line in printed.splitlines() if "WROTE" in line]
+    assert wrote == ["results file: WROTE results.json"]  # its own scratch directory only
+    assert "refused" in printed
 
 
 def test_the_thief_found_nothing(graded):
