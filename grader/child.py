@@ -185,6 +185,7 @@ class Child:
         finally:
             if not loaded:
                 sys.modules.pop(file[:-3], None)
+        wire.send(self.fd, {"phase": "call", "file": file})
         self.modules[file] = module
         return module
 
@@ -199,7 +200,6 @@ class Child:
             if not callable(target):
                 reply["error"] = {"kind": "missing", "file": file, "function": function}
             else:
-                wire.send(self.fd, {"phase": "call", "call": call["id"]})
                 value = target(**wire.decode(call["args"]))
                 reply["value"] = wire.encode(value)
         except FileNotFoundError as exc:
@@ -215,6 +215,8 @@ class Child:
         return reply
 
     def serve(self) -> None:
+        """Answer every call of the one request, in order; a frame "phase" brackets each
+        import so the grader can tell import time from call time."""
         size = wire.HEADER.unpack(wire.read_exactly(self.fd, wire.HEADER.size))[0]
         request = wire.parse(wire.read_exactly(self.fd, size))
         sys.stdout = sys.stderr = self.capture
@@ -314,7 +316,8 @@ def _sweep(uid: int) -> None:
     if pid == 0:
         try:
             os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
+            if os.getuid() == uid != 0:  # never signal "every process" with privileges
+                os.kill(-1, signal.SIGKILL)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
@@ -77,7 +78,9 @@ class Grader:
                                       f"{case.id}: {type(exc).__name__}: {exc}")
         return Expected(value, mistakes)
 
+    @cached_property
     def calls(self) -> list[Call]:
+        """Every call a submission gets, built once: each Call encodes its request once."""
         calls = []
         for problem, cases in self.plan:
             file = self.course.assignments[problem.assignment].file
@@ -93,7 +96,7 @@ class Grader:
     def grade(self, student: str, paths: Sequence[Path | str]) -> SubmissionResult:
         """Grade the submission at `paths` (a directory, or the student's files)."""
         sources = submission_sources(paths)
-        outcomes = iter(self.sandbox.run(sources, self.calls(), self.limits))
+        outcomes = iter(self.sandbox.run(sources, self.calls, self.limits))
         result = SubmissionResult(student)
         for problem, cases in self.plan:
             graded = ProblemResult(problem.id, problem.points)

@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -45,6 +46,12 @@ class Call:
     time_limit: float
     group: str
 
+    @cached_property
+    def request(self) -> str:
+        """The call as JSON for the child, encoded once however many students it serves."""
+        return json.dumps({"id": self.id, "file": self.file, "function": self.function,
+                           "args": wire.encode(self.args)}, separators=(",", ":"))
+
 
 @dataclass
 class Outcome:
@@ -67,6 +74,7 @@ class SandboxLimits:
         return int(self.submission_time) + 1
 
 
+@cache
 def _python_roots() -> list[str]:
     import numpy
     paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
@@ -74,6 +82,7 @@ def _python_roots() -> list[str]:
     return sorted(paths)
 
 
+@cache
 def _python_path() -> list[str]:
     roots = _python_roots()
     return [p for p in sys.path if p and any(p == r or p.startswith(r + os.sep) for r in roots)]
@@ -180,10 +189,9 @@ class _Session:
     def run(self, outcomes: dict[int, Outcome]) -> Outcome | None:
         """Answer calls in order until done or the child fails; the failure, if any, is
         stored for the call in progress and returned."""
-        request = [{"id": c.id, "file": c.file, "function": c.function,
-                    "args": wire.encode(c.args)} for c in self.calls]
+        body = ('{"calls":[' + ",".join(c.request for c in self.calls) + "]}").encode()
         try:
-            wire.write(self.sock.fileno(), wire.dumps({"calls": request}))
+            wire.write(self.sock.fileno(), wire.HEADER.pack(len(body)) + body)
         except OSError:
             pass  # the child is already gone; reading says why
         for call in self.calls:
@@ -213,6 +221,7 @@ class _Session:
                 continue
             if message.get("call") != call.id:
                 raise wire.WireError("an answer out of order")
+            self.phase = ("call", call.file)
             outcome = Outcome(output=str(message.get("out", "")),
                               output_dropped=int(message.get("dropped", 0)))
             if "error" in message:
@@ -292,7 +301,9 @@ class _Session:
         if self.status is None:
             self.status = self.sandbox.zygote.request({
                 "op": "reap", "pid": self.pid, "orphans": self.limits.processes > 0}).get("status")
-        if self.uid is not None:  # processes that left the group still carry the uid
+        if self.uid is not None and self.limits.processes > 0:
+            # processes that left the group still carry the uid (with no process allowed,
+            # RLIMIT_NPROC on the child's own uid already kept it alone)
             self.sandbox.zygote.request({"op": "sweep", "uid": self.uid})
         self.pid = None
 
