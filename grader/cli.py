@@ -1,11 +1,13 @@
 """The `grader` command: a thin click layer over the plugin and the validator.
 
-Exit codes, for every command: 0 success (all problems passed / the course is sound);
-1 some problem failed or the course has findings; 2 bad usage or input (click's own code);
-3 the grader itself failed.
+Exit codes, for every command: 0 success (check: all problems passed; validate: the course is
+sound; grade: every student was graded); 1 some problem failed or the course has findings;
+2 bad usage or input (click's own code); 3 the grader itself failed (for grade: on at least
+one student, who is listed as such).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -24,7 +26,8 @@ class _Collect:
 
 
 def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Path,
-               public_only: bool = False, results: Path | None = None, problems=None):
+               public_only: bool = False, results: Path | None = None, problems=None,
+               out: Path | None = None, jobs: int = 1, plugins=()):
     """Grade through pytest in this process; returns (pytest exit code, GraderSession)."""
     import pytest
     config = Path(__file__).with_name("isolated.ini")
@@ -39,8 +42,10 @@ def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Pa
         args += ["--results", str(results)]
     for problem in problems or ():
         args += ["--problem", problem]
+    if out is not None:
+        args += ["--out", str(out), "--jobs", str(jobs)]
     collect = _Collect()
-    code = pytest.main(args, plugins=[collect])
+    code = pytest.main(args, plugins=[collect, *plugins])
     return int(code), collect.state
 
 
@@ -105,6 +110,79 @@ def check(paths, problems_dir, reference_dir, problems):
     (result,) = state.results.values()
     click.echo(_table(result))
     raise SystemExit(EXIT_OK if all(p.passed for p in result.problems) else EXIT_FAILED)
+
+
+class _Progress:
+    """Advances a click progress bar as each student is graded."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def pytest_grader_submission_graded(self, result, config):
+        self.bar.update(1, result.student)
+
+
+def _summary(results, *, graded: int, kept: int, seconds: float, out: Path) -> str:
+    failed = [r for r in results if r.grader_error]
+    scores = [r.score for r in results if not r.grader_error]
+    maximum = max((r.max_score for r in results), default=0)
+    lines = [f"Students: {len(results)} ({graded} graded now in {seconds:.1f} s, "
+             f"{kept} unchanged since the last run)"]
+    if scores:
+        lines.append(f"Mean score: {sum(scores) / len(scores):.2f} / {maximum:g}")
+    if failed:
+        lines.append(f"Grader failures ({len(failed)}), not counted as zero; rerun to retry:")
+        lines += [f"  {r.student}: {r.grader_error}" for r in failed]
+    lines += [f"Gradebook: {out / 'gradebook.csv'}",
+              f"Reports:   {out / 'index.html'} and {out}/<student>/report.html"]
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for the reports and the gradebook.")
+@with_course
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+              show_default="all cores", help="Submissions graded at once.")
+@click.option("--force", is_flag=True, help="Regrade every student, even unchanged ones.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
+    """Grade a whole class: each subdirectory of SUBMISSIONS is one student.
+
+    Writes OUT/<student>/results.json (Gradescope format), report.csv and report.html as
+    soon as each student is done, then OUT/gradebook.csv and OUT/index.html. A rerun skips
+    students whose submission and course have not changed (use --force to regrade all), so
+    an interrupted run continues where it stopped.
+
+    Example: grader grade submissions_example --out reports/
+    """
+    import time
+    from grader import batch
+    from grader.manifest import ManifestError, load_course
+    try:
+        load_course(problems_dir, reference_dir)
+    except ManifestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
+    course = batch.course_fingerprint(problems_dir, reference_dir)
+    todo, kept = batch.plan(submissions, out, course, force=force)
+    if not todo and not kept:
+        raise click.BadParameter(f"{submissions} has no student subdirectory",
+                                 param_hint="SUBMISSIONS")
+    start = time.monotonic()
+    code = 0
+    if todo:
+        with click.progressbar(length=len(todo), label="Grading", show_pos=True,
+                               item_show_func=lambda s: s, hidden=quiet) as bar:
+            code, state = run_pytest(submissions=todo, problems_dir=problems_dir,
+                                     reference_dir=reference_dir, out=out, jobs=jobs,
+                                     plugins=[_Progress(bar)])
+        if state is None or code not in (0, 1):
+            raise SystemExit(EXIT_INTERNAL if code != 2 else EXIT_USAGE)
+    results = batch.write_class(out)
+    click.echo(_summary(results, graded=len(todo), kept=len(kept),
+                        seconds=time.monotonic() - start, out=out))
+    raise SystemExit(EXIT_INTERNAL if any(r.grader_error for r in results) else EXIT_OK)
 
 
 @main.command()

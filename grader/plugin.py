@@ -10,13 +10,14 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from grader.hooks import GraderHookSpecs
 from grader.manifest import ManifestError, load_course
-from grader.results import SubmissionResult, to_gradescope
+from grader.results import ProblemResult, SubmissionResult, to_gradescope
 
 
 class ProblemFailed(Exception):
@@ -43,6 +44,12 @@ def pytest_addoption(parser):
                     help="run public cases only, as the student self-check does")
     group.addoption("--problem", dest="grader_problems_only", action="append", default=None,
                     metavar="ID", help="grade only this problem id (repeatable)")
+    group.addoption("--out", dest="grader_out", metavar="DIR", default=None,
+                    help="write each student's results.json, report.csv and report.html to "
+                    "DIR/<student>/ as soon as the student is graded, and DIR/gradebook.csv "
+                    "and DIR/index.html at the end")
+    group.addoption("--jobs", dest="grader_jobs", type=int, default=1, metavar="N",
+                    help="grade up to N submissions at once (default: 1)")
     group.addoption("--hidden-seed", dest="grader_hidden_seed", type=int, default=None,
                     metavar="N", help="seed of the hidden cases (default: the manifest's)")
 
@@ -92,6 +99,9 @@ class GraderSession:
         hide += [p for paths in self.students.values() for p in paths if Path(p).is_dir()]
         if option.grader_results:
             hide.append(Path(option.grader_results).resolve().parent)
+        if option.grader_out:
+            hide.append(Path(option.grader_out))
+            Path(option.grader_out).mkdir(parents=True, exist_ok=True)
         self.sandbox = Sandbox(hide=_hideable(hide))
         try:
             self.grader = Grader(self.course, self.sandbox, hidden=not option.grader_public_only,
@@ -100,10 +110,22 @@ class GraderSession:
         except KeyError as exc:
             raise pytest.UsageError(f"--problem: {exc.args[0]}") from None
         self.results: dict[str, SubmissionResult] = {}
+        self.scores: dict[str, tuple[float, float]] = {}  # kept when results are released
         self.times: dict[str, float] = {}
         self.outcomes: dict[str, str] = {}  # nodeid -> passed/failed/error
         self._items_left: dict[str, int] = {}
         self.written: list[str] = []
+        self.jobs = max(1, option.grader_jobs)
+        self._pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else None
+        self._futures: dict[str, Future] = {}
+        self._order = list(self.students)
+        self.writer = None
+        if option.grader_out:
+            from grader.batch import BatchWriter, course_fingerprint
+            course = course_fingerprint(option.grader_problems, option.grader_reference,
+                                        option.grader_hidden_seed)
+            self.writer = BatchWriter(option.grader_out, course, self.students, self.times)
+            config.pluginmanager.register(self.writer, "grader-batch-writer")
 
     # -- collection ------------------------------------------------------------------------
     def pytest_ignore_collect(self, collection_path, config):
@@ -121,13 +143,37 @@ class GraderSession:
             self._items_left[student] = len(self.grader.plan)
 
     # -- running ---------------------------------------------------------------------------
-    def result(self, student: str) -> SubmissionResult:
-        if student not in self.results:
-            start = time.perf_counter()
+    def _grade(self, student: str) -> SubmissionResult:
+        start = time.perf_counter()
+        try:
             result = self.grader.grade(student, self.students[student])
-            self.times[student] = time.perf_counter() - start
-            self.results[student] = result
+        except Exception as exc:  # the grader failed, not the student: say so, go on
+            result = SubmissionResult(student, grader_error=f"{type(exc).__name__}: {exc}")
+            result.problems = [ProblemResult(p.id, p.points, grader_error=result.grader_error)
+                               for p, _ in self.grader.plan]
+        self.times[student] = time.perf_counter() - start
+        return result
+
+    def result(self, student: str) -> SubmissionResult:
+        """The student's result, graded on first request. With --jobs N, the next students
+        are graded ahead in N threads (each drives its own sandboxed child)."""
+        if student in self.results:
+            return self.results[student]
+        if self._pool is None:
+            self.results[student] = self._grade(student)
+            return self.results[student]
+        index = self._order.index(student)
+        for ahead in self._order[index:index + 2 * self.jobs]:
+            if ahead not in self._futures and ahead not in self.results:
+                self._futures[ahead] = self._pool.submit(self._grade, ahead)
+        self.results[student] = self._futures.pop(student).result()
         return self.results[student]
+
+    def release(self, student: str) -> None:
+        """Forget a written student's full result (batch memory stays flat); keep the score."""
+        result = self.results.pop(student, None)
+        if result is not None:
+            self.scores[student] = (result.score, result.max_score)
 
     def pytest_runtest_logreport(self, report):
         if report.when == "call" or report.outcome != "passed":
@@ -142,6 +188,8 @@ class GraderSession:
         if self._items_left[student] == 0 and student in self.results:
             self.config.hook.pytest_grader_submission_graded(result=self.results[student],
                                                              config=self.config)
+            if self.writer is not None:
+                self.release(student)
 
     # -- output ----------------------------------------------------------------------------
     def pytest_sessionfinish(self, session):
@@ -161,6 +209,8 @@ class GraderSession:
             terminalreporter.write_sep("-", f"generated results file: {path}")
 
     def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
         self.sandbox.close()
 
 
@@ -199,6 +249,8 @@ def pytest_unconfigure(config):
     if state is not None:
         state.close()
         config.pluginmanager.unregister(state)
+        if state.writer is not None:
+            config.pluginmanager.unregister(state.writer)
         del config.stash[STATE]
 
 

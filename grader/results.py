@@ -4,7 +4,7 @@ nowhere else: a problem earns its points times the fraction of its cases passed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 FEEDBACK_LINES = 40
 
@@ -130,3 +130,15 @@ def csv_rows(result: SubmissionResult) -> list[dict]:
                 "mistake": case.mistake or "", "feedback": case.first_line,
             })
     return rows
+
+
+def to_dict(result: SubmissionResult) -> dict:
+    """Everything about a result, for `grade.json` (from which every report can be redone)."""
+    return asdict(result)
+
+
+def from_dict(data: dict) -> SubmissionResult:
+    problems = [ProblemResult(p["problem_id"], p["max_points"],
+                              [CaseResult(**c) for c in p["cases"]], p.get("grader_error"))
+                for p in data["problems"]]
+    return SubmissionResult(data["student"], problems, data.get("grader_error"))

@@ -1,0 +1,145 @@
+"""Grading a class into an output directory, resumably. Each student gets `OUT/<student>/`
+with results.json, report.csv, report.html and, written last, grade.json (the full result and
+the fingerprint of the submission and course it was computed from). A rerun skips students
+whose grade.json matches their current fingerprint. The class files, gradebook.csv and
+index.html, are rebuilt from every grade.json. Every file is written atomically.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from grader import __version__
+from grader.grading import submission_sources
+from grader.report import render_class, render_student
+from grader.results import (SubmissionResult, csv_rows, from_dict, to_dict, to_gradescope)
+
+GRADE_FILE = "grade.json"
+CSV_COLUMNS = ["problem", "case", "visibility", "passed", "points", "max_points", "mistake",
+               "feedback"]
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _digest(paths, digest) -> None:
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def course_fingerprint(problems_dir: Path, reference_dir: Path, hidden_seed=None) -> str:
+    digest = hashlib.sha256(f"grader {__version__} seed {hidden_seed}".encode())
+    for folder in (Path(problems_dir), Path(reference_dir)):
+        _digest(sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in
+                       p.parts), digest)
+    return digest.hexdigest()
+
+
+def fingerprint(course: str, submission: list[Path]) -> str:
+    digest = hashlib.sha256(course.encode())
+    _digest(submission_sources(submission), digest)
+    return digest.hexdigest()
+
+
+def students_in(root: Path) -> list[Path]:
+    return sorted(p for p in Path(root).iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _stored(out: Path, student: str) -> dict | None:
+    try:
+        return json.loads((out / student / GRADE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def plan(root: Path, out: Path, course: str, *, force: bool = False) -> tuple[list[Path], list[str]]:
+    """(students to grade, students whose stored results are still valid)."""
+    todo, done = [], []
+    for path in students_in(root):
+        stored = None if force else _stored(out, path.name)
+        if stored and stored.get("fingerprint") == fingerprint(course, [path]) \
+                and not stored["result"].get("grader_error"):
+            done.append(path.name)
+        else:
+            todo.append(path)
+    return todo, done
+
+
+def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
+                  execution_time: float | None) -> None:
+    import pandas as pd
+    folder = out / result.student
+    atomic_write(folder / "results.json",
+                 json.dumps(to_gradescope(result, execution_time=execution_time), indent=2))
+    atomic_write(folder / "report.csv",
+                 pd.DataFrame(csv_rows(result), columns=CSV_COLUMNS).to_csv(index=False))
+    atomic_write(folder / "report.html", render_student(result))
+    atomic_write(folder / GRADE_FILE, json.dumps({"fingerprint": fingerprint,
+                                                  "result": to_dict(result)}))
+
+
+def load_results(out: Path) -> list[SubmissionResult]:
+    results = []
+    for folder in sorted(p for p in Path(out).iterdir() if p.is_dir()) if Path(out).is_dir() else ():
+        stored = _stored(out, folder.name)
+        if stored is not None:
+            results.append(from_dict(stored["result"]))
+    return results
+
+
+def gradebook(results: list[SubmissionResult]):
+    import pandas as pd
+    rows = []
+    for result in results:
+        row = {"student": result.student}
+        row.update({p.problem_id: p.points for p in result.problems})
+        row.update(total=result.score, max=result.max_score,
+                   grader_error=result.grader_error or "")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_class(out: Path) -> list[SubmissionResult]:
+    """Rebuild gradebook.csv and index.html from every student's grade.json."""
+    results = load_results(out)
+    atomic_write(out / "gradebook.csv", gradebook(results).to_csv(index=False))
+    atomic_write(out / "index.html", render_class(results))
+    return results
+
+
+class BatchWriter:
+    """Plugin object: writes each student's files as soon as the student is graded, and the
+    class files when the session ends (also after Ctrl-C)."""
+
+    def __init__(self, out: Path, course: str, students: dict[str, list[Path]], times: dict):
+        self.out, self.course, self.students, self.times = Path(out), course, students, times
+        self.written: list[str] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_grader_submission_graded(self, result, config):
+        write_student(self.out, result,
+                      fingerprint=fingerprint(self.course, self.students[result.student]),
+                      execution_time=self.times.get(result.student))
+
+    def pytest_sessionfinish(self, session):
+        write_class(self.out)
+        self.written += [str(self.out / "gradebook.csv"), str(self.out / "index.html")]
+
+    def pytest_terminal_summary(self, terminalreporter):
+        for path in self.written:
+            terminalreporter.write_sep("-", f"generated {path}")
