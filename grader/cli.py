@@ -207,3 +207,7 @@ def validate(problems_dir, reference_dir, quiet):
         click.echo(f"{len(findings)} problem(s) found in the course.", err=True)
         raise SystemExit(EXIT_FAILED)
     click.echo("The course is valid.")
+
+
+if __name__ == "__main__":
+    main()
