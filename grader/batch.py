@@ -6,7 +6,9 @@ index.html, are rebuilt from every grade.json. Every file is written atomically.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -80,14 +82,20 @@ def plan(root: Path, out: Path, course: str, *, force: bool = False) -> tuple[li
     return todo, done
 
 
+def _csv(rows: list[dict]) -> str:
+    stream = io.StringIO()
+    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return stream.getvalue()
+
+
 def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
                   execution_time: float | None) -> None:
-    import pandas as pd
     folder = out / result.student
     atomic_write(folder / "results.json",
                  json.dumps(to_gradescope(result, execution_time=execution_time), indent=2))
-    atomic_write(folder / "report.csv",
-                 pd.DataFrame(csv_rows(result), columns=CSV_COLUMNS).to_csv(index=False))
+    atomic_write(folder / "report.csv", _csv(csv_rows(result)))
     atomic_write(folder / "report.html", render_student(result))
     atomic_write(folder / GRADE_FILE, json.dumps({"fingerprint": fingerprint,
                                                   "result": to_dict(result)}))

@@ -354,6 +354,8 @@ def zygote_main(fd: int, hide: list[str]) -> None:
     if ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0:  # PR_SET_CHILD_SUBREAPER
         isolation.append("subreaper")
     children: set[int] = set()
+    import gc
+    gc.freeze()  # children's collections skip (and so do not copy) the preloaded objects
     control.send(json.dumps({"ready": True, "isolation": isolation}).encode())
     while True:
         try:

@@ -4,7 +4,7 @@ nowhere else: a problem earns its points times the fraction of its cases passed.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 FEEDBACK_LINES = 40
 
@@ -134,7 +134,11 @@ def csv_rows(result: SubmissionResult) -> list[dict]:
 
 def to_dict(result: SubmissionResult) -> dict:
     """Everything about a result, for `grade.json` (from which every report can be redone)."""
-    return asdict(result)
+    return {"student": result.student, "grader_error": result.grader_error,
+            "problems": [{"problem_id": p.problem_id, "max_points": p.max_points,
+                          "grader_error": p.grader_error,
+                          "cases": [vars(c).copy() for c in p.cases]}
+                         for p in result.problems]}
 
 
 def from_dict(data: dict) -> SubmissionResult:

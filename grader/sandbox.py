@@ -157,33 +157,36 @@ class _Session:
         theirs.close()
         self.phase: tuple = ("start", "")
         self.status: int | None = None  # wait status, once the child has been reaped
+        self.buffer = bytearray()
+        self.poller = select.poll()
+        self.poller.register(self.sock.fileno(), select.POLLIN)
 
-    def _recv(self, size: int, deadline: float) -> bytes | None:
-        chunks, left, fd = [], size, self.sock.fileno()
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        while left:
+    def _fill(self, size: int, deadline: float) -> bool:
+        """Read until the buffer holds `size` bytes; False at the deadline. Reads take
+        whatever has arrived, so one read often brings several answers."""
+        while len(self.buffer) < size:
             wait = deadline - time.monotonic()
-            if wait <= 0 or not poller.poll(wait * 1000):
-                return None
-            chunk = os.read(fd, min(left, 1 << 20))
+            if wait <= 0 or not self.poller.poll(wait * 1000):
+                return False
+            chunk = os.read(self.sock.fileno(), 1 << 20)
             if not chunk:
                 raise EOFError
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+            self.buffer += chunk
+        return True
 
     def frame(self, deadline: float) -> dict | None:
-        header = self._recv(wire.HEADER.size, deadline)
-        if header is None:
+        """The next message from the child, or None if none came before the deadline."""
+        if not self._fill(wire.HEADER.size, deadline):
             return None
-        size = wire.HEADER.unpack(header)[0]
+        size = wire.HEADER.unpack_from(self.buffer)[0]
         if size > MAX_FRAME:
             raise wire.WireError(f"sent {size} bytes at once, more than the {MAX_FRAME >> 20} MB "
                                  "the grader accepts")
-        body = self._recv(size, deadline)
-        if body is None:
+        end = wire.HEADER.size + size
+        if not self._fill(end, deadline):
             return None
+        body = bytes(self.buffer[wire.HEADER.size:end])
+        del self.buffer[:end]
         return wire.parse(body)
 
     def run(self, outcomes: dict[int, Outcome]) -> Outcome | None:

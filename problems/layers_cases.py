@@ -30,9 +30,10 @@ def scheme(rng):
 
 
 def sampler(rng):
-    """About 12,000 weights: enough to tell the families and the scales apart."""
+    """About 6,000 weights: enough to tell the families (kurtosis 1.8 or 3, measured to
+    +/- 0.4) and the scales (variance to +/- 10%, where the known mistakes are off by 2x)."""
     fan_in = int(rng.integers(64, 129))
-    return {**scheme(rng), "fan_in": fan_in, "fan_out": int(12_000 // fan_in),
+    return {**scheme(rng), "fan_in": fan_in, "fan_out": int(6_000 // fan_in),
             "seed": int(rng.integers(2**31))}
 
 
