@@ -18,7 +18,7 @@ import pytest
 
 from grader import __version__
 from grader.grading import submission_sources
-from grader.report import render_class, render_student
+from grader.report import ClassSummary, render_class, render_student
 from grader.results import (SubmissionResult, csv_rows, from_dict, to_dict, to_gradescope)
 
 GRADE_FILE = "grade.json"
@@ -101,33 +101,27 @@ def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
                                                   "result": to_dict(result)}))
 
 
-def load_results(out: Path) -> list[SubmissionResult]:
-    results = []
-    for folder in sorted(p for p in Path(out).iterdir() if p.is_dir()) if Path(out).is_dir() else ():
+def stored_results(out: Path):
+    """Every student's stored result, one at a time, by student name."""
+    if not Path(out).is_dir():
+        return
+    for folder in sorted(p for p in Path(out).iterdir() if p.is_dir()):
         stored = _stored(out, folder.name)
         if stored is not None:
-            results.append(from_dict(stored["result"]))
-    return results
+            yield from_dict(stored["result"])
 
 
-def gradebook(results: list[SubmissionResult]):
-    import pandas as pd
-    rows = []
-    for result in results:
-        row = {"student": result.student}
-        row.update({p.problem_id: p.points for p in result.problems})
-        row.update(total=result.score, max=result.max_score,
-                   grader_error=result.grader_error or "")
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def write_class(out: Path) -> list[SubmissionResult]:
+def write_class(out: Path) -> ClassSummary:
     """Rebuild gradebook.csv and index.html from every student's grade.json."""
-    results = load_results(out)
-    atomic_write(out / "gradebook.csv", gradebook(results).to_csv(index=False))
-    atomic_write(out / "index.html", render_class(results))
-    return results
+    import pandas as pd
+    summary = ClassSummary()
+    for result in stored_results(out):
+        summary.add(result)
+    rows = [{"student": s["name"], **s["points"], "total": s["score"], "max": s["max_score"],
+             "grader_error": s["grader_error"] or ""} for s in summary.students]
+    atomic_write(out / "gradebook.csv", pd.DataFrame(rows).to_csv(index=False))
+    atomic_write(out / "index.html", render_class(summary))
+    return summary
 
 
 class BatchWriter:

@@ -123,17 +123,17 @@ class _Progress:
         self.bar.update(1, result.student)
 
 
-def _summary(results, *, graded: int, kept: int, seconds: float, out: Path) -> str:
-    failed = [r for r in results if r.grader_error]
-    scores = [r.score for r in results if not r.grader_error]
-    maximum = max((r.max_score for r in results), default=0)
-    lines = [f"Students: {len(results)} ({graded} graded now in {seconds:.1f} s, "
+def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, out: Path) -> str:
+    failed = [s for s in students if s["grader_error"]]
+    scores = [s["score"] for s in students if not s["grader_error"]]
+    maximum = max((s["max_score"] for s in students), default=0)
+    lines = [f"Students: {len(students)} ({graded} graded now in {seconds:.1f} s, "
              f"{kept} unchanged since the last run)"]
     if scores:
         lines.append(f"Mean score: {sum(scores) / len(scores):.2f} / {maximum:g}")
     if failed:
         lines.append(f"Grader failures ({len(failed)}), not counted as zero; rerun to retry:")
-        lines += [f"  {r.student}: {r.grader_error}" for r in failed]
+        lines += [f"  {s['name']}: {s['grader_error']}" for s in failed]
     lines += [f"Gradebook: {out / 'gradebook.csv'}",
               f"Reports:   {out / 'index.html'} and {out}/<student>/report.html"]
     return "\n".join(lines)
@@ -180,10 +180,10 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
                                      plugins=[_Progress(bar)])
         if state is None or code not in (0, 1):
             raise SystemExit(EXIT_INTERNAL if code != 2 else EXIT_USAGE)
-    results = batch.write_class(out)
-    click.echo(_summary(results, graded=len(todo), kept=len(kept),
+    students = batch.write_class(out).students
+    click.echo(_summary(students, graded=len(todo), kept=len(kept),
                         seconds=time.monotonic() - start, out=out))
-    raise SystemExit(EXIT_INTERNAL if any(r.grader_error for r in results) else EXIT_OK)
+    raise SystemExit(EXIT_INTERNAL if any(s["grader_error"] for s in students) else EXIT_OK)
 
 
 @main.command()

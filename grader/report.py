@@ -43,35 +43,49 @@ def histogram(scores: list[float], maximum: float, bins: int = 10) -> list[dict]
             for i, n in enumerate(counts)]
 
 
-def class_context(results: list[SubmissionResult]) -> dict:
-    graded = [r for r in results if not r.grader_error]
-    maximum = max((r.max_score for r in results), default=0.0)
-    problem_ids = [p.problem_id for p in results[0].problems] if results else []
-    rates = []
-    for problem_id in problem_ids:
-        rows = [p for r in graded for p in r.problems if p.problem_id == problem_id]
-        passed = sum(p.passed for p in rows)
-        rates.append({"id": problem_id, "passed": passed, "students": len(rows),
-                      "rate": passed / len(rows) if rows else 0.0})
-    mistakes = Counter((p.problem_id, m) for r in graded for p in r.problems for m in p.mistakes)
-    bins = histogram([r.score for r in graded], maximum)
-    return {
-        "students": [{"name": r.student, "score": r.score, "max_score": r.max_score,
-                      "grader_error": r.grader_error} for r in results],
-        "count": len(results), "maximum": maximum,
-        "mean": sum(r.score for r in graded) / len(graded) if graded else 0.0,
-        "histogram": bins, "tallest": max((b["count"] for b in bins), default=0) or 1,
-        "rates": rates,
-        "mistakes": [{"problem": p, "message": m, "students": n}
-                     for (p, m), n in mistakes.most_common(10)],
-        "grader_errors": [{"name": r.student, "error": r.grader_error}
-                          for r in results if r.grader_error],
-    }
+class ClassSummary:
+    """The class page's figures, accumulated one student at a time, so that summarising a
+    class never holds more than one student's full result in memory."""
+
+    def __init__(self):
+        self.students: list[dict] = []
+        self.rates: dict[str, list[int]] = {}  # problem id -> [passed, graded]
+        self.mistakes: Counter = Counter()
+
+    def add(self, result: SubmissionResult) -> None:
+        self.students.append({"name": result.student, "score": result.score,
+                              "max_score": result.max_score,
+                              "grader_error": result.grader_error,
+                              "points": {p.problem_id: p.points for p in result.problems}})
+        if result.grader_error:
+            return
+        for problem in result.problems:
+            counts = self.rates.setdefault(problem.problem_id, [0, 0])
+            counts[0] += problem.passed
+            counts[1] += 1
+            self.mistakes.update((problem.problem_id, m) for m in problem.mistakes)
+
+    def context(self) -> dict:
+        graded = [s for s in self.students if not s["grader_error"]]
+        maximum = max((s["max_score"] for s in self.students), default=0.0)
+        bins = histogram([s["score"] for s in graded], maximum)
+        return {
+            "students": self.students, "count": len(self.students), "maximum": maximum,
+            "mean": sum(s["score"] for s in graded) / len(graded) if graded else 0.0,
+            "histogram": bins, "tallest": max((b["count"] for b in bins), default=0) or 1,
+            "rates": [{"id": pid, "passed": passed, "students": total,
+                       "rate": passed / total if total else 0.0}
+                      for pid, (passed, total) in self.rates.items()],
+            "mistakes": [{"problem": p, "message": m, "students": n}
+                         for (p, m), n in self.mistakes.most_common(10)],
+            "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
+                              for s in self.students if s["grader_error"]],
+        }
 
 
 def render_student(result: SubmissionResult) -> str:
     return _environment().get_template("report.html").render(student_context(result))
 
 
-def render_class(results: list[SubmissionResult]) -> str:
-    return _environment().get_template("index.html").render(class_context(results))
+def render_class(summary: ClassSummary) -> str:
+    return _environment().get_template("index.html").render(summary.context())
