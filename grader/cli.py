@@ -13,6 +13,8 @@ from pathlib import Path
 import click
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+CHUNK = 200  # students per pytest session in `grader grade`
 FEEDBACK_LINES = 4
 
 
@@ -27,7 +29,7 @@ class _Collect:
 
 def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Path,
                public_only: bool = False, results: Path | None = None, problems=None,
-               out: Path | None = None, jobs: int = 1, plugins=()):
+               out: Path | None = None, jobs: int = 1, kit: Path | None = None, plugins=()):
     """Grade through pytest in this process; returns (pytest exit code, GraderSession)."""
     import pytest
     config = Path(__file__).with_name("isolated.ini")
@@ -39,6 +41,8 @@ def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Pa
         args += ["--submission", str(path)]
     if public_only:
         args.append("--public-only")
+    if kit is not None:
+        args += ["--kit", str(kit)]
     if results is not None:
         args += ["--results", str(results)]
     for problem in problems or ():
@@ -94,18 +98,20 @@ def main():
 @with_course
 @click.option("--problem", "problems", multiple=True, metavar="ID",
               help="Check only this problem id (repeatable), e.g. rnn.bptt_grads.")
-def check(paths, problems_dir, reference_dir, problems):
+@click.option("--kit", type=click.Path(exists=True, path_type=Path),
+              help="A student kit from `grader kit`, instead of --problems/--reference.")
+def check(paths, problems_dir, reference_dir, problems, kit):
     """Self-check a submission on the public cases.
 
     PATHS is your submission directory, or your files (rnn.py, optim.py, layers.py).
     Prints one line per problem with the first lines of feedback, and exits 0 only if
     every problem passes.
 
-    Example: grader check my_homework/
+    Example: grader check my_homework/    (students: grader check --kit KIT my_homework/)
     """
     code, state = run_pytest(submissions=list(paths), problems_dir=problems_dir,
                              reference_dir=reference_dir, public_only=True,
-                             problems=list(problems) or None)
+                             problems=list(problems) or None, kit=kit)
     if state is None or not state.results:
         raise SystemExit(EXIT_USAGE if code == 4 else EXIT_INTERNAL)
     (result,) = state.results.values()
@@ -172,18 +178,94 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
                                  param_hint="SUBMISSIONS")
     start = time.monotonic()
     code = 0
-    if todo:
-        with click.progressbar(length=len(todo), label="Grading", show_pos=True,
-                               item_show_func=lambda s: s, hidden=quiet) as bar:
-            code, state = run_pytest(submissions=todo, problems_dir=problems_dir,
-                                     reference_dir=reference_dir, out=out, jobs=jobs,
-                                     plugins=[_Progress(bar)])
-        if state is None or code not in (0, 1):
-            raise SystemExit(EXIT_INTERNAL if code != 2 else EXIT_USAGE)
+    with click.progressbar(length=len(todo), label="Grading", show_pos=True,
+                           item_show_func=lambda s: s, hidden=quiet or not todo) as bar:
+        # One pytest session per chunk: its items (one per student and problem) are freed
+        # after each chunk, so memory stays flat however large the class.
+        for first in range(0, len(todo), CHUNK):
+            code, state = run_pytest(submissions=todo[first:first + CHUNK],
+                                     problems_dir=problems_dir, reference_dir=reference_dir,
+                                     out=out, jobs=jobs, plugins=[_Progress(bar)])
+            if state is None or code not in (0, 1):
+                raise SystemExit(EXIT_INTERNAL if code != 2 else EXIT_USAGE)
     students = batch.write_class(out).students
     click.echo(_summary(students, graded=len(todo), kept=len(kept),
                         seconds=time.monotonic() - start, out=out))
     raise SystemExit(EXIT_INTERNAL if any(s["grader_error"] for s in students) else EXIT_OK)
+
+
+@main.command()
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory to write the kit to.")
+@with_course
+def kit(out, problems_dir, reference_dir):
+    """Write the student kit: the public cases and their expected values.
+
+    Students check their work with it on their own machine, with only grader installed:
+    grader check --kit KIT my_homework/. The kit holds no reference code, no hidden seed
+    and no hidden case.
+
+    Example: grader kit --out kit/
+    """
+    from grader.kit import build_kit
+    from grader.manifest import ManifestError, load_course
+    try:
+        course = load_course(problems_dir, reference_dir)
+    except ManifestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
+    for path in build_kit(course, out):
+        click.echo(f"wrote {path}")
+
+
+@main.group()
+def gradescope():
+    """Build a Gradescope autograder, and run it inside the container."""
+
+
+@gradescope.command("build")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default="autograder.zip", show_default=True, help="The zip to write.")
+@with_course
+@click.option("--hidden-visibility", type=click.Choice(VISIBILITIES), default="after_due_date",
+              show_default=True, help="When students see problems that have hidden cases.")
+@click.option("--stdout-visibility", type=click.Choice(VISIBILITIES), default="hidden",
+              show_default=True, help="When students see what the autograder printed.")
+def gradescope_build(out, problems_dir, reference_dir, hidden_visibility, stdout_visibility):
+    """Pack the course into a Gradescope autograder zip.
+
+    The zip holds setup.sh (installs grader and its pinned requirements with pip), an
+    executable run_autograder, the manifests and reference solutions. The requirements
+    are pinned to the versions installed here: build with the Python version of the
+    Gradescope image.
+
+    Example: grader gradescope build --out autograder.zip
+    """
+    from grader.gradescope import build
+    from grader.manifest import ManifestError
+    try:
+        path = build(problems_dir=problems_dir, reference_dir=reference_dir, out=out,
+                     hidden_visibility=hidden_visibility, stdout_visibility=stdout_visibility)
+    except ManifestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
+    except FileNotFoundError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"wrote {path}")
+
+
+@gradescope.command("run")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default="/autograder",
+              show_default=True, help="The autograder folder (source/, submission/, results/).")
+def gradescope_run(root):
+    """Grade ROOT/submission and write ROOT/results/results.json (inside the container).
+
+    Always writes a valid results.json; if the grader itself fails, students see a short
+    message and the traceback is in a test only instructors see.
+
+    Example: grader gradescope run --root /autograder
+    """
+    from grader.gradescope import run
+    data = run(root=root)
+    click.echo(f"score {data['score']:g}; wrote {root / 'results' / 'results.json'}")
 
 
 @main.command()

@@ -40,6 +40,9 @@ def pytest_addoption(parser):
     group.addoption("--reference-dir", dest="grader_reference", metavar="DIR",
                     default="reference", help="directory of reference solutions "
                     "(default: reference)")
+    group.addoption("--kit", dest="grader_kit", metavar="DIR", default=None,
+                    help="grade against a student kit (public cases and their expected values) "
+                    "instead of --problems-dir/--reference-dir")
     group.addoption("--public-only", dest="grader_public_only", action="store_true",
                     help="run public cases only, as the student self-check does")
     group.addoption("--problem", dest="grader_problems_only", action="append", default=None,
@@ -91,11 +94,17 @@ class GraderSession:
         if option.grader_results and len(self.students) > 1:
             raise pytest.UsageError("--results writes one student's results.json; "
                                     "give a single --submission (or use `grader grade`)")
+        expectations = None
         try:
-            self.course = load_course(option.grader_problems, option.grader_reference)
+            if option.grader_kit:
+                from grader.kit import load_kit
+                self.course, expectations = load_kit(option.grader_kit)
+                hide = [Path(option.grader_kit)]
+            else:
+                self.course = load_course(option.grader_problems, option.grader_reference)
+                hide = [option.grader_problems, option.grader_reference]
         except ManifestError as exc:
             raise pytest.UsageError(str(exc)) from None
-        hide = [option.grader_problems, option.grader_reference]
         hide += [p for paths in self.students.values() for p in paths if Path(p).is_dir()]
         if option.grader_results:
             hide.append(Path(option.grader_results).resolve().parent)
@@ -104,9 +113,10 @@ class GraderSession:
             Path(option.grader_out).mkdir(parents=True, exist_ok=True)
         self.sandbox = Sandbox(hide=_hideable(hide))
         try:
-            self.grader = Grader(self.course, self.sandbox, hidden=not option.grader_public_only,
+            self.grader = Grader(self.course, self.sandbox,
+                                 hidden=not option.grader_public_only and not option.grader_kit,
                                  problems=option.grader_problems_only,
-                                 hidden_seed=option.grader_hidden_seed)
+                                 hidden_seed=option.grader_hidden_seed, expectations=expectations)
         except KeyError as exc:
             raise pytest.UsageError(f"--problem: {exc.args[0]}") from None
         self.results: dict[str, SubmissionResult] = {}

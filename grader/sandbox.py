@@ -347,7 +347,9 @@ class Sandbox:
     def _scratch(self, sources: Sequence[Path], uid: int | None) -> str:
         scratch = tempfile.mkdtemp(prefix="grader-")
         for source in sources:
-            if source.is_file() and source.suffix == ".py" and source.stat().st_size <= MAX_FILE:
+            # a symlink could point at the course: only regular files are the student's
+            if not source.is_symlink() and source.is_file() and source.suffix == ".py" \
+                    and source.stat().st_size <= MAX_FILE:
                 shutil.copyfile(source, os.path.join(scratch, source.name))
         if uid is not None:
             for name in [scratch] + [os.path.join(scratch, n) for n in os.listdir(scratch)]:
