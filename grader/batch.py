@@ -2,7 +2,7 @@
 with results.json, report.csv, report.html and, written last, grade.json (the full result and
 the fingerprint of the submission and course it was computed from). A rerun skips students
 whose grade.json matches their current fingerprint. The class files, gradebook.csv and
-index.html, are rebuilt from every grade.json. Every file is written atomically.
+index.html, are rebuilt from every grade.json and replaced atomically.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,16 +26,11 @@ CSV_COLUMNS = ["problem", "case", "visibility", "passed", "points", "max_points"
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    """Write `text` to `path` so that readers see the old file or the new one, never a part.
+    (One writer per output directory: the temporary name is fixed.)"""
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 def _digest(paths, digest) -> None:
@@ -92,11 +86,17 @@ def _csv(rows: list[dict]) -> str:
 
 def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
                   execution_time: float | None) -> None:
+    """The student's files. grade.json, the mark that the others are complete and current,
+    is removed first and written last (atomically): a run killed in between leaves a student
+    without it, whom the next run grades again."""
     folder = out / result.student
-    atomic_write(folder / "results.json",
-                 json.dumps(to_gradescope(result, execution_time=execution_time), indent=2))
-    atomic_write(folder / "report.csv", _csv(csv_rows(result)))
-    atomic_write(folder / "report.html", render_student(result))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / GRADE_FILE).unlink(missing_ok=True)
+    (folder / "results.json").write_text(
+        json.dumps(to_gradescope(result, execution_time=execution_time), indent=2),
+        encoding="utf-8")
+    (folder / "report.csv").write_text(_csv(csv_rows(result)), encoding="utf-8")
+    (folder / "report.html").write_text(render_student(result), encoding="utf-8")
     atomic_write(folder / GRADE_FILE, json.dumps({"fingerprint": fingerprint,
                                                   "result": to_dict(result)}))
 

@@ -33,7 +33,8 @@ def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Pa
     """Grade through pytest in this process; returns (pytest exit code, GraderSession)."""
     import pytest
     config = Path(__file__).with_name("isolated.ini")
-    args = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:logging", "--capture=no",
+    args = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:logging",
+            "-p", "no:unraisableexception", "--capture=no",
             "-c", str(config), "--rootdir",
             str(Path.cwd()),
             "--problems-dir", str(problems_dir), "--reference-dir", str(reference_dir)]
