@@ -98,6 +98,8 @@ class Zygote:
         self.isolation: list[str] = []
 
     def _start(self) -> None:
+        if self.process is not None:
+            self.socket.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         package_parent = str(Path(__file__).resolve().parent.parent)
         code = (f"import sys; sys.path.append({package_parent!r}); "
@@ -115,23 +117,30 @@ class Zygote:
             raise RuntimeError("the sandbox's zygote process failed to start")
         self.isolation = hello["isolation"]
 
+    def _exchange(self, message: dict, fds: Sequence[int]) -> dict | None:
+        if self.process is None or self.process.poll() is not None:
+            self._start()
+        try:
+            socket.send_fds(self.socket, [json.dumps(message).encode()], list(fds))
+            reply = self.socket.recv(1 << 16)
+        except OSError:
+            reply = b""
+        if reply:
+            return json.loads(reply)
+        self.process.kill()  # it died (a child may have killed it): the next call replaces it
+        self.process.wait()
+        return None
+
     def request(self, message: dict, fds: Sequence[int] = ()) -> dict:
+        """The zygote's reply to one request. A spawn is retried once on a fresh zygote; any
+        other request to a zygote that died gets {} (the status went with it)."""
         with self.lock:
-            for attempt in (1, 2):
-                if self.process is None or self.process.poll() is not None:
-                    self._start()
-                try:
-                    socket.send_fds(self.socket, [json.dumps(message).encode()], list(fds))
-                    reply = self.socket.recv(1 << 16)
-                    if reply:
-                        return json.loads(reply)
-                except OSError:
-                    pass
-                self.process.kill()
-                self.process.wait()
-                if message["op"] != "spawn":  # a lost zygote took its children's status along
-                    return {}
-            raise RuntimeError("the sandbox's zygote process keeps dying")
+            reply = self._exchange(message, fds)
+            if reply is None and message["op"] == "spawn":
+                reply = self._exchange(message, fds)
+                if reply is None:
+                    raise RuntimeError("the sandbox's zygote process keeps dying")
+            return reply or {}
 
     def close(self) -> None:
         if self.process is not None:
