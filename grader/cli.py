@@ -189,6 +189,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
                                      out=out, jobs=jobs, plugins=[_Progress(bar)])
             if state is None or code not in (0, 1):
                 raise SystemExit(EXIT_INTERNAL if code != 2 else EXIT_USAGE)
+            del state  # this chunk's items and results can go before the next chunk starts
     students = batch.write_class(out).students
     click.echo(_summary(students, graded=len(todo), kept=len(kept),
                         seconds=time.monotonic() - start, out=out))

@@ -194,3 +194,14 @@ def test_a_closed_channel_is_reported_as_such(sandbox, tmp_path):
                   "    import time\n    time.sleep(30)\n")
     assert str(outcome.error).startswith("the submission closed its connection to the grader "
                                          "while running f")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="namespaces are used only under root")
+def test_as_root_the_course_is_covered_and_the_network_is_gone(sandbox):
+    sandbox.zygote.request({"op": "reap", "pid": -1})  # make sure the zygote is running
+    pid = sandbox.zygote.process.pid
+    mounts = {line.split()[4]: line.split(" - ")[1].split()[0]
+              for line in Path(f"/proc/{pid}/mountinfo").read_text().splitlines()}
+    for hidden in (REFERENCE, REFERENCE.parent / "problems"):
+        assert mounts.get(str(hidden)) == "tmpfs"
+    assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")

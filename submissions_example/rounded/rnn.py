@@ -164,25 +164,6 @@ def birnn_grads_last_term_only(Wf, Uf, Wb, Ub, Vf, Vb, xs, zs):
     return _birnn(Wf, Uf, Wb, Ub, Vf, Vb, xs, zs, terms=[len(xs)])
 
 
-def _rounded(function):
-    def wrapper(*args, **kwargs):
-        return _round(function(*args, **kwargs))
-    return wrapper
+from rounding import round_answers  # noqa: E402  (a helper module of this submission)
 
-
-def _round(value):
-    if isinstance(value, dict):
-        return {k: _round(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_round(v) for v in value)
-    if isinstance(value, (bool, np.bool_, str)):
-        return value
-    if isinstance(value, np.ndarray):
-        return np.round(value, 2)
-    return round(value, 2)
-
-
-for _name, _function in list(globals().items()):
-    if callable(_function) and not _name.startswith("_") and _function.__module__ == __name__ \
-            and _name != "init_weights":  # a sample is not rounded
-        globals()[_name] = _rounded(_function)
+round_answers(globals(), keep=["init_weights"])  # a sample is not rounded
