@@ -222,17 +222,6 @@ class GraderSession:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
         self.sandbox.close()
-        _release_freed_memory()
-
-
-def _release_freed_memory() -> None:
-    """Give the memory freed by this session back to the system (glibc keeps the per-thread
-    arenas of finished worker threads otherwise), so long batch runs stay flat."""
-    import ctypes
-    try:
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 class ProblemItem(pytest.Item):
