@@ -3,7 +3,7 @@
 Exit codes, for every command: 0 success (check: all problems passed; validate: the course is
 sound; grade: every student was graded); 1 some problem failed or the course has findings;
 2 bad usage or input (click's own code); 3 the grader itself failed (for grade: on at least
-one student, who is listed as such).
+one student, who is listed as such); 130 grade was interrupted (rerun it to continue).
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_PYTEST_INTERRUPTED = 2
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 CHUNK = 200  # students per pytest session in `grader grade`
 FEEDBACK_LINES = 4
@@ -187,8 +188,12 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
             code, state = run_pytest(submissions=todo[first:first + CHUNK],
                                      problems_dir=problems_dir, reference_dir=reference_dir,
                                      out=out, jobs=jobs, plugins=[_Progress(bar)])
+            if code == EXIT_PYTEST_INTERRUPTED:
+                click.echo("Interrupted. Every student graded so far is saved: run the same "
+                           "command again to continue.", err=True)
+                raise SystemExit(EXIT_INTERRUPTED)
             if state is None or code not in (0, 1):
-                raise SystemExit(EXIT_INTERNAL if code != 2 else EXIT_USAGE)
+                raise SystemExit(EXIT_INTERNAL)
             del state  # this chunk's items and results can go before the next chunk starts
     students = batch.write_class(out).students
     click.echo(_summary(students, graded=len(todo), kept=len(kept),

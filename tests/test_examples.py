@@ -118,3 +118,20 @@ def test_the_thief_found_nothing(graded):
     assert "FOUND" not in printed
     for attempt in ("sys.modules", "gc.get_objects", "stack frames", "import reference"):
         assert attempt in printed
+
+
+@pytest.fixture(scope="module")
+def self_checked(course, sandbox):
+    """Every example student graded as `grader check` grades: public cases only."""
+    from conftest import EXAMPLES
+    from grader.grading import Grader
+    grader = Grader(course, sandbox, hidden=False)
+    return {path.name: grader.grade(path.name, [path])
+            for path in sorted(EXAMPLES.iterdir()) if path.is_dir()}
+
+
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_the_self_check_fails_the_same_problems(self_checked, student):
+    result = self_checked[student]
+    assert {p.problem_id for p in result.problems if not p.passed} == set(EXPECTED[student])
+    assert all(c.visibility == "public" for p in result.problems for c in p.cases)
