@@ -95,9 +95,11 @@ class Zygote:
         self.hide = [str(Path(p).resolve()) for p in hide]
         self.lock = threading.Lock()
         self.process = None
+        self.ready = False
         self.isolation: list[str] = []
 
-    def _start(self) -> None:
+    def launch(self) -> None:
+        """Start a zygote now; it imports NumPy while the grader goes on with its own work."""
         if self.process is not None:
             self.socket.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -112,14 +114,20 @@ class Zygote:
                                         stdin=subprocess.DEVNULL, cwd="/")
         theirs.close()
         self.socket = ours
-        hello = json.loads(self.socket.recv(1 << 16) or b"{}")
-        if not hello.get("ready"):
-            raise RuntimeError("the sandbox's zygote process failed to start")
-        self.isolation = hello["isolation"]
+        self.ready = False
+
+    def ensure_ready(self) -> None:
+        """A running zygote that has said it is ready (call with the lock held)."""
+        if self.process is None or self.process.poll() is not None:
+            self.launch()
+        if not self.ready:
+            hello = json.loads(self.socket.recv(1 << 16) or b"{}")
+            if not hello.get("ready"):
+                raise RuntimeError("the sandbox's zygote process failed to start")
+            self.isolation, self.ready = hello["isolation"], True
 
     def _exchange(self, message: dict, fds: Sequence[int]) -> dict | None:
-        if self.process is None or self.process.poll() is not None:
-            self._start()
+        self.ensure_ready()
         try:
             socket.send_fds(self.socket, [json.dumps(message).encode()], list(fds))
             reply = self.socket.recv(1 << 16)
@@ -334,6 +342,7 @@ class Sandbox:
 
     def __init__(self, *, hide: Sequence[Path] = ()):
         self.zygote = Zygote(hide)
+        self.zygote.launch()
         self.root = os.geteuid() == 0
         self.gid = grp.getgrnam(SANDBOX_GROUP).gr_gid if self.root else None
         self.uids: queue.Queue = queue.Queue()
@@ -342,6 +351,8 @@ class Sandbox:
 
     @property
     def isolation(self) -> list[str]:
+        with self.zygote.lock:
+            self.zygote.ensure_ready()
         return self.zygote.isolation
 
     def __enter__(self):
