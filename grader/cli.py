@@ -35,7 +35,7 @@ def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Pa
     import pytest
     config = Path(__file__).with_name("isolated.ini")
     args = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:logging",
-            "-p", "no:unraisableexception", "--capture=no",
+            "-p", "no:unraisableexception", "--capture=no", "--assert=plain",
             "-c", str(config), "--rootdir",
             str(Path.cwd()),
             "--problems-dir", str(problems_dir), "--reference-dir", str(reference_dir)]

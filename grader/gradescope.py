@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import re
 import stat
 import tempfile
@@ -17,6 +16,7 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+from grader.batch import atomic_write
 from grader.manifest import load_course
 from grader.results import to_gradescope
 
@@ -170,7 +170,5 @@ def run(*, root: Path = DEFAULT_ROOT) -> dict:
                         "with your code; your instructors have been told.",
                         traceback.format_exc(), time.monotonic() - start)
     results_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = results_path.with_name(".results.json.part")
-    temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(temporary, results_path)
+    atomic_write(results_path, json.dumps(data, indent=2))
     return data

@@ -7,7 +7,6 @@ is one `GraderSession` under a `StashKey`; results stay in memory (`GraderSessio
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -120,7 +119,6 @@ class GraderSession:
         except KeyError as exc:
             raise pytest.UsageError(f"--problem: {exc.args[0]}") from None
         self.results: dict[str, SubmissionResult] = {}
-        self.scores: dict[str, tuple[float, float]] = {}  # kept when results are released
         self.times: dict[str, float] = {}
         self.outcomes: dict[str, str] = {}  # nodeid -> passed/failed/error
         self._items_left: dict[str, int] = {}
@@ -180,10 +178,8 @@ class GraderSession:
         return self.results[student]
 
     def release(self, student: str) -> None:
-        """Forget a written student's full result (batch memory stays flat); keep the score."""
-        result = self.results.pop(student, None)
-        if result is not None:
-            self.scores[student] = (result.score, result.max_score)
+        """Forget a written student's result, so batch memory stays flat."""
+        self.results.pop(student, None)
 
     def pytest_runtest_logreport(self, report):
         if report.when == "call" or report.outcome != "passed":
@@ -206,13 +202,11 @@ class GraderSession:
         path = self.config.option.grader_results
         if path and self.results:
             (student,) = self.results
+            from grader.batch import atomic_write
             data = to_gradescope(self.results[student], execution_time=self.times[student])
-            target = Path(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(target.name + ".part")
-            temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
-            os.replace(temporary, target)
-            self.written.append(str(target))
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(Path(path), json.dumps(data, indent=2))
+            self.written.append(str(path))
 
     def pytest_terminal_summary(self, terminalreporter):
         for path in self.written:

@@ -2,7 +2,6 @@
 import math
 
 import numpy as np
-import pytest
 
 from grader.compare import compare
 from grader.manifest import Tolerance

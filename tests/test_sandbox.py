@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from grader import errors
-from grader.sandbox import UID_BASE, Call, Sandbox, SandboxLimits
+from grader.sandbox import UID_BASE, Call, SandboxLimits
 
 from conftest import REFERENCE
 
