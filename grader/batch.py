@@ -128,8 +128,10 @@ class BatchWriter:
     """Plugin object: writes each student's files as soon as the student is graded, and the
     class files when the session ends (also after Ctrl-C)."""
 
-    def __init__(self, out: Path, course: str, students: dict[str, list[Path]], times: dict):
+    def __init__(self, out: Path, course: str, students: dict[str, list[Path]], times: dict,
+                 *, class_files: bool = True):
         self.out, self.course, self.students, self.times = Path(out), course, students, times
+        self.class_files = class_files
         self.written: list[str] = []
 
     @pytest.hookimpl(trylast=True)
@@ -139,6 +141,8 @@ class BatchWriter:
                       execution_time=self.times.get(result.student))
 
     def pytest_sessionfinish(self, session):
+        if not self.class_files:
+            return
         write_class(self.out)
         self.written += [str(self.out / "gradebook.csv"), str(self.out / "index.html")]
 

@@ -30,7 +30,8 @@ class _Collect:
 
 def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Path,
                public_only: bool = False, results: Path | None = None, problems=None,
-               out: Path | None = None, jobs: int = 1, kit: Path | None = None, plugins=()):
+               out: Path | None = None, jobs: int = 1, kit: Path | None = None,
+               students_only: bool = False, plugins=()):
     """Grade through pytest in this process; returns (pytest exit code, GraderSession)."""
     import pytest
     config = Path(__file__).with_name("isolated.ini")
@@ -51,6 +52,8 @@ def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Pa
         args += ["--problem", problem]
     if out is not None:
         args += ["--out", str(out), "--jobs", str(jobs)]
+    if students_only:
+        args.append("--out-students-only")
     collect = _Collect()
     code = pytest.main(args, plugins=[collect, *plugins])
     return int(code), collect.state
@@ -168,26 +171,32 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
     """
     import time
     from grader import batch
+    from grader.grading import Grader
     from grader.manifest import ManifestError, load_course
+    from grader.plugin import SharedGrading, _hideable
+    from grader.sandbox import Sandbox
     try:
-        load_course(problems_dir, reference_dir)
+        course = load_course(problems_dir, reference_dir)
     except ManifestError as exc:
         raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
-    course = batch.course_fingerprint(problems_dir, reference_dir)
-    todo, kept = batch.plan(submissions, out, course, force=force)
+    fingerprint = batch.course_fingerprint(problems_dir, reference_dir)
+    todo, kept = batch.plan(submissions, out, fingerprint, force=force)
     if not todo and not kept:
         raise click.BadParameter(f"{submissions} has no student subdirectory",
                                  param_hint="SUBMISSIONS")
     start = time.monotonic()
-    code = 0
-    with click.progressbar(length=len(todo), label="Grading", show_pos=True,
-                           item_show_func=lambda s: s, hidden=quiet or not todo) as bar:
+    with Sandbox(hide=_hideable([problems_dir, reference_dir, submissions, out])) as sandbox, \
+            click.progressbar(length=len(todo), label="Grading", show_pos=True,
+                              item_show_func=lambda s: s, hidden=quiet or not todo) as bar:
+        shared = SharedGrading(course, sandbox, Grader(course, sandbox, hidden=True))
         # One pytest session per chunk: its items (one per student and problem) are freed
-        # after each chunk, so memory stays flat however large the class.
+        # after each chunk, so memory stays flat however large the class. The course, the
+        # sandbox and the reference answers are set up once for all chunks.
         for first in range(0, len(todo), CHUNK):
             code, state = run_pytest(submissions=todo[first:first + CHUNK],
                                      problems_dir=problems_dir, reference_dir=reference_dir,
-                                     out=out, jobs=jobs, plugins=[_Progress(bar)])
+                                     out=out, jobs=jobs, students_only=True,
+                                     plugins=[_Progress(bar), shared])
             if code == EXIT_PYTEST_INTERRUPTED:
                 click.echo("Interrupted. Every student graded so far is saved: run the same "
                            "command again to continue.", err=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+from dataclasses import dataclass
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -50,6 +51,9 @@ def pytest_addoption(parser):
                     help="write each student's results.json, report.csv and report.html to "
                     "DIR/<student>/ as soon as the student is graded, and DIR/gradebook.csv "
                     "and DIR/index.html at the end")
+    group.addoption("--out-students-only", dest="grader_students_only", action="store_true",
+                    help="with --out: write each student's files but not gradebook.csv and "
+                    "index.html (for a caller that writes those once, after several sessions)")
     group.addoption("--jobs", dest="grader_jobs", type=int, default=1, metavar="N",
                     help="grade up to N submissions at once (default: 1)")
     group.addoption("--hidden-seed", dest="grader_hidden_seed", type=int, default=None,
@@ -57,6 +61,16 @@ def pytest_addoption(parser):
 
 
 STATE = pytest.StashKey["GraderSession"]()
+
+
+@dataclass(eq=False)  # a plugin object: hashed by identity
+class SharedGrading:
+    """Given as a plugin, lends its course, sandbox and grader (with its reference answers) to
+    the session, which then leaves them open: a caller running several sessions sets them up
+    once."""
+    course: object
+    sandbox: object
+    grader: object
 
 
 def students_of(paths: list[str]) -> dict[str, list[Path]]:
@@ -82,8 +96,6 @@ class GraderSession:
     """Grades the submissions of one pytest session and collects its per-problem reports."""
 
     def __init__(self, config):
-        from grader.grading import Grader
-        from grader.sandbox import Sandbox
         self.config = config
         option = config.option
         for path in option.grader_submissions:
@@ -93,6 +105,35 @@ class GraderSession:
         if option.grader_results and len(self.students) > 1:
             raise pytest.UsageError("--results writes one student's results.json; "
                                     "give a single --submission (or use `grader grade`)")
+        shared = next((p for p in config.pluginmanager.get_plugins()
+                       if isinstance(p, SharedGrading)), None)
+        self.owns_sandbox = shared is None
+        if shared is not None:  # a caller running several sessions keeps one course and sandbox
+            self.course, self.sandbox, self.grader = shared.course, shared.sandbox, shared.grader
+        else:
+            self._set_up(option)
+        self.results: dict[str, SubmissionResult] = {}
+        self.times: dict[str, float] = {}
+        self.outcomes: dict[str, str] = {}  # nodeid -> passed/failed/error
+        self._items_left: dict[str, int] = {}
+        self.written: list[str] = []
+        self.jobs = max(1, option.grader_jobs)
+        self._pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else None
+        self._futures: dict[str, Future] = {}
+        self._order = list(self.students)
+        self.writer = None
+        if option.grader_out:
+            from grader.batch import BatchWriter, course_fingerprint
+            Path(option.grader_out).mkdir(parents=True, exist_ok=True)
+            course = course_fingerprint(option.grader_problems, option.grader_reference,
+                                        option.grader_hidden_seed)
+            self.writer = BatchWriter(option.grader_out, course, self.students, self.times,
+                                      class_files=not option.grader_students_only)
+            config.pluginmanager.register(self.writer, "grader-batch-writer")
+
+    def _set_up(self, option) -> None:
+        from grader.grading import Grader
+        from grader.sandbox import Sandbox
         expectations = None
         try:
             if option.grader_kit:
@@ -109,7 +150,6 @@ class GraderSession:
             hide.append(Path(option.grader_results).resolve().parent)
         if option.grader_out:
             hide.append(Path(option.grader_out))
-            Path(option.grader_out).mkdir(parents=True, exist_ok=True)
         self.sandbox = Sandbox(hide=_hideable(hide))
         try:
             self.grader = Grader(self.course, self.sandbox,
@@ -117,23 +157,8 @@ class GraderSession:
                                  problems=option.grader_problems_only,
                                  hidden_seed=option.grader_hidden_seed, expectations=expectations)
         except KeyError as exc:
+            self.sandbox.close()
             raise pytest.UsageError(f"--problem: {exc.args[0]}") from None
-        self.results: dict[str, SubmissionResult] = {}
-        self.times: dict[str, float] = {}
-        self.outcomes: dict[str, str] = {}  # nodeid -> passed/failed/error
-        self._items_left: dict[str, int] = {}
-        self.written: list[str] = []
-        self.jobs = max(1, option.grader_jobs)
-        self._pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else None
-        self._futures: dict[str, Future] = {}
-        self._order = list(self.students)
-        self.writer = None
-        if option.grader_out:
-            from grader.batch import BatchWriter, course_fingerprint
-            course = course_fingerprint(option.grader_problems, option.grader_reference,
-                                        option.grader_hidden_seed)
-            self.writer = BatchWriter(option.grader_out, course, self.students, self.times)
-            config.pluginmanager.register(self.writer, "grader-batch-writer")
 
     # -- collection ------------------------------------------------------------------------
     def pytest_ignore_collect(self, collection_path, config):
@@ -215,7 +240,8 @@ class GraderSession:
     def close(self):
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
-        self.sandbox.close()
+        if self.owns_sandbox:
+            self.sandbox.close()
 
 
 class ProblemItem(pytest.Item):
