@@ -92,9 +92,8 @@ def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
     folder = out / result.student
     folder.mkdir(parents=True, exist_ok=True)
     (folder / GRADE_FILE).unlink(missing_ok=True)
-    (folder / "results.json").write_text(
-        json.dumps(to_gradescope(result, execution_time=execution_time), indent=2),
-        encoding="utf-8")
+    (folder / "results.json").write_text(  # compact: indenting takes the slow encoder
+        json.dumps(to_gradescope(result, execution_time=execution_time)), encoding="utf-8")
     (folder / "report.csv").write_text(_csv(csv_rows(result)), encoding="utf-8")
     (folder / "report.html").write_text(render_student(result), encoding="utf-8")
     atomic_write(folder / GRADE_FILE, json.dumps({"fingerprint": fingerprint,

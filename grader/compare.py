@@ -155,8 +155,8 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, where: str) -
             return f"{where}expected a single number, got an array of shape {array.shape}."
         return (f"{where}shape mismatch: expected {expected.shape}, got {array.shape}"
                 + (" (a list)" if isinstance(actual, list) else "") + ".")
-    a = array.astype(float)
-    e = expected.astype(float)
+    a = array if array.dtype == np.float64 else array.astype(float)
+    e = expected if expected.dtype == np.float64 else expected.astype(float)
     with np.errstate(invalid="ignore", over="ignore"):
         bound = np.minimum(tol.atol + tol.rtol * np.abs(e), _LARGEST)
         if np.all(np.abs(a - e) <= bound):

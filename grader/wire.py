@@ -103,7 +103,7 @@ def decode(node, depth: int = 0):
         raw = base64.b64decode(data.encode("ascii"), validate=True)
         if len(raw) != int(np.prod(shape, dtype=np.int64)) * _DTYPES[dtype].itemsize:
             raise WireError("array data does not match its shape")
-        return np.frombuffer(raw, dtype=_DTYPES[dtype]).reshape(shape).copy()
+        return np.frombuffer(raw, dtype=_DTYPES[dtype]).reshape(shape).copy()  # writable
     raise WireError(f"unknown or malformed node '{tag}'")
 
 

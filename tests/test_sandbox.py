@@ -222,3 +222,9 @@ def test_limits_come_from_the_manifest(course_copy, sandbox):
     (problem,) = grader.grade("slow", [EXAMPLES / "infinite_loop"]).problems
     assert "within the time limit of 0.3 s" in problem.cases[0].feedback
     assert time.monotonic() - start < 1.5
+
+
+def test_arguments_may_be_modified_in_place(sandbox, tmp_path):
+    outcome = run(sandbox, tmp_path, "def f(x):\n    x -= x.mean()\n    return x\n",
+                  args={"x": np.array([1.0, 3.0])})
+    assert outcome.error is None and outcome.value.tolist() == [-1.0, 1.0]
