@@ -1,0 +1,50 @@
+"""The result model and its serialisations, without running pytest."""
+import pytest
+
+from grader.results import (CaseResult, ProblemResult, SubmissionResult, csv_rows, from_dict,
+                            to_dict, to_gradescope)
+
+
+@pytest.fixture
+def result():
+    return SubmissionResult("ada", [
+        ProblemResult("optim.bias_corrected", 2.0, [
+            CaseResult("public-1", "public", True),
+            CaseResult("hidden-1", "hidden", False, "Known mistake: divide by (1 - beta**t)",
+                       mistake="divide by (1 - beta**t)", output="hi\n"),
+            CaseResult("hidden-2", "hidden", True)]),
+        ProblemResult("rnn.cross_entropy", 1.0, grader_error="reference failed"),
+    ])
+
+
+def test_points_are_the_fraction_of_cases_passed(result):
+    bias, broken = result.problems
+    assert bias.points == pytest.approx(4 / 3) and not bias.passed
+    assert broken.points == 0 and result.max_score == 3.0
+    assert result.score == pytest.approx(4 / 3)
+
+
+def test_gradescope_dict(result):
+    data = to_gradescope(result, execution_time=1.23456,
+                         visibility={"optim.bias_corrected": "after_due_date"})
+    assert data["score"] == pytest.approx(4 / 3) and data["execution_time"] == 1.235
+    bias, broken = data["tests"]
+    assert bias["name"] == "optim.bias_corrected (2/3 cases)" and bias["status"] == "failed"
+    assert bias["visibility"] == "after_due_date" and bias["tags"] == ["mistake"]
+    assert "hidden case 'hidden-1': FAILED\n  Known mistake" in bias["output"]
+    assert "  Your code printed:\n    hi" in bias["output"]
+    assert "visibility" not in broken and "tags" not in broken  # absent, never null
+    assert broken["output"].startswith("The grader itself failed on this problem")
+    assert "output" not in data
+
+
+def test_csv_rows(result):
+    rows = csv_rows(result)
+    assert [r["case"] for r in rows] == ["public-1", "hidden-1", "hidden-2"]
+    assert rows[1]["mistake"] == "divide by (1 - beta**t)" and rows[1]["points"] == 0
+    assert sum(r["points"] for r in rows) == pytest.approx(result.score, abs=1e-5)
+
+
+def test_stored_results_read_back_identically(result):
+    back = from_dict(to_dict(result))
+    assert to_dict(back) == to_dict(result) and back.score == result.score
