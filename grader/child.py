@@ -257,6 +257,7 @@ def _enter_child(fd: int, setup: dict) -> None:
     os.environ.clear()
     os.environ.update({"HOME": setup["scratch"], "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     sys.path[:] = [setup["scratch"]] + [p for p in setup["python_path"]]
+    sys.dont_write_bytecode = True  # the scratch directory goes when the child does
     install_guard(setup["scratch"], setup["read_roots"], allow_fork=limits["processes"] > 0)
     Child(fd, setup).serve()
 
