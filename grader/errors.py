@@ -65,7 +65,7 @@ def _with_traceback(message: str, where: str) -> str:
 
 
 def from_child(error: dict, function: str, memory_mb: int) -> SubmissionError:
-    """The exception for an error dict sent by the child (see grader.child)."""
+    """The exception for an error dict sent by the child (see grader.sandbox.child)."""
     kind, file = error.get("kind"), error.get("file", "")
     message, where = error.get("message", ""), error.get("traceback", "")
     if kind == "syntax":

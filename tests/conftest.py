@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.grading import Grader
-from grader.manifest import load_course
-from grader.sandbox import Sandbox
+from grader.engine import Grader
+from grader.course.manifest import load_course
+from grader.sandbox.host import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS, REFERENCE, EXAMPLES = ROOT / "problems", ROOT / "reference", ROOT / "submissions_example"
@@ -63,7 +63,7 @@ class Invoke:
         self.runner = CliRunner()
 
     def __call__(self, *args, expect: int | None = 0):
-        from grader.cli import main
+        from grader.cli.main import main
         result = self.runner.invoke(main, [str(a) for a in args])
         if expect is not None and result.exit_code != expect:
             details = "".join(traceback.format_exception(*result.exc_info)) \

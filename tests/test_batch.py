@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grader import batch
+from grader.batch import outputs as batch
 
 from conftest import EXAMPLES, PROBLEMS, REFERENCE
 
@@ -102,7 +102,7 @@ def test_a_killed_run_resumes_to_the_same_gradebook(cli, klass, tmp_path):
 
 
 def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch):
-    from grader.grading import Grader
+    from grader.engine import Grader
     real = Grader.grade
 
     def flaky(self, student, paths):

@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from grader.compare import compare
-from grader.manifest import Tolerance
+from grader.compare.mismatch import compare
+from grader.course.manifest import Tolerance
 
 TOL = Tolerance(1e-6, 1e-9)
 

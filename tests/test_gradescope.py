@@ -11,8 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader import wire
-from grader.grading import Grader
+from grader.sandbox import wire
+from grader.engine import Grader
 
 from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT
 from test_plugin import SCHEMA, _nulls
@@ -27,7 +27,7 @@ def container(tmp_path_factory):
     Gradescope runs it (its pip steps are satisfied by the packages installed here)."""
     root = tmp_path_factory.mktemp("autograder")
     from click.testing import CliRunner
-    from grader.cli import main
+    from grader.cli.main import main
     zip_path = root / "autograder.zip"
     result = CliRunner().invoke(main, ["gradescope", "build", "--out", str(zip_path),
                                        *map(str, COURSE)])
@@ -131,7 +131,7 @@ def test_a_symlink_into_the_course_earns_nothing(container, tmp_path):
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
     from click.testing import CliRunner
-    from grader.cli import main
+    from grader.cli.main import main
     out = tmp_path_factory.mktemp("kit") / "kit"
     result = CliRunner().invoke(main, ["kit", "--out", str(out), *map(str, COURSE)])
     assert result.exit_code == 0, result.output

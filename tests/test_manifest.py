@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from grader.manifest import ManifestError, load_course
+from grader.course.manifest import ManifestError, load_course
 
 
 def break_manifest(course_copy, old, new, name="optim.toml"):

@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.plugin import session_of
+from grader.pytest_plugin.session import session_of
 
 from conftest import EXAMPLES, PROBLEMS, REFERENCE
 

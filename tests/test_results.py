@@ -1,7 +1,7 @@
 """The result model and its serialisations, without running pytest."""
 import pytest
 
-from grader.results import (CaseResult, ProblemResult, SubmissionResult, csv_rows, from_dict,
+from grader.results.model import (CaseResult, ProblemResult, SubmissionResult, csv_rows, from_dict,
                             to_dict, to_gradescope)
 
 

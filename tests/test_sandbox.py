@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from grader import errors
-from grader.sandbox import UID_BASE, Call, SandboxLimits
+from grader.sandbox.host import UID_BASE, Call, SandboxLimits
 
 from conftest import REFERENCE
 
@@ -161,7 +161,7 @@ def test_child_holds_nothing_of_the_grader(sandbox, tmp_path):
             return names, len(found)
     """)
     names, found = outcome.value
-    assert names == ["grader", "grader.child", "grader.wire"] and found == 0
+    assert names == ["grader", "grader.sandbox", "grader.sandbox.child", "grader.sandbox.wire"] and found == 0
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="runs as an unprivileged user only under root")
@@ -208,8 +208,8 @@ def test_as_root_the_course_is_covered_and_the_network_is_gone(sandbox):
 
 
 def test_limits_come_from_the_manifest(course_copy, sandbox):
-    from grader.grading import Grader
-    from grader.manifest import load_course
+    from grader.engine import Grader
+    from grader.course.manifest import load_course
     from conftest import EXAMPLES
     path = course_copy / "problems" / "optim.toml"
     text = path.read_text().replace('function = "running_average"\npoints = 1',

@@ -16,9 +16,9 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
-from grader.batch import atomic_write
-from grader.manifest import load_course
-from grader.results import to_gradescope
+from grader.batch.outputs import atomic_write
+from grader.course.manifest import load_course
+from grader.results.model import to_gradescope
 
 DEFAULT_ROOT = Path("/autograder")
 
@@ -50,7 +50,7 @@ exec "$ROOT/venv/bin/python" -m grader.cli gradescope run --root "$ROOT"
 
 
 def _project_root() -> Path:
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if not (root / "pyproject.toml").is_file():
         raise FileNotFoundError("building the autograder needs grader installed from its source "
                                 "tree (pip install -e .)")
@@ -137,7 +137,7 @@ def _failure(message: str, details: str, execution_time: float) -> dict:
 
 def run(*, root: Path = DEFAULT_ROOT) -> dict:
     """Grade root/submission; write and return root/results/results.json."""
-    from grader.cli import run_pytest
+    from grader.cli.main import run_pytest
     start = time.monotonic()
     results_path = Path(root) / "results" / "results.json"
     try:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from grader import __version__
-from grader.grading import submission_sources
-from grader.report import ClassSummary, render_class, render_student
-from grader.results import (SubmissionResult, csv_rows, from_dict, to_dict, to_gradescope)
+from grader.engine import submission_sources
+from grader.report.render import ClassSummary, render_class, render_student
+from grader.results.model import (SubmissionResult, csv_rows, from_dict, to_dict, to_gradescope)
 
 GRADE_FILE = "grade.json"
 CSV_COLUMNS = ["problem", "case", "visibility", "passed", "points", "max_points", "mistake",

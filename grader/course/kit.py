@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader import wire
-from grader.cases import cases_for
-from grader.grading import Expected
-from grader.manifest import (Assignment, Course, LiteralCase, ManifestError, Mistake, Problem,
+from grader.sandbox import wire
+from grader.course.cases import cases_for
+from grader.engine import Expected
+from grader.course.manifest import (Assignment, Course, LiteralCase, ManifestError, Mistake, Problem,
                              Tolerance, Limits)
 
 KIT_FILE = "kit.json"
@@ -43,7 +43,7 @@ def _expected(grader, case) -> dict:
 
 def build_kit(course: Course, out: Path) -> list[Path]:
     """Write the kit for `course` into `out`; returns the files written."""
-    from grader.grading import Grader
+    from grader.engine import Grader
     grader = Grader(course, sandbox=None, hidden=False)
     assignments = []
     for assignment in course.assignments.values():

@@ -11,12 +11,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
-from grader import stats
-from grader.cases import Case, cases_for
-from grader.compare import compare
-from grader.manifest import Course, Problem, Tolerance
-from grader.results import CaseResult, ProblemResult, SubmissionResult
-from grader.sandbox import Call, Outcome, Sandbox, SandboxLimits
+from grader.kinds import stats
+from grader.course.cases import Case, cases_for
+from grader.compare.mismatch import compare
+from grader.course.manifest import Course, Problem, Tolerance
+from grader.results.model import CaseResult, ProblemResult, SubmissionResult
+from grader.sandbox.host import Call, Outcome, Sandbox, SandboxLimits
 
 SAMPLER_CALLS = 3  # seed, the same seed again, another seed
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 
-from grader.results import SubmissionResult
+from grader.results.model import SubmissionResult
 
 
 @cache
 def _environment():
     from jinja2 import Environment, PackageLoader, select_autoescape
-    return Environment(loader=PackageLoader("grader", "templates"),
+    return Environment(loader=PackageLoader("grader.report", "templates"),
                        autoescape=select_autoescape(default=True, default_for_string=True),
                        trim_blocks=True, lstrip_blocks=True)
 

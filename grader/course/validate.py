@@ -12,9 +12,9 @@ from typing import Callable
 
 import numpy as np
 
-from grader.cases import HIDDEN, cases_for, generate
-from grader.compare import compare
-from grader.manifest import Course, ManifestError, Problem, Tolerance, load_course
+from grader.course.cases import HIDDEN, cases_for, generate
+from grader.compare.mismatch import compare
+from grader.course.manifest import Course, ManifestError, Problem, Tolerance, load_course
 
 FD_STEP = 1e-6
 FD_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-7)
@@ -126,8 +126,8 @@ def validate(problems_dir: Path | str, reference_dir: Path | str,
 
 def _grade_reference(course: Course, reference_dir) -> list[str]:
     """The reference, as a student, through the sandbox: anything but full marks is a finding."""
-    from grader.grading import Grader
-    from grader.sandbox import Sandbox
+    from grader.engine import Grader
+    from grader.sandbox.host import Sandbox
     with Sandbox() as sandbox:
         result = Grader(course, sandbox, hidden=True).grade("reference", [Path(reference_dir)])
     return [f"{p.problem_id}: the reference, graded as a student, earns {p.points:g} of "

@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from grader.manifest import Tolerance
+from grader.course.manifest import Tolerance
 
 SHOWN = 5
 _LARGEST = np.finfo(float).max

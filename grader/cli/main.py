@@ -24,7 +24,7 @@ class _Collect:
     state = None
 
     def pytest_sessionfinish(self, session):
-        from grader.plugin import session_of
+        from grader.pytest_plugin.session import session_of
         self.state = session_of(session.config)
 
 
@@ -170,11 +170,11 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
     Example: grader grade submissions_example --out reports/
     """
     import time
-    from grader import batch
-    from grader.grading import Grader
-    from grader.manifest import ManifestError, load_course
-    from grader.plugin import SharedGrading, _hideable
-    from grader.sandbox import Sandbox
+    from grader.batch import outputs as batch
+    from grader.engine import Grader
+    from grader.course.manifest import ManifestError, load_course
+    from grader.pytest_plugin.session import SharedGrading, _hideable
+    from grader.sandbox.host import Sandbox
     try:
         course = load_course(problems_dir, reference_dir)
     except ManifestError as exc:
@@ -223,8 +223,8 @@ def kit(out, problems_dir, reference_dir):
 
     Example: grader kit --out kit/
     """
-    from grader.kit import build_kit
-    from grader.manifest import ManifestError, load_course
+    from grader.course.kit import build_kit
+    from grader.course.manifest import ManifestError, load_course
     try:
         course = load_course(problems_dir, reference_dir)
     except ManifestError as exc:
@@ -256,8 +256,8 @@ def gradescope_build(out, problems_dir, reference_dir, hidden_visibility, stdout
 
     Example: grader gradescope build --out autograder.zip
     """
-    from grader.gradescope import build
-    from grader.manifest import ManifestError
+    from grader.gradescope.container import build
+    from grader.course.manifest import ManifestError
     try:
         path = build(problems_dir=problems_dir, reference_dir=reference_dir, out=out,
                      hidden_visibility=hidden_visibility, stdout_visibility=stdout_visibility)
@@ -279,7 +279,7 @@ def gradescope_run(root):
 
     Example: grader gradescope run --root /autograder
     """
-    from grader.gradescope import run
+    from grader.gradescope.container import run
     data = run(root=root)
     click.echo(f"score {data['score']:g}; wrote {root / 'results' / 'results.json'}")
 
@@ -297,7 +297,7 @@ def validate(problems_dir, reference_dir, quiet):
 
     Example: grader validate --problems problems --reference reference
     """
-    from grader.validate import validate as run
+    from grader.course.validate import validate as run
     findings = run(problems_dir, reference_dir,
                    progress=(lambda line: None) if quiet else click.echo)
     for finding in findings:

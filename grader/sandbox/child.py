@@ -3,7 +3,7 @@ imported NumPy and the standard modules students use, and nothing of the course)
 per-submission child it forks. The child starts its own session, applies resource limits,
 drops to an unprivileged user when started as root, installs an audit-hook guard, then imports
 the student's files and answers calls over the wire format. It imports only the standard
-library, NumPy and `grader.wire`, so it holds no reference code and no expected value.
+library, NumPy and `grader.sandbox.wire`, so it holds no reference code and no expected value.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import traceback
 
 import numpy as np  # noqa: F401  (preloaded for every child)
 
-from grader import wire
+from grader.sandbox import wire
 
 # Modules students commonly import, loaded before any fork: after dropping privileges the
 # child may not be allowed to read the Python installation.

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.hooks import GraderHookSpecs
-from grader.manifest import ManifestError, load_course
-from grader.results import ProblemResult, SubmissionResult, to_gradescope
+from grader.pytest_plugin.hookspecs import GraderHookSpecs
+from grader.course.manifest import ManifestError, load_course
+from grader.results.model import ProblemResult, SubmissionResult, to_gradescope
 
 
 class ProblemFailed(Exception):
@@ -123,7 +123,7 @@ class GraderSession:
         self._order = list(self.students)
         self.writer = None
         if option.grader_out:
-            from grader.batch import BatchWriter, course_fingerprint
+            from grader.batch.outputs import BatchWriter, course_fingerprint
             Path(option.grader_out).mkdir(parents=True, exist_ok=True)
             course = course_fingerprint(option.grader_problems, option.grader_reference,
                                         option.grader_hidden_seed)
@@ -132,12 +132,12 @@ class GraderSession:
             config.pluginmanager.register(self.writer, "grader-batch-writer")
 
     def _set_up(self, option) -> None:
-        from grader.grading import Grader
-        from grader.sandbox import Sandbox
+        from grader.engine import Grader
+        from grader.sandbox.host import Sandbox
         expectations = None
         try:
             if option.grader_kit:
-                from grader.kit import load_kit
+                from grader.course.kit import load_kit
                 self.course, expectations = load_kit(option.grader_kit)
                 hide = [Path(option.grader_kit)]
             else:
@@ -227,7 +227,7 @@ class GraderSession:
         path = self.config.option.grader_results
         if path and self.results:
             (student,) = self.results
-            from grader.batch import atomic_write
+            from grader.batch.outputs import atomic_write
             data = to_gradescope(self.results[student], execution_time=self.times[student])
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             atomic_write(Path(path), json.dumps(data, indent=2))

@@ -1,5 +1,5 @@
 """Running student code safely: the grader's side of the sandbox. A `Sandbox` owns one zygote
-process (see grader.child), asks it for a fresh child per submission, sends that child the calls
+process (see grader.sandbox.child), asks it for a fresh child per submission, sends that child the calls
 to make, and reads the answers back through the wire format with per-call and per-submission
 deadlines. A child that hangs, crashes, exits or misbehaves is killed with its whole process
 group; the calls it did not answer fail with a `SubmissionError`, and a new child serves the
@@ -26,8 +26,9 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Sequence
 
-from grader import errors, wire
-from grader.child import EXIT_BROKEN
+from grader import errors
+from grader.sandbox import wire
+from grader.sandbox.child import EXIT_BROKEN
 
 SANDBOX_GROUP = "nogroup"
 UID_BASE, UID_SLOTS = 62000, 64  # one uid per concurrently running child, when root
@@ -103,9 +104,9 @@ class Zygote:
         if self.process is not None:
             self.socket.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        package_parent = str(Path(__file__).resolve().parent.parent)
+        package_parent = str(Path(__file__).resolve().parents[2])
         code = (f"import sys; sys.path.append({package_parent!r}); "
-                f"from grader.child import zygote_main; zygote_main({theirs.fileno()}, "
+                f"from grader.sandbox.child import zygote_main; zygote_main({theirs.fileno()}, "
                 f"{self.hide!r})")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

@@ -1,0 +1,1 @@
+"""The `grader` command: thin click commands over keyword-only functions."""

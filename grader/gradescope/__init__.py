@@ -1,0 +1,1 @@
+"""Gradescope: building the autograder zip, and running it inside the container."""

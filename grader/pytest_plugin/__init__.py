@@ -1,0 +1,1 @@
+"""The pytest adapter of the engine (`pytest --submission PATH`)."""

@@ -1,0 +1,1 @@
+"""HTML reports: template contexts, the Jinja environment and templates."""
