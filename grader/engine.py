@@ -1,141 +1,219 @@
-"""The grading core shared by the self-check, the plugin, batch grading and the Gradescope run:
-plan the calls for a submission (problems x cases), run them in the sandbox, compare each
-answer with the reference's (computed once, in this process, never sent to the child), match
-known mistakes, and build the `SubmissionResult`.
+"""The grading engine, shared by every context (self-check, pytest, batch, Gradescope, kit):
+plan the calls of a submission (problems x cases, through each problem's kind), run them in the
+sandbox under each problem's own limits, judge each answer against the expected value (computed
+once per case in this process from the course's trusted code, never sent to the child), and
+build the `SubmissionResult`. It also owns the policy for the grader's own failures: a failing
+reference marks its problem, a failing sandbox marks the submission, and the run goes on.
+
+    result = grade_submission(course=course, submission=Path("alice"), hidden=True)
 """
 from __future__ import annotations
 
-import math
+import threading
+import time
+import traceback
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
-from grader.kinds import stats
 from grader.course.cases import Case, cases_for
-from grader.compare.mismatch import compare
-from grader.course.manifest import Course, Problem, Tolerance
-from grader.results.model import CaseResult, ProblemResult, SubmissionResult
-from grader.sandbox.host import Call, Outcome, Sandbox, SandboxLimits
-
-SAMPLER_CALLS = 3  # seed, the same seed again, another seed
-
-
-@dataclass
-class Expected:
-    value: object
-    mistakes: list  # (message, value)
-    error: str | None = None
+from grader.course.model import Course, Limits, Problem
+from grader.kinds import kind_of
+from grader.kinds.base import Answer, Expected, Kind
+from grader.results.model import ProblemResult, SubmissionResult
+from grader.submission.collect import submission_sources
 
 
-def submission_sources(paths: Sequence[Path | str]) -> list[Path]:
-    """The student's Python files: a directory's top-level *.py files, or the files given."""
-    sources = []
-    for path in map(Path, paths):
-        sources += sorted(path.glob("*.py")) if path.is_dir() else [path]
-    return sources
+@dataclass(frozen=True)
+class Planned:
+    """One problem of the plan: its kind and the cases every submission gets."""
+    problem: Problem
+    kind: Kind
+    cases: tuple[Case, ...]
 
 
-class Grader:
-    """Grades submissions against a course; reference answers are cached across students."""
+class UnknownProblem(KeyError):
+    """A problem id that the course does not have."""
 
-    def __init__(self, course: Course, sandbox: Sandbox | None, *, hidden: bool,
-                 problems: Sequence[str] | None = None, hidden_seed: int | None = None,
+
+def sandbox_limits(limits: Limits):
+    """The sandbox's view of a problem's limits."""
+    from grader.sandbox.host import SandboxLimits
+    return SandboxLimits(memory_mb=limits.memory_mb, submission_time=limits.submission_time,
+                         output_chars=limits.output_kb * 1024, processes=limits.processes)
+
+
+class Engine:
+    """Grades submissions against a course. The expected values are computed once per case and
+    kept for every later submission; `sandbox` runs the student code (None for an engine that
+    only computes expected values, as the kit builder does)."""
+
+    def __init__(self, *, course: Course, sandbox=None, hidden: bool = True,
+                 problems: Iterable[str] | None = None, hidden_seed: int | None = None,
                  expectations: dict | None = None):
-        """`expectations`, when given, holds the expected values by (problem id, case id)
-        (a student kit); otherwise the course's reference computes them."""
+        """`problems` limits the plan to these ids; `expectations`, when given, holds the
+        expected values by (problem id, case id) (a student kit) instead of the reference."""
         self.course, self.sandbox = course, sandbox
-        chosen = [p for p in course.problems if problems is None or p.id in problems]
+        chosen = course.problems
         if problems is not None:
-            unknown = sorted(set(problems) - {p.id for p in chosen})
+            wanted = list(problems)
+            unknown = sorted(set(wanted) - {p.id for p in chosen})
             if unknown:
-                raise KeyError(f"unknown problem id {unknown[0]}")
-        self.plan: list[tuple[Problem, list[Case]]] = [
-            (p, cases_for(course, p, hidden=hidden, hidden_seed=hidden_seed)) for p in chosen]
-        self.limits = SandboxLimits(
-            memory_mb=max(p.limits.memory_mb for p in chosen),
-            submission_time=max(p.limits.submission_time for p in chosen),
-            output_chars=max(p.limits.output_kb for p in chosen) * 1024,
-            processes=max(p.limits.processes for p in chosen))
+                raise UnknownProblem(unknown[0])
+            chosen = [p for p in chosen if p.id in wanted]
+        self.plan: list[Planned] = [
+            Planned(p, kind_of(p.kind),
+                    tuple(cases_for(course, p, hidden=hidden, hidden_seed=hidden_seed)))
+            for p in chosen]
         self._expected: dict[tuple[str, str], Expected] = dict(expectations or {})
+        self._calls: dict[frozenset | None, dict] = {}
+        self._lock = threading.Lock()
 
-    def expected(self, case: Case) -> Expected:
-        key = (case.problem.id, case.id)
-        if key not in self._expected:
-            self._expected[key] = self._compute(case)
-        return self._expected[key]
+    # -- expected values -------------------------------------------------------------------
+    def expected(self, planned: Planned, case: Case) -> Expected:
+        key = (planned.problem.id, case.id)
+        found = self._expected.get(key)
+        if found is None:
+            found = self._compute(planned, case)
+            with self._lock:
+                self._expected.setdefault(key, found)
+        return found
 
-    def _compute(self, case: Case) -> Expected:
-        problem = case.problem
-        reference = self.course.reference_function
+    def _compute(self, planned: Planned, case: Case) -> Expected:
         try:
-            if problem.check == "sampler":
-                value = (reference(problem.assignment, problem.function)(**case.args),
-                         reference(problem.assignment, problem.distribution)(**case.args))
-                return Expected(value, [])
-            value = reference(problem.assignment, problem.function)(**case.args)
-            mistakes = [(m.message, reference(problem.assignment, m.function)(**case.args))
-                        for m in problem.mistakes]
-        except Exception as exc:  # a bug in the course's reference code
-            return Expected(None, [], f"the reference for {problem.id} failed on case "
-                                      f"{case.id}: {type(exc).__name__}: {exc}")
-        return Expected(value, mistakes)
+            return planned.kind.expected(self.course, planned.problem, case)
+        except Exception as exc:  # a bug in the course's own code, not the student's
+            where = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            return Expected(error=f"the course's reference for {planned.problem.id} failed on "
+                                  f"case {case.id}: {where}")
 
-    @cached_property
-    def calls(self) -> list[Call]:
-        """Every call a submission gets, built once: each Call encodes its request once."""
-        calls = []
-        for problem, cases in self.plan:
-            file = self.course.assignments[problem.assignment].file
-            for case in cases:
-                variants = [case.args]
-                if problem.check == "sampler":
-                    variants = [case.args, case.args, {**case.args, "seed": case.args["seed"] + 1}]
-                for args in variants:
-                    calls.append(Call(len(calls), file, problem.function, args,
-                                      problem.limits.time, problem.id))
-        return calls
+    # -- calls -----------------------------------------------------------------------------
+    def _requests(self, selected: frozenset | None) -> dict:
+        """The sandbox calls for the selected problems, grouped by limits; built once per
+        selection, so each call encodes its arguments once for every student."""
+        if selected in self._calls:
+            return self._calls[selected]
+        from grader.sandbox.host import Call
+        groups: dict[Limits, list] = defaultdict(list)
+        number = 0
+        for planned in self.plan:
+            problem = planned.problem
+            if selected is not None and problem.id not in selected:
+                continue
+            assignment = self.course.assignments[problem.assignment]
+            for case in planned.cases:
+                for args in planned.kind.requests(problem, case):
+                    groups[problem.limits].append(
+                        Call(number, assignment.file_of(problem), problem.function, args,
+                             problem.limits.time, problem.id))
+                    number += 1
+        with self._lock:
+            self._calls.setdefault(selected, dict(groups))
+        return self._calls[selected]
 
-    def grade(self, student: str, paths: Sequence[Path | str]) -> SubmissionResult:
-        """Grade the submission at `paths` (a directory, or the student's files)."""
-        sources = submission_sources(paths)
-        outcomes = iter(self.sandbox.run(sources, self.calls, self.limits))
+    def _answers(self, sources: list[Path], selected: frozenset | None) -> dict[int, Answer]:
+        answers: dict[int, Answer] = {}
+        for limits, calls in self._requests(selected).items():
+            outcomes = self.sandbox.run(sources, calls, sandbox_limits(limits))
+            for call, outcome in zip(calls, outcomes):
+                answers[call.id] = Answer(outcome.value, outcome.error, outcome.output,
+                                          outcome.output_dropped)
+        return answers
+
+    # -- grading ---------------------------------------------------------------------------
+    def grade(self, student: str, paths: Sequence[Path | str],
+              problems: Iterable[str] | None = None) -> SubmissionResult:
+        """Grade the submission at `paths` (a folder, or the student's files) on the planned
+        problems, or on those of `problems` only. Never raises for the grader's own failures:
+        they are recorded in the result (see `grader.results.model.has_grader_error`)."""
+        selected = frozenset(problems) if problems is not None else None
+        planned = [p for p in self.plan if selected is None or p.problem.id in selected]
+        try:
+            answers = self._answers(submission_sources(paths), selected)
+        except Exception as exc:  # the sandbox failed: the student is not to blame
+            error = f"{type(exc).__name__}: {exc}"
+            return SubmissionResult(student, [ProblemResult(p.problem.id, p.problem.points,
+                                                            grader_error=error)
+                                              for p in planned], grader_error=error)
         result = SubmissionResult(student)
-        for problem, cases in self.plan:
-            graded = ProblemResult(problem.id, problem.points)
-            for case in cases:
-                count = SAMPLER_CALLS if problem.check == "sampler" else 1
-                answers = [next(outcomes) for _ in range(count)]
-                expected = self.expected(case)
+        number = 0
+        for entry in planned:
+            graded = ProblemResult(entry.problem.id, entry.problem.points)
+            for case in entry.cases:
+                count = len(entry.kind.requests(entry.problem, case))
+                mine = [answers[number + i] for i in range(count)]
+                number += count
+                expected = self.expected(entry, case)
                 if expected.error:
                     graded.grader_error = expected.error
                     continue
-                graded.cases.append(self.judge(case, answers, expected))
+                graded.cases.append(entry.kind.judge(entry.problem, case, mine, expected,
+                                                     self.course))
+            if graded.grader_error:
+                graded.cases = []
             result.problems.append(graded)
         return result
 
-    def judge(self, case: Case, answers: list[Outcome], expected: Expected) -> CaseResult:
-        problem = case.problem
-        first = answers[0]
-        verdict = CaseResult(case.id, case.visibility, False, output=first.output,
-                             output_dropped=first.output_dropped)
-        failed = next((a for a in answers if a.error is not None), None)
-        if failed is not None:
-            verdict.feedback, verdict.error_kind = str(failed.error), failed.error.kind
-            return verdict
-        if problem.check == "sampler":
-            sample, distribution = expected.value
-            message = compare(first.value, sample, Tolerance(math.inf, math.inf))
-            if message is None:
-                message = stats.check_sample(*(a.value for a in answers), distribution)
-        else:
-            message = compare(first.value, expected.value, problem.tolerance_for)
-            if message is not None:
-                for text, value in expected.mistakes:
-                    if compare(first.value, value, problem.tolerance_for) is None:
-                        verdict.mistake = text
-                        message = f"Known mistake: {text}\n{message}"
-                        break
-        verdict.passed = message is None
-        verdict.feedback = message or ""
-        return verdict
+    def grade_many(self, submissions: Iterable[tuple[str, Sequence[Path]]], *, jobs: int = 1,
+                   problems: Iterable[str] | None = None) -> Iterator[tuple[SubmissionResult, float]]:
+        """(result, seconds) for each submission, in the order given. With `jobs` > 1, the
+        next submissions are graded ahead in threads (each drives its own sandboxed child)."""
+        problems = list(problems) if problems is not None else None
+
+        def timed(student, paths):
+            start = time.perf_counter()
+            result = self.grade(student, paths, problems)
+            return result, time.perf_counter() - start
+
+        if jobs <= 1:
+            for student, paths in submissions:
+                yield timed(student, paths)
+            return
+        with ThreadPoolExecutor(jobs) as pool:
+            pending = []
+            iterator = iter(submissions)
+            try:
+                for student, paths in iterator:
+                    pending.append(pool.submit(timed, student, paths))
+                    if len(pending) >= 2 * jobs:
+                        yield pending.pop(0).result()
+                while pending:
+                    yield pending.pop(0).result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+
+def grade_submission(*, course: Course, submission: Path | Sequence[Path], sandbox,
+                     student: str | None = None, hidden: bool = True,
+                     problems: Iterable[str] | None = None,
+                     hidden_seed: int | None = None) -> SubmissionResult:
+    """Grade one submission (a folder, or a list of the student's files)."""
+    paths = [Path(submission)] if isinstance(submission, (str, Path)) else list(submission)
+    engine = Engine(course=course, sandbox=sandbox, hidden=hidden, problems=problems,
+                    hidden_seed=hidden_seed)
+    return engine.grade(student or paths[0].name, paths)
+
+
+def grade_class(*, course: Course, submissions: dict[str, Sequence[Path]], sandbox,
+                jobs: int = 1, hidden_seed: int | None = None) -> Iterator[SubmissionResult]:
+    """Grade every submission of a class, hidden cases included; results in the given order."""
+    engine = Engine(course=course, sandbox=sandbox, hidden=True, hidden_seed=hidden_seed)
+    for result, _ in engine.grade_many(submissions.items(), jobs=jobs):
+        yield result
+
+
+def start_sandbox(*, private: Iterable[Path | str] = ()):
+    """A sandbox for a grading run; `private` lists the folders its children must not see
+    (the course, the submissions, the outputs)."""
+    import tempfile
+    from grader.sandbox.host import Sandbox
+    temp = Path(tempfile.gettempdir()).resolve()
+    hide = []
+    for path in private:
+        path = Path(path).resolve()
+        if path.is_dir() and path != Path("/") and path not in temp.parents and path != temp:
+            hide.append(path)
+    return Sandbox(hide=hide)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.engine import Grader
+from grader.engine import Engine
 from grader.course.manifest import load_course
 from grader.sandbox.host import Sandbox
 
@@ -38,9 +38,9 @@ def graded(course, sandbox):
     grading them all took in `graded.seconds`."""
     for path in FORGED:
         path.unlink(missing_ok=True)
-    grader = Grader(course, sandbox, hidden=True)
+    engine = Engine(course=course, sandbox=sandbox, hidden=True)
     start = time.monotonic()
-    results = Results({path.name: grader.grade(path.name, [path])
+    results = Results({path.name: engine.grade(path.name, [path])
                        for path in sorted(EXAMPLES.iterdir()) if path.is_dir()})
     results.seconds = time.monotonic() - start
     return results

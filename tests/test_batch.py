@@ -102,15 +102,15 @@ def test_a_killed_run_resumes_to_the_same_gradebook(cli, klass, tmp_path):
 
 
 def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch):
-    from grader.engine import Grader
-    real = Grader.grade
+    from grader.engine import Engine
+    real = Engine._answers
 
-    def flaky(self, student, paths):
-        if student == "mistaken":
+    def flaky(self, sources, selected):
+        if any(source.parent.name == "mistaken" for source in sources):
             raise RuntimeError("disk on fire")
-        return real(self, student, paths)
+        return real(self, sources, selected)
 
-    monkeypatch.setattr(Grader, "grade", flaky)
+    monkeypatch.setattr(Engine, "_answers", flaky)
     out = tmp_path / "out"
     result = cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "1", expect=3)
     assert "Grader failures (1)" in result.stdout
@@ -118,7 +118,7 @@ def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch
     book = pd.read_csv(out / "gradebook.csv").fillna("")
     assert book[book.student == "mistaken"].grader_error.item() == "RuntimeError: disk on fire"
     assert "grader error" in (out / "index.html").read_text()
-    monkeypatch.setattr(Grader, "grade", real)
+    monkeypatch.setattr(Engine, "_answers", real)
     result = cli("grade", klass, "--out", out, *COURSE, "-q")
     assert "Students: 4 (1 graded now" in result.stdout  # only the failed one is retried
 

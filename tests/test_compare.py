@@ -3,8 +3,8 @@ import math
 
 import numpy as np
 
-from grader.compare.mismatch import compare
-from grader.course.manifest import Tolerance
+from grader.compare.message import explain as compare
+from grader.course.model import Tolerance
 
 TOL = Tolerance(1e-6, 1e-9)
 

@@ -124,9 +124,9 @@ def test_the_thief_found_nothing(graded):
 def self_checked(course, sandbox):
     """Every example student graded as `grader check` grades: public cases only."""
     from conftest import EXAMPLES
-    from grader.engine import Grader
-    grader = Grader(course, sandbox, hidden=False)
-    return {path.name: grader.grade(path.name, [path])
+    from grader.engine import Engine
+    engine = Engine(course=course, sandbox=sandbox, hidden=False)
+    return {path.name: engine.grade(path.name, [path])
             for path in sorted(EXAMPLES.iterdir()) if path.is_dir()}
 
 

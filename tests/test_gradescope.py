@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 
 from grader.sandbox import wire
-from grader.engine import Grader
+from grader.engine import Engine
 
 from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT
 from test_plugin import SCHEMA, _nulls
@@ -147,14 +147,15 @@ def test_the_kit_holds_no_reference_and_no_hidden_case(kit, course):
                 assert line.strip() not in text, line
     for assignment in course.assignments.values():
         assert str(assignment.hidden_seed) not in text
-    hidden = Grader(course, None, hidden=True)
-    for problem, cases in hidden.plan:
-        for case in cases:
+    hidden = Engine(course=course, hidden=True)
+    for planned in hidden.plan:
+        for case in planned.cases:
             if case.visibility != "hidden":
                 continue
-            for node in (wire.encode(hidden.expected(case).value), wire.encode(case.args)):
+            for node in (wire.encode(hidden.expected(planned, case).value),
+                         wire.encode(case.args)):
                 for array in _arrays(node):
-                    assert array not in text, f"{problem.id} {case.id}"
+                    assert array not in text, f"{planned.problem.id} {case.id}"
 
 
 def _arrays(node):

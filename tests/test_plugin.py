@@ -6,7 +6,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.pytest_plugin.session import session_of
+from grader.pytest_plugin.plugin import session_of
 
 from conftest import EXAMPLES, PROBLEMS, REFERENCE
 
@@ -32,15 +32,15 @@ class Keep:
 
 def run(*args):
     keep = Keep()
-    code = pytest.main(["-p", "no:cacheprovider", "-q", "--problems-dir", str(PROBLEMS),
-                        "--reference-dir", str(REFERENCE), *map(str, args)], plugins=[keep])
+    code = pytest.main(["-p", "no:cacheprovider", "-q", "--grader-problems", str(PROBLEMS),
+                        "--grader-reference", str(REFERENCE), *map(str, args)], plugins=[keep])
     return code, keep.state
 
 
 @pytest.mark.parametrize("student", ["correct", "mistaken", "syntax_error", "liar"])
 def test_results_json_follows_the_spec(tmp_path, student, graded):
     out = tmp_path / "results.json"
-    code, state = run("--submission", EXAMPLES / student, "--results", out)
+    code, state = run("--submission", EXAMPLES / student, "--grader-results", out)
     data = json.loads(out.read_text())
     jsonschema.validate(data, SCHEMA)
     assert not _nulls(data)
@@ -54,15 +54,15 @@ def test_results_json_follows_the_spec(tmp_path, student, graded):
 
 
 def test_items_are_named_by_problem_id(tmp_path):
-    code, state = run("--submission", EXAMPLES / "mistaken", "--problem", "optim.bias_corrected",
-                      "--problem", "rnn.cross_entropy")
+    code, state = run("--submission", EXAMPLES / "mistaken", "--grader-problem",
+                      "optim.bias_corrected", "--grader-problem", "rnn.cross_entropy")
     assert code == 1
     assert state.outcomes == {"optim.bias_corrected": "failed", "rnn.cross_entropy": "passed"}
 
 
 def test_several_submissions_get_one_item_per_student_and_problem():
     code, state = run("--submission", EXAMPLES / "correct", "--submission", EXAMPLES / "raises",
-                      "--problem", "rnn.bptt_grads", "--public-only")
+                      "--grader-problem", "rnn.bptt_grads", "--grader-public-only")
     assert state.outcomes == {"rnn.bptt_grads[correct]": "passed",
                               "rnn.bptt_grads[raises]": "failed"}
 
@@ -74,9 +74,9 @@ def test_a_hook_may_adjust_results_before_they_are_written(tmp_path):
                 problem.max_points *= 2
 
     out = tmp_path / "results.json"
-    pytest.main(["-p", "no:cacheprovider", "-q", "--problems-dir", str(PROBLEMS),
-                 "--reference-dir", str(REFERENCE), "--submission", str(EXAMPLES / "correct"),
-                 "--problem", "rnn.cross_entropy", "--results", str(out)], plugins=[HalfMarks()])
+    pytest.main(["-p", "no:cacheprovider", "-q", "--grader-problems", str(PROBLEMS),
+                 "--grader-reference", str(REFERENCE), "--submission", str(EXAMPLES / "correct"),
+                 "--grader-problem", "rnn.cross_entropy", "--grader-results", str(out)], plugins=[HalfMarks()])
     test = json.loads(out.read_text())["tests"][0]
     assert test["max_score"] == 2.0 and test["score"] == 2.0
 

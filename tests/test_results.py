@@ -1,8 +1,10 @@
 """The result model and its serialisations, without running pytest."""
 import pytest
 
-from grader.results.model import (CaseResult, ProblemResult, SubmissionResult, csv_rows, from_dict,
-                            to_dict, to_gradescope)
+from grader.results.gradescope import to_gradescope
+from grader.results.model import CaseResult, ProblemResult, SubmissionResult
+from grader.results.rows import csv_rows
+from grader.results.stored import from_dict, to_dict
 
 
 @pytest.fixture

@@ -208,7 +208,7 @@ def test_as_root_the_course_is_covered_and_the_network_is_gone(sandbox):
 
 
 def test_limits_come_from_the_manifest(course_copy, sandbox):
-    from grader.engine import Grader
+    from grader.engine import Engine
     from grader.course.manifest import load_course
     from conftest import EXAMPLES
     path = course_copy / "problems" / "optim.toml"
@@ -217,9 +217,10 @@ def test_limits_come_from_the_manifest(course_copy, sandbox):
     path.write_text(text)
     course = load_course(course_copy / "problems", course_copy / "reference")
     assert course.problem("optim.running_average").limits.time == 0.3
-    grader = Grader(course, sandbox, hidden=False, problems=["optim.running_average"])
+    engine = Engine(course=course, sandbox=sandbox, hidden=False,
+                    problems=["optim.running_average"])
     start = time.monotonic()
-    (problem,) = grader.grade("slow", [EXAMPLES / "infinite_loop"]).problems
+    (problem,) = engine.grade("slow", [EXAMPLES / "infinite_loop"]).problems
     assert "within the time limit of 0.3 s" in problem.cases[0].feedback
     assert time.monotonic() - start < 1.5
 

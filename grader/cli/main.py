@@ -1,9 +1,6 @@
-"""The `grader` command: a thin click layer over the plugin and the validator.
-
-Exit codes, for every command: 0 success (check: all problems passed; validate: the course is
-sound; grade: every student was graded); 1 some problem failed or the course has findings;
-2 bad usage or input (click's own code); 3 the grader itself failed (for grade: on at least
-one student, who is listed as such); 130 grade was interrupted (rerun it to continue).
+"""The `grader` command: thin click commands, each parsing its options, calling one
+keyword-only function and mapping the outcome to an exit code (see grader.cli.exitcodes).
+Heavy imports happen inside the commands, so `grader --help` stays fast.
 """
 from __future__ import annotations
 
@@ -12,69 +9,10 @@ from pathlib import Path
 
 import click
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-EXIT_PYTEST_INTERRUPTED = 2
+from grader import __version__
+from grader.cli import exitcodes
+
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
-CHUNK = 200  # students per pytest session in `grader grade`
-FEEDBACK_LINES = 4
-
-
-class _Collect:
-    """Keeps the grading state of an in-process pytest run."""
-    state = None
-
-    def pytest_sessionfinish(self, session):
-        from grader.pytest_plugin.session import session_of
-        self.state = session_of(session.config)
-
-
-def run_pytest(*, submissions: list[Path], problems_dir: Path, reference_dir: Path,
-               public_only: bool = False, results: Path | None = None, problems=None,
-               out: Path | None = None, jobs: int = 1, kit: Path | None = None,
-               students_only: bool = False, plugins=()):
-    """Grade through pytest in this process; returns (pytest exit code, GraderSession)."""
-    import pytest
-    config = Path(__file__).with_name("isolated.ini")
-    args = ["-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:logging",
-            "-p", "no:unraisableexception", "--capture=no", "--assert=plain",
-            "-c", str(config), "--rootdir",
-            str(Path.cwd()),
-            "--problems-dir", str(problems_dir), "--reference-dir", str(reference_dir)]
-    for path in submissions:
-        args += ["--submission", str(path)]
-    if public_only:
-        args.append("--public-only")
-    if kit is not None:
-        args += ["--kit", str(kit)]
-    if results is not None:
-        args += ["--results", str(results)]
-    for problem in problems or ():
-        args += ["--problem", problem]
-    if out is not None:
-        args += ["--out", str(out), "--jobs", str(jobs)]
-    if students_only:
-        args.append("--out-students-only")
-    collect = _Collect()
-    code = pytest.main(args, plugins=[collect, *plugins])
-    return int(code), collect.state
-
-
-def _table(result) -> str:
-    width = max(len(p.problem_id) for p in result.problems) + 2
-    lines = [f"{'problem':<{width}}{'result':<8}points"]
-    for problem in result.problems:
-        verdict = "passed" if problem.passed else "FAILED"
-        lines.append(f"{problem.problem_id:<{width}}{verdict:<8}"
-                     f"{problem.points:g}/{problem.max_points:g}")
-        if not problem.passed:
-            failed = next((c for c in problem.cases if not c.passed), None)
-            text = problem.feedback() if failed is None else (
-                f"case '{failed.case_id}': {failed.feedback}")
-            lines += ["    " + line for line in text.splitlines()[:FEEDBACK_LINES]]
-    passed = sum(p.passed for p in result.problems)
-    lines.append(f"{passed} of {len(result.problems)} problems passed; "
-                 f"{result.score:g} / {result.max_score:g} points on the public cases")
-    return "\n".join(lines)
 
 
 course_options = [
@@ -93,6 +31,7 @@ def with_course(function):
 
 
 @click.group()
+@click.version_option(__version__, prog_name="grader")
 def main():
     """Grade numerical homework (arrays, gradients, matrices) safely, through pytest."""
 
@@ -105,33 +44,35 @@ def main():
               help="Check only this problem id (repeatable), e.g. rnn.bptt_grads.")
 @click.option("--kit", type=click.Path(exists=True, path_type=Path),
               help="A student kit from `grader kit`, instead of --problems/--reference.")
-def check(paths, problems_dir, reference_dir, problems, kit):
+@click.option("-v", "--verbose", is_flag=True, help="Show all the feedback of every problem.")
+def check(paths, problems_dir, reference_dir, problems, kit, verbose):
     """Self-check a submission on the public cases.
 
     PATHS is your submission directory, or your files (rnn.py, optim.py, layers.py).
     Prints one line per problem with the first lines of feedback, and exits 0 only if
-    every problem passes.
+    every problem passes (3 if the grader itself failed).
 
     Example: grader check my_homework/    (students: grader check --kit KIT my_homework/)
     """
-    code, state = run_pytest(submissions=list(paths), problems_dir=problems_dir,
-                             reference_dir=reference_dir, public_only=True,
-                             problems=list(problems) or None, kit=kit)
-    if state is None or not state.results:
-        raise SystemExit(EXIT_USAGE if code == 4 else EXIT_INTERNAL)
-    (result,) = state.results.values()
-    click.echo(_table(result))
-    raise SystemExit(EXIT_OK if all(p.passed for p in result.problems) else EXIT_FAILED)
-
-
-class _Progress:
-    """Advances a click progress bar as each student is graded."""
-
-    def __init__(self, bar):
-        self.bar = bar
-
-    def pytest_grader_submission_graded(self, result, config):
-        self.bar.update(1, result.student)
+    from grader.check import self_check
+    from grader.course.manifest import ManifestError
+    from grader.engine import UnknownProblem
+    from grader.report.terminal import table
+    from grader.results.model import has_grader_error
+    try:
+        result = self_check(paths=list(paths), problems_dir=problems_dir,
+                            reference_dir=reference_dir, kit=kit, problems=list(problems))
+    except ManifestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--kit" if kit else
+                                 "--problems/--reference") from None
+    except UnknownProblem as exc:
+        raise click.BadParameter(f"unknown problem id {exc.args[0]}",
+                                 param_hint="--problem") from None
+    click.echo(table(result, verbose=verbose))
+    if has_grader_error(result):
+        raise SystemExit(exitcodes.INTERNAL)
+    raise SystemExit(exitcodes.OK if all(p.passed for p in result.problems)
+                     else exitcodes.FAILED)
 
 
 def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, out: Path) -> str:
@@ -169,45 +110,35 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
 
     Example: grader grade submissions_example --out reports/
     """
-    import time
-    from grader.batch import outputs as batch
-    from grader.engine import Grader
-    from grader.course.manifest import ManifestError, load_course
-    from grader.pytest_plugin.session import SharedGrading, _hideable
-    from grader.sandbox.host import Sandbox
+    from grader.batch.runner import Interrupted, grade_folder
+    from grader.course.manifest import ManifestError
+    bar = click.progressbar(length=0, label="Grading", show_pos=True,
+                            item_show_func=lambda s: s, hidden=quiet)
+
+    def on_plan(count):
+        bar.length = count
+        if not quiet and count:
+            bar.render_progress()
+
     try:
-        course = load_course(problems_dir, reference_dir)
+        with bar:
+            run = grade_folder(submissions=submissions, out=out, problems_dir=problems_dir,
+                               reference_dir=reference_dir, jobs=jobs, force=force,
+                               progress=lambda result: bar.update(1, result.student),
+                               on_plan=on_plan)
     except ManifestError as exc:
         raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
-    fingerprint = batch.course_fingerprint(problems_dir, reference_dir)
-    todo, kept = batch.plan(submissions, out, fingerprint, force=force)
-    if not todo and not kept:
+    except (Interrupted, KeyboardInterrupt):
+        click.echo("Interrupted. Every student graded so far is saved: run the same command "
+                   "again to continue.", err=True)
+        raise SystemExit(exitcodes.INTERRUPTED) from None
+    if not run.students:
         raise click.BadParameter(f"{submissions} has no student subdirectory",
                                  param_hint="SUBMISSIONS")
-    start = time.monotonic()
-    with Sandbox(hide=_hideable([problems_dir, reference_dir, submissions, out])) as sandbox, \
-            click.progressbar(length=len(todo), label="Grading", show_pos=True,
-                              item_show_func=lambda s: s, hidden=quiet or not todo) as bar:
-        shared = SharedGrading(course, sandbox, Grader(course, sandbox, hidden=True))
-        # One pytest session per chunk: its items (one per student and problem) are freed
-        # after each chunk, so memory stays flat however large the class. The course, the
-        # sandbox and the reference answers are set up once for all chunks.
-        for first in range(0, len(todo), CHUNK):
-            code, state = run_pytest(submissions=todo[first:first + CHUNK],
-                                     problems_dir=problems_dir, reference_dir=reference_dir,
-                                     out=out, jobs=jobs, students_only=True,
-                                     plugins=[_Progress(bar), shared])
-            if code == EXIT_PYTEST_INTERRUPTED:
-                click.echo("Interrupted. Every student graded so far is saved: run the same "
-                           "command again to continue.", err=True)
-                raise SystemExit(EXIT_INTERRUPTED)
-            if state is None or code not in (0, 1):
-                raise SystemExit(EXIT_INTERNAL)
-            del state  # this chunk's items and results can go before the next chunk starts
-    students = batch.write_class(out).students
-    click.echo(_summary(students, graded=len(todo), kept=len(kept),
-                        seconds=time.monotonic() - start, out=out))
-    raise SystemExit(EXIT_INTERNAL if any(s["grader_error"] for s in students) else EXIT_OK)
+    click.echo(_summary(run.students, graded=run.graded, kept=run.kept, seconds=run.seconds,
+                        out=out))
+    raise SystemExit(exitcodes.INTERNAL if any(s["grader_error"] for s in run.students)
+                     else exitcodes.OK)
 
 
 @main.command()
@@ -304,7 +235,7 @@ def validate(problems_dir, reference_dir, quiet):
         click.echo(f"error: {finding}", err=True)
     if findings:
         click.echo(f"{len(findings)} problem(s) found in the course.", err=True)
-        raise SystemExit(EXIT_FAILED)
+        raise SystemExit(exitcodes.FAILED)
     click.echo("The course is valid.")
 
 

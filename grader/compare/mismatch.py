@@ -1,21 +1,62 @@
-"""Comparing a student's output with the expected one, and the message that explains the
-difference. One function, `compare`, checks in stages (structure and type, shape, NaN/inf
-positions, values within rtol/atol) through nested tuples, lists and dicts, and returns None
-on a match or the feedback text on the first difference found.
+"""Comparing a student's output with the expected one. `compare` checks in stages (structure and
+type, shape, NaN/inf positions, values within rtol/atol) through nested tuples, lists and dicts,
+and returns None on a match or a `Mismatch`: a structured account of the first difference found
+(where, at which stage, how many elements, the first differing indices, the largest absolute
+and relative differences, the tolerance). Messages are built from it in `grader.compare.message`.
 """
 from __future__ import annotations
 
 import reprlib
-from typing import Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
-from grader.course.manifest import Tolerance
+from grader.course.model import Tolerance
 
-SHOWN = 5
+SHOWN = 5  # differing elements listed
 _LARGEST = np.finfo(float).max
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 6, 6
+KEYS_SHOWN = 8  # dict keys named in a description
+
+
+@dataclass(frozen=True)
+class Difference:
+    index: tuple[int, ...]
+    yours: Any
+    expected: Any
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The first difference between an answer and the expected value.
+
+    stage: "type" (wrong kind of value: `expected` and `actual` describe both), "length",
+    "keys" (`missing`, `extra`), "shape" (`expected_shape`, `actual_shape`, `from_list`),
+    "bools" (exact bools differ), "nan" (NaN/inf positions differ) or "values" (numbers out
+    of tolerance). For "bools", "nan" and "values": `count` differing of `total` elements,
+    the first `differences`, and for "values" `max_abs`, `max_rel` and `tolerance`.
+    `yours` and `wanted` keep the compared arrays (for pictures); they are not serialised.
+    """
+    stage: str
+    path: tuple = ()
+    expected: str = ""
+    actual: str = ""
+    missing: tuple[str, ...] = ()
+    extra: tuple[str, ...] = ()
+    expected_shape: tuple | None = None
+    actual_shape: tuple | None = None
+    from_list: bool = False
+    count: int = 0
+    total: int = 0
+    differences: tuple[Difference, ...] = ()
+    max_abs: float | None = None
+    max_rel: float | None = None
+    tolerance: Tolerance | None = None
+    scalar: bool = False
+    yours: Any = field(default=None, compare=False, repr=False)
+    wanted: Any = field(default=None, compare=False, repr=False)
 
 
 def short_repr(value) -> str:
@@ -27,38 +68,36 @@ def short_repr(value) -> str:
 
 
 def describe(value) -> str:
+    """What a value is, in a few words, whatever it is."""
     if value is None:
         return "None"
     if isinstance(value, np.ndarray):
+        if value.dtype.kind == "b":
+            return f"a NumPy array of bools of shape {value.shape}"
         return f"a NumPy array of shape {value.shape} and dtype {value.dtype}"
     if isinstance(value, (bool, np.bool_)):
         return f"the bool {value}"
     if isinstance(value, dict):
-        return f"a dict with keys {sorted(map(str, value))}"
+        return f"a dict with keys {list(_shown(value))}"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
     if isinstance(value, str):
         return f"the string {short_repr(value)}"
     if isinstance(value, (int, float, np.number)):
-        return f"the number {_num(value)}"
+        return f"the number {number(value)}"
     return f"a {type(value).__name__}"
 
 
-def _num(x) -> str:
+def number(x) -> str:
     x = x.item() if isinstance(x, np.generic) else x
     if isinstance(x, bool) or isinstance(x, (int, np.integer)):
         return str(x)
     return f"{x:.10g}"
 
 
-def _where(path: tuple) -> str:
-    if not path:
-        return ""
-    return "In output" + "".join(f"[{p!r}]" for p in path) + ": "
-
-
 def _is_number(x) -> bool:
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+    return isinstance(x, (int, float, np.integer, np.floating)) \
+        and not isinstance(x, (bool, np.bool_))
 
 
 def _as_numeric_array(value):
@@ -76,22 +115,36 @@ def _as_numeric_array(value):
     return None
 
 
+def _kind(expected: np.ndarray) -> str:
+    return "a number" if expected.ndim == 0 else f"a NumPy array of shape {expected.shape}"
+
+
+def _shown(keys) -> tuple[str, ...]:
+    keys = sorted(map(str, keys))
+    return tuple(keys[:KEYS_SHOWN]) + ((f"... and {len(keys) - KEYS_SHOWN} more",)
+                                       if len(keys) > KEYS_SHOWN else ())
+
+
+def _differences(a: np.ndarray, e: np.ndarray, mask: np.ndarray) -> tuple[Difference, ...]:
+    indices = np.argwhere(mask)[:SHOWN]
+    return tuple(Difference(tuple(int(i) for i in index), a[tuple(index)].item(),
+                            e[tuple(index)].item()) for index in indices)
+
+
 def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
-            path: tuple = ()) -> str | None:
-    """None if `actual` matches `expected`, else the feedback. `tolerance` is one Tolerance or
-    a function from the top-level output key (such as "0" or "U") to a Tolerance."""
+            path: tuple = ()) -> Mismatch | None:
+    """None if `actual` matches `expected`, else the first Mismatch. `tolerance` is one
+    Tolerance or a function from the top-level output key (such as "0" or "U") to one."""
     if isinstance(tolerance, Tolerance):
         tolerance = (lambda fixed: lambda key: fixed)(tolerance)
-    where = _where(path)
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
-            return f"{where}expected a dict with keys {sorted(expected)}, got {describe(actual)}."
-        missing = sorted(set(expected) - set(actual))
-        extra = sorted(set(map(str, actual)) - set(expected))
+            return Mismatch("type", path, f"a dict with keys {list(_shown(expected))}",
+                            describe(actual))
+        missing = set(expected) - set(actual)
+        extra = set(map(str, actual)) - set(expected)
         if missing or extra:
-            parts = [f"missing keys {missing}" if missing else "",
-                     f"unexpected keys {extra}" if extra else ""]
-            return f"{where}the dict has {' and '.join(p for p in parts if p)}."
+            return Mismatch("keys", path, missing=_shown(missing), extra=_shown(extra))
         for key in expected:
             found = compare(actual[key], expected[key], tolerance, path + (key,))
             if found:
@@ -99,11 +152,11 @@ def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
         return None
     if isinstance(expected, (tuple, list)):
         if not isinstance(actual, (tuple, list)):
-            return (f"{where}expected a {type(expected).__name__} of {len(expected)} values, "
-                    f"got {describe(actual)}.")
+            return Mismatch("type", path,
+                            f"a {type(expected).__name__} of {len(expected)} values",
+                            describe(actual))
         if len(actual) != len(expected):
-            return (f"{where}expected {len(expected)} values, got "
-                    f"{describe(actual)}.")
+            return Mismatch("length", path, f"{len(expected)} values", describe(actual))
         for index, (a, e) in enumerate(zip(actual, expected)):
             found = compare(a, e, tolerance, path + (index,))
             if found:
@@ -111,50 +164,50 @@ def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
         return None
     if isinstance(expected, (bool, np.bool_)) or (
             isinstance(expected, np.ndarray) and expected.dtype.kind == "b"):
-        return _compare_exact_bools(actual, expected, where)
+        return _compare_exact_bools(actual, expected, path)
     if isinstance(expected, str):
         if not isinstance(actual, str):
-            return f"{where}expected a string, got {describe(actual)}."
+            return Mismatch("type", path, "a string", describe(actual))
         if actual != expected:
-            return f"{where}expected {short_repr(expected)}, got {short_repr(actual)}."
+            return Mismatch("type", path, short_repr(expected), short_repr(actual))
         return None
     if expected is None:
-        return None if actual is None else f"{where}expected None, got {describe(actual)}."
+        return None if actual is None else Mismatch("type", path, "None", describe(actual))
     key = str(path[0]) if path else ""
-    return _compare_numbers(actual, np.asarray(expected), tolerance(key), where)
+    return _compare_numbers(actual, np.asarray(expected), tolerance(key), path)
 
 
-def _compare_exact_bools(actual, expected, where: str) -> str | None:
+def _compare_exact_bools(actual, expected, path: tuple) -> Mismatch | None:
     if isinstance(expected, np.ndarray):
         array = np.asarray(actual) if isinstance(actual, (list, tuple, np.ndarray)) else None
         if array is None or array.dtype.kind != "b":
-            return f"{where}expected an array of bools of shape {expected.shape}, got {describe(actual)}."
+            return Mismatch("type", path, f"an array of bools of shape {expected.shape}",
+                            describe(actual))
         if array.shape != expected.shape:
-            return f"{where}shape mismatch: expected {expected.shape}, got {array.shape}."
-        wrong = np.argwhere(array != expected)
-        if len(wrong):
-            index = tuple(int(i) for i in wrong[0])
-            return (f"{where}{len(wrong)} / {expected.size} bools differ; first at {list(index)}: "
-                    f"yours {array[index]}, expected {expected[index]}.")
+            return Mismatch("shape", path, expected_shape=expected.shape,
+                            actual_shape=array.shape)
+        wrong = array != expected
+        if wrong.any():
+            return Mismatch("bools", path, count=int(wrong.sum()), total=expected.size,
+                            differences=_differences(array, expected, wrong)[:1],
+                            yours=array, wanted=expected)
         return None
     if not isinstance(actual, (bool, np.bool_)):
-        return f"{where}expected a bool (True or False), got {describe(actual)}."
+        return Mismatch("type", path, "a bool (True or False)", describe(actual))
     if bool(actual) != bool(expected):
-        return f"{where}expected {bool(expected)}, got {bool(actual)}."
+        return Mismatch("type", path, str(bool(expected)), str(bool(actual)))
     return None
 
 
-def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, where: str) -> str | None:
+def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple) -> Mismatch | None:
     if isinstance(actual, (bool, np.bool_)):
-        return f"{where}expected {_kind(expected)}, got {describe(actual)}."
+        return Mismatch("type", path, _kind(expected), describe(actual))
     array = _as_numeric_array(actual)
     if array is None:
-        return f"{where}expected {_kind(expected)}, got {describe(actual)}."
+        return Mismatch("type", path, _kind(expected), describe(actual))
     if array.shape != expected.shape:
-        if expected.ndim == 0:
-            return f"{where}expected a single number, got an array of shape {array.shape}."
-        return (f"{where}shape mismatch: expected {expected.shape}, got {array.shape}"
-                + (" (a list)" if isinstance(actual, list) else "") + ".")
+        return Mismatch("shape", path, expected_shape=expected.shape, actual_shape=array.shape,
+                        from_list=isinstance(actual, list))
     a = array if array.dtype == np.float64 else array.astype(float)
     e = expected if expected.dtype == np.float64 else expected.astype(float)
     with np.errstate(invalid="ignore", over="ignore"):
@@ -166,8 +219,9 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, where: str) -
         inf = (np.isinf(a) | np.isinf(e)) & (a != e) & ~np.isnan(a) & ~np.isnan(e)
     special = nan | inf
     if special.any():
-        return (f"{where}NaN/inf positions differ: {int(special.sum())} / {e.size} elements.\n"
-                + _listing(a, e, special))
+        return Mismatch("nan", path, count=int(special.sum()), total=e.size,
+                        differences=_differences(a, e, special), scalar=e.ndim == 0,
+                        yours=a, wanted=e)
     finite = np.isfinite(a) & np.isfinite(e)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.where(finite, np.abs(a - e), 0.0)
@@ -176,29 +230,7 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, where: str) -
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(bad, diff / np.abs(e), 0.0)  # inf where expected is 0
-    count = int(bad.sum())
-    lines = [f"{where}not equal to tolerance {tol}."]
-    if e.ndim == 0:
-        lines += [f"  yours:    {_num(a[()])}", f"  expected: {_num(e[()])}"]
-    else:
-        lines.append(f"Mismatched elements: {count} / {e.size} ({100 * count / e.size:.3g}%)")
-    lines.append(f"Max absolute difference among violations: {_num(diff[bad].max())}")
-    lines.append(f"Max relative difference among violations: {_num(rel[bad].max())}")
-    if e.ndim:
-        lines.append(_listing(a, e, bad))
-    return "\n".join(lines)
-
-
-def _kind(expected: np.ndarray) -> str:
-    return "a number" if expected.ndim == 0 else f"a NumPy array of shape {expected.shape}"
-
-
-def _listing(a: np.ndarray, e: np.ndarray, mask: np.ndarray) -> str:
-    indices = np.argwhere(mask)
-    rows = ["First differences (index: yours | expected):"]
-    for index in indices[:SHOWN]:
-        index = tuple(int(i) for i in index)
-        rows.append(f"  {list(index)}: {_num(a[index])} | {_num(e[index])}")
-    if len(indices) > SHOWN:
-        rows.append(f"  ... and {len(indices) - SHOWN} more")
-    return "\n".join(rows)
+    return Mismatch("values", path, count=int(bad.sum()), total=e.size,
+                    differences=_differences(a, e, bad), max_abs=float(diff[bad].max()),
+                    max_rel=float(rel[bad].max()), tolerance=tol, scalar=e.ndim == 0,
+                    yours=a, wanted=e)

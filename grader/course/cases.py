@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from grader.course.manifest import Course, Known, Problem
+from grader.course.model import Course, Known, Problem
 
 PUBLIC, HIDDEN = "public", "hidden"
 

@@ -10,13 +10,13 @@ import json
 from pathlib import Path
 
 from grader.sandbox import wire
-from grader.course.cases import cases_for
-from grader.engine import Expected
-from grader.course.manifest import (Assignment, Course, LiteralCase, ManifestError, Mistake, Problem,
-                             Tolerance, Limits)
+from grader.course.manifest import ManifestError
+from grader.course.model import (Assignment, Course, Limits, LiteralCase, Mistake, Problem,
+                                 Tolerance)
+from grader.kinds.base import Expected
 
 KIT_FILE = "kit.json"
-FORMAT = 1
+FORMAT = 2
 README = """# {title}: student kit
 
 Check your work before you submit it:
@@ -32,30 +32,36 @@ Files you submit: {files}.
 """
 
 
-def _expected(grader, case) -> dict:
-    expected = grader.expected(case)
+def _expected(engine, planned, case) -> dict:
+    expected = engine.expected(planned, case)
     if expected.error:
-        raise ManifestError(case.problem.id, expected.error)
+        raise ManifestError(planned.problem.id, expected.error)
     return {"name": case.id, "args": wire.encode(case.args),
             "expected": wire.encode(expected.value),
-            "mistakes": [wire.encode(value) for _, value in expected.mistakes]}
+            "mistakes": [[mistake.message, wire.encode(value)]
+                         for mistake, value in expected.mistakes]}
 
 
 def build_kit(course: Course, out: Path) -> list[Path]:
     """Write the kit for `course` into `out`; returns the files written."""
-    from grader.engine import Grader
-    grader = Grader(course, sandbox=None, hidden=False)
+    from grader.engine import Engine
+    engine = Engine(course=course, hidden=False)
+    planned_by_id = {p.problem.id: p for p in engine.plan}
     assignments = []
     for assignment in course.assignments.values():
         problems = []
         for problem in assignment.problems:
+            if problem.kind == "property":
+                raise ManifestError(assignment.manifest, "a student kit cannot yet hold "
+                                    "property problems (their checks are the course's code)",
+                                    problem=problem.function, key="check")
+            planned = planned_by_id[problem.id]
             problems.append({
-                "function": problem.function, "points": problem.points,
+                "function": problem.function, "name": problem.name, "points": problem.points,
                 "rtol": problem.tolerance.rtol, "atol": problem.tolerance.atol,
                 "outputs": {k: [t.rtol, t.atol] for k, t in problem.outputs.items()},
-                "check": problem.check, "limits": vars(problem.limits),
-                "mistakes": [m.message for m in problem.mistakes],
-                "cases": [_expected(grader, c) for c in cases_for(course, problem, hidden=False)],
+                "check": problem.kind, "limits": vars(problem.limits),
+                "cases": [_expected(engine, planned, c) for c in planned.cases],
             })
         assignments.append({"name": assignment.name, "title": assignment.title,
                             "file": assignment.file, "problems": problems})
@@ -90,21 +96,20 @@ def load_kit(kit: Path) -> tuple[Course, dict]:
                 cases = []
                 for case in raw["cases"]:
                     cases.append(LiteralCase(case["name"], wire.decode(case["args"])))
-                    problem_id = f"{entry['name']}.{raw['function']}"
+                    problem_id = f"{entry['name']}.{raw.get('name') or raw['function']}"
                     expectations[(problem_id, case["name"])] = Expected(
                         wire.decode(case["expected"]),
-                        [(message, wire.decode(value))
-                         for message, value in zip(raw["mistakes"], case["mistakes"])])
+                        [(Mistake(message), wire.decode(value))
+                         for message, value in case["mistakes"]])
                 problems.append(Problem(
-                    entry["name"], raw["function"], float(raw["points"]),
-                    Tolerance(raw["rtol"], raw["atol"]),
-                    {k: Tolerance(*v) for k, v in raw["outputs"].items()}, tuple(cases), 0, 0,
-                    None, raw["check"], None,
-                    tuple(Mistake("", m) for m in raw["mistakes"]), None,
-                    Limits(**raw["limits"])))
+                    assignment=entry["name"], function=raw["function"], name=raw.get("name"),
+                    points=float(raw["points"]), tolerance=Tolerance(raw["rtol"], raw["atol"]),
+                    outputs={k: Tolerance(*v) for k, v in raw["outputs"].items()},
+                    literal_cases=tuple(cases), public=0, hidden=0, generator=None,
+                    kind=raw["check"], mistakes=(), limits=Limits(**raw["limits"])))
             course.assignments[entry["name"]] = Assignment(
-                entry["name"], entry["title"], entry["file"], path, None, None, 0, 0,
-                tuple(problems))
+                name=entry["name"], title=entry["title"], file=entry["file"], manifest=path,
+                problems=tuple(problems))
     except (KeyError, TypeError, ValueError, wire.WireError) as exc:
         raise ManifestError(path, f"is damaged ({type(exc).__name__}: {exc})") from None
     return course, expectations

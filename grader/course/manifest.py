@@ -1,26 +1,27 @@
-"""The problems manifest: `problems/<assignment>.toml` read into frozen `Assignment`, `Problem`
-and `Case`-building metadata, and the `Course` that ties manifests to their reference module and
-case generators. Every manifest is validated on load; a problem is reported as a `ManifestError`
-naming the file, the problem and the key, never as a traceback.
+"""The problems manifest: `problems/<assignment>.toml` read into the course model. Every manifest
+is validated on load; a problem is reported as a `ManifestError` naming the file, the problem
+and the key, never as a traceback. `load_course` reads every manifest of a folder and loads the
+trusted code they name.
 """
 from __future__ import annotations
 
 import difflib
-import importlib.util
-import inspect
 import math
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+
+from grader.course.loader import (LoadError, functions, load_module, module_functions,
+                                  signature_of)
+from grader.course.model import (Assignment, Course, Derivative, Known, Limits, LiteralCase,
+                                 Mistake, Problem, Tolerance)
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-CHECKS = ("value", "sampler")
+KINDS = ("value", "sampler", "property")
 
 
 class ManifestError(Exception):
@@ -37,107 +38,18 @@ class ManifestError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass(frozen=True)
-class Tolerance:
-    rtol: float
-    atol: float
-
-    def __str__(self) -> str:
-        return f"rtol={self.rtol:g}, atol={self.atol:g}"
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of student code. `time` is per call (wall seconds)."""
-    time: float = 2.0
-    memory_mb: int = 512
-    submission_time: float = 60.0
-    output_kb: int = 64
-    processes: int = 0  # extra processes student code may start
-
-
-@dataclass(frozen=True)
-class Mistake:
-    function: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Derivative:
-    """The answer is the derivative of reference function `of` with respect to `wrt`.
-    `point` names a reference function giving the value of a `wrt` variable that is not an
-    argument of the problem."""
-    of: str
-    wrt: tuple[str, ...]
-    point: str | None = None
-
-
-@dataclass(frozen=True)
-class Known:
-    """A number the reference must reproduce: `value` at index path `at` of the output."""
-    at: tuple
-    value: Any
-    atol: float
-
-
-@dataclass(frozen=True)
-class LiteralCase:
-    name: str
-    args: dict
-    known: tuple[Known, ...] = ()
-
-
-@dataclass(frozen=True)
-class Problem:
-    assignment: str
-    function: str
-    points: float
-    tolerance: Tolerance
-    outputs: dict  # output path (str) -> Tolerance
-    literal_cases: tuple[LiteralCase, ...]
-    public: int
-    hidden: int
-    generator: str | None
-    check: str
-    distribution: str | None
-    mistakes: tuple[Mistake, ...]
-    derivative: Derivative | None
-    limits: Limits
-
-    @property
-    def id(self) -> str:
-        return f"{self.assignment}.{self.function}"
-
-    def tolerance_for(self, path: str) -> Tolerance:
-        return self.outputs.get(path, self.tolerance)
-
-
-@dataclass(frozen=True)
-class Assignment:
-    name: str
-    title: str
-    file: str
-    manifest: Path
-    reference: Path | None
-    generators: Path | None
-    public_seed: int
-    hidden_seed: int
-    problems: tuple[Problem, ...]
-
-    @property
-    def module(self) -> str:
-        return Path(self.file).stem
-
-
 _ASSIGNMENT_KEYS = {"name", "title", "file", "reference", "generators", "public_seed",
                     "hidden_seed", "rtol", "atol", "time_limit", "memory_limit_mb",
-                    "submission_time_limit", "output_limit_kb", "process_limit"}
-_PROBLEM_KEYS = {"function", "points", "rtol", "atol", "outputs", "case", "public", "hidden",
-                 "generator", "check", "distribution", "mistake", "derivative", "time_limit",
-                 "memory_limit_mb", "submission_time_limit", "output_limit_kb", "process_limit"}
+                    "submission_time_limit", "output_limit_kb", "process_limit", "package",
+                    "files", "support", "drivers", "checks", "call"}
+_PROBLEM_KEYS = {"function", "name", "points", "rtol", "atol", "outputs", "case", "public",
+                 "hidden", "generator", "check", "distribution", "mistake", "derivative",
+                 "time_limit", "memory_limit_mb", "submission_time_limit", "output_limit_kb",
+                 "process_limit", "module", "driver", "property", "context"}
 _LIMIT_KEYS = {"time_limit": "time", "memory_limit_mb": "memory_mb",
                "submission_time_limit": "submission_time", "output_limit_kb": "output_kb",
                "process_limit": "processes"}
+_DTYPES = ("float64", "float32", "int64", "int32", "int8", "uint8", "bool")
 
 
 class _Reader:
@@ -172,7 +84,13 @@ class _Reader:
             self.fail(f"must be a finite number >= {minimum}, got {value!r}", key)
         return value
 
-    def tolerance(self, table: dict, default: Tolerance, where: str = "") -> Tolerance:
+    def strings(self, table: dict, key: str) -> tuple[str, ...]:
+        values = self.get(table, key, list, [])
+        if not all(isinstance(v, str) for v in values):
+            self.fail("must be a list of strings", key)
+        return tuple(values)
+
+    def tolerance(self, table: dict, default: Tolerance) -> Tolerance:
         rtol = float(self.get(table, "rtol", (int, float), default.rtol, minimum=0))
         atol = float(self.get(table, "atol", (int, float), default.atol, minimum=0))
         return Tolerance(rtol, atol)
@@ -185,34 +103,71 @@ class _Reader:
             values[attr] = self.get(table, key, kind, getattr(default, attr), minimum=minimum)
         return Limits(**values)
 
+    def load(self, path: Path, name: str, key: str) -> ModuleType:
+        try:
+            return load_module(path, name)
+        except LoadError as exc:
+            self.fail(str(exc), key)
 
-def _function_names(module: ModuleType) -> set[str]:
-    return {name for name, obj in vars(module).items() if inspect.isfunction(obj)}
+    def literal(self, value, key: str):
+        """A TOML value as a case argument: arrays become float64 arrays (the course
+        convention); `{value, dtype}` an array of that dtype; `{none = true}` None; other
+        tables dicts of converted values."""
+        import numpy as np
+        if isinstance(value, list):
+            try:
+                return np.asarray(value, dtype=float)
+            except ValueError:
+                self.fail("arrays must be rectangular and numeric; use {value = ..., dtype = "
+                          "...} for integers", key)
+        if isinstance(value, dict):
+            if set(value) == {"none"}:
+                return None
+            if set(value) == {"value", "dtype"}:
+                if value["dtype"] not in _DTYPES:
+                    self.fail(f"dtype must be one of {', '.join(_DTYPES)}, got "
+                              f"{value['dtype']!r}", key)
+                return np.asarray(value["value"], dtype=value["dtype"])
+            return {k: self.literal(v, key) for k, v in value.items()}
+        return value
 
 
-def _load_module(path: Path, name: str, reader: _Reader, key: str) -> ModuleType:
-    if not path.is_file():
-        reader.fail(f"file {path} does not exist", key)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # the course's own code failed to import
-        reader.fail(f"{path} failed to import: {type(exc).__name__}: {exc}", key)
-    return module
+def _known(reader: _Reader, case: dict) -> tuple[Known, ...]:
+    known = []
+    for entry in reader.get(case, "known", list, []):
+        if not isinstance(entry, dict) or "value" not in entry:
+            reader.fail("each known value is a table with 'value' (and 'at', 'atol')", "known")
+        reader.check_keys(entry, {"at", "value", "atol"}, "known")
+        known.append(Known(tuple(reader.get(entry, "at", list, [])),
+                           reader.literal(entry["value"], "known"),
+                           float(reader.get(entry, "atol", (int, float), 1e-6, minimum=0))))
+    return tuple(known)
 
 
-def _array_like(value):
-    """TOML arrays become float64 arrays (the course convention); scalars stay as they are."""
-    import numpy as np
-    if isinstance(value, list):
-        return np.asarray(value, dtype=float)
-    return value
+def _mistakes(reader: _Reader, raw: dict, reference: set[str] | None,
+              checks: set[str] | None) -> tuple[Mistake, ...]:
+    mistakes = []
+    for entry in reader.get(raw, "mistake", list, []):
+        if not isinstance(entry, dict):
+            reader.fail("each [[problem.mistake]] must be a table", "mistake")
+        reader.check_keys(entry, {"function", "message", "replaces", "check"},
+                          "[[problem.mistake]]")
+        function = reader.get(entry, "function", str, None)
+        check = reader.get(entry, "check", str, None)
+        if function is None and check is None:
+            reader.fail("a mistake names a reference 'function', a 'check', or both", "mistake")
+        if function is not None and reference is not None and function not in reference:
+            reader.fail(f"the reference has no mistake function '{function}'", "mistake")
+        if check is not None and checks is not None and check not in checks:
+            reader.fail(f"the checks file has no function '{check}'", "mistake")
+        mistakes.append(Mistake(reader.get(entry, "message", str), function,
+                                reader.get(entry, "replaces", str, None), check))
+    return tuple(mistakes)
 
 
-def _read_problem(reader: _Reader, raw: dict, assignment: str, tolerance: Tolerance,
-                  limits: Limits, reference: set[str] | None, generators: set[str] | None,
-                  reference_module: ModuleType | None) -> Problem:
+def _read_problem(reader: _Reader, raw: dict, assignment: dict, names: dict) -> Problem:
+    """One [[problem]] table. `names` holds the function names of the trusted modules
+    (None when not loaded, as in a student kit)."""
     if not isinstance(raw, dict):
         reader.fail("each [[problem]] must be a table")
     reader.problem = raw.get("function") if isinstance(raw.get("function"), str) else None
@@ -220,66 +175,71 @@ def _read_problem(reader: _Reader, raw: dict, assignment: str, tolerance: Tolera
     function = reader.get(raw, "function", str)
     if not function.isidentifier():
         reader.fail(f"'{function}' is not a Python function name", "function")
+    name = reader.get(raw, "name", str, None)
+    if name is not None and not name.isidentifier():
+        reader.fail(f"'{name}' is not a valid problem name", "name")
+    module = reader.get(raw, "module", str, None)
+    if assignment["package"] and module is None:
+        reader.fail(f"problems of package '{assignment['package']}' name the module that "
+                    "defines the function", "module")
+    if module is not None and assignment["package"] and f"{module}.py" not in assignment["files"]:
+        reader.fail(f"'{module}.py' is not one of the package's files", "module")
+    reference = names["reference"](module)
     if reference is not None and function not in reference:
         reader.fail(f"the reference has no function '{function}'", "function")
-    points = float(reader.get(raw, "points", (int, float), minimum=0))
-    own_tolerance = reader.tolerance(raw, tolerance)
+    tolerance = reader.tolerance(raw, assignment["tolerance"])
     outputs = {}
     for path, table in reader.get(raw, "outputs", dict, {}).items():
         if not isinstance(table, dict):
             reader.fail(f"output '{path}' must be a table with rtol/atol", "outputs")
         reader.check_keys(table, {"rtol", "atol"}, f"outputs.{path}")
-        outputs[path] = reader.tolerance(table, own_tolerance)
-    check = reader.get(raw, "check", str, "value")
-    if check not in CHECKS:
-        reader.fail(f"must be one of {', '.join(CHECKS)}, got '{check}'", "check")
+        outputs[path] = reader.tolerance(table, tolerance)
+    kind = reader.get(raw, "check", str, "value")
+    if kind not in KINDS:
+        reader.fail(f"must be one of {', '.join(KINDS)}, got '{kind}'", "check")
     distribution = reader.get(raw, "distribution", str, None)
-    if check == "sampler" and distribution is None:
+    if kind == "sampler" and distribution is None:
         reader.fail("a sampler problem names the reference function giving its distribution",
                     "distribution")
     if distribution is not None and reference is not None and distribution not in reference:
         reader.fail(f"the reference has no function '{distribution}'", "distribution")
+    driver = reader.get(raw, "driver", str, None)
+    if driver is not None and names["drivers"] is not None and driver not in names["drivers"]:
+        reader.fail(f"the drivers file has no function '{driver}'"
+                    if names["drivers"] else "a driver needs 'drivers' in [assignment]", "driver")
+    check = reader.get(raw, "property", str, None)
+    if kind == "property" and check is None:
+        reader.fail("a property problem names the check that judges an answer", "property")
+    if check is not None and names["checks"] is not None and check not in names["checks"]:
+        reader.fail(f"the checks file has no function '{check}'"
+                    if names["checks"] else "a property needs 'checks' in [assignment]",
+                    "property")
     generator = reader.get(raw, "generator", str, None)
     public = reader.get(raw, "public", int, 0, minimum=0)
     hidden = reader.get(raw, "hidden", int, 0, minimum=0)
     if (public or hidden) and generator is None:
         reader.fail("generated public or hidden cases need a generator", "generator")
-    if generator is not None and generators is not None and generator not in generators:
+    if generator is not None and names["generators"] is not None \
+            and generator not in names["generators"]:
         reader.fail(f"the generators file has no function '{generator}'", "generator")
     literal = []
     for number, case in enumerate(reader.get(raw, "case", list, []), start=1):
         if not isinstance(case, dict):
             reader.fail("each [[problem.case]] must be a table", "case")
         reader.check_keys(case, {"name", "args", "known"}, "[[problem.case]]")
-        args = reader.get(case, "args", dict)
-        known = []
-        for entry in reader.get(case, "known", list, []):
-            if not isinstance(entry, dict) or "value" not in entry:
-                reader.fail("each known value is a table with 'value' (and 'at', 'atol')", "known")
-            reader.check_keys(entry, {"at", "value", "atol"}, "known")
-            known.append(Known(tuple(reader.get(entry, "at", list, [])), _array_like(entry["value"]),
-                               float(reader.get(entry, "atol", (int, float), 1e-6, minimum=0))))
-        name = reader.get(case, "name", str, f"case-{number}")
-        literal.append(LiteralCase(name, {k: _array_like(v) for k, v in args.items()},
-                                   tuple(known)))
+        args = {k: reader.literal(v, "args") for k, v in reader.get(case, "args", dict).items()}
+        literal.append(LiteralCase(reader.get(case, "name", str, f"case-{number}"), args,
+                                   _known(reader, case)))
     if not literal and not public and not hidden:
         reader.fail("has no cases: add [[problem.case]], 'public' or 'hidden'", "case")
-    if reference_module is not None:
-        signature = inspect.signature(getattr(reference_module, function))
+    target = names["signature"](module, driver, function)
+    if target is not None:
         for case in literal:
             try:
-                signature.bind(**case.args)
+                target.bind(*case.args.values()) if assignment["positional"] or driver else \
+                    target.bind(**case.args)
             except TypeError as exc:
-                reader.fail(f"case '{case.name}' does not fit {function}{signature}: {exc}", "args")
-    mistakes = []
-    for entry in reader.get(raw, "mistake", list, []):
-        if not isinstance(entry, dict):
-            reader.fail("each [[problem.mistake]] must be a table", "mistake")
-        reader.check_keys(entry, {"function", "message"}, "[[problem.mistake]]")
-        name = reader.get(entry, "function", str)
-        if reference is not None and name not in reference:
-            reader.fail(f"the reference has no mistake function '{name}'", "mistake")
-        mistakes.append(Mistake(name, reader.get(entry, "message", str)))
+                reader.fail(f"case '{case.name}' does not fit {function}{target}: {exc}", "args")
     derivative = None
     if "derivative" in raw:
         table = reader.get(raw, "derivative", dict)
@@ -287,90 +247,108 @@ def _read_problem(reader: _Reader, raw: dict, assignment: str, tolerance: Tolera
         derivative = Derivative(reader.get(table, "of", str),
                                 tuple(reader.get(table, "wrt", list)),
                                 reader.get(table, "point", str, None))
-        for name in (derivative.of, derivative.point):
-            if name is not None and reference is not None and name not in reference:
-                reader.fail(f"the reference has no function '{name}'", "derivative")
-    problem = Problem(assignment, function, points, own_tolerance, outputs, tuple(literal),
-                      public, hidden, generator, check, distribution, tuple(mistakes), derivative,
-                      reader.limits(raw, limits))
+        for needed in (derivative.of, derivative.point):
+            if needed is not None and reference is not None and needed not in reference:
+                reader.fail(f"the reference has no function '{needed}'", "derivative")
+    problem = Problem(
+        assignment=assignment["name"], function=function,
+        points=float(reader.get(raw, "points", (int, float), minimum=0)), tolerance=tolerance,
+        outputs=outputs, literal_cases=tuple(literal), public=public, hidden=hidden,
+        generator=generator, kind=kind,
+        mistakes=_mistakes(reader, raw, reference, names["checks"]),
+        limits=reader.limits(raw, assignment["limits"]), derivative=derivative,
+        distribution=distribution, name=name, module=module, driver=driver, checker=check,
+        context=reader.get(raw, "context", str, None))
     reader.problem = None
     return problem
 
 
-def load_assignment(path: Path, reference_dir: Path | None) -> tuple[Assignment, ModuleType | None,
-                                                                   ModuleType | None]:
-    """Read and validate one manifest; also returns its reference and generator modules
-    (None when `reference_dir` is None, as in a student kit)."""
+def load_assignment(path: Path, reference_dir: Path | None) -> tuple[Assignment, dict]:
+    """Read and validate one manifest; also returns its trusted modules by role (reference,
+    generators, drivers, checks), none of them loaded when `reference_dir` is None."""
     path = Path(path)
     reader = _Reader(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         reader.fail(f"is not valid TOML: {exc}")
-    except OSError as exc:
-        reader.fail(f"cannot be read: {exc.strerror}")
+    except (OSError, UnicodeDecodeError) as exc:
+        reader.fail(f"cannot be read: {getattr(exc, 'strerror', None) or exc}")
     reader.check_keys(raw, {"assignment", "problem"}, "the manifest")
     head = reader.get(raw, "assignment", dict)
     reader.check_keys(head, _ASSIGNMENT_KEYS, "[assignment]")
     name = reader.get(head, "name", str)
     if not name.isidentifier():
         reader.fail(f"'{name}' is not a valid assignment name", "name")
-    file = reader.get(head, "file", str, f"{name}.py")
-    if not file.endswith(".py") or "/" in file or not Path(file).stem.isidentifier():
+    package = reader.get(head, "package", str, None)
+    if package is not None and not package.isidentifier():
+        reader.fail(f"'{package}' is not a valid package name", "package")
+    files = reader.strings(head, "files")
+    if package is not None and not files:
+        reader.fail("a package assignment lists its graded files", "files")
+    for file in files:
+        if not file.endswith(".py") or "/" in file or not Path(file).stem.isidentifier():
+            reader.fail(f"must be Python file names such as 'layers.py', got '{file}'", "files")
+    file = reader.get(head, "file", str, package or f"{name}.py")
+    if package is None and (not file.endswith(".py") or "/" in file
+                            or not Path(file).stem.isidentifier()):
         reader.fail(f"must be a Python file name such as '{name}.py', got '{file}'", "file")
-    tolerance = reader.tolerance(head, Tolerance(1e-6, 1e-9))
-    limits = reader.limits(head, Limits())
-    reference_module = generators_module = None
-    reference_path = generators_path = None
-    if reference_dir is not None:
-        reference_path = Path(reference_dir) / reader.get(head, "reference", str, file)
-        reference_module = _load_module(reference_path, f"grader_reference_{name}", reader,
-                                        "reference")
-    generators_name = reader.get(head, "generators", str, None)
-    if generators_name is not None:
-        generators_path = path.parent / generators_name
-        if reference_dir is not None:
-            generators_module = _load_module(generators_path, f"grader_generators_{name}", reader,
-                                             "generators")
-    reference_names = _function_names(reference_module) if reference_module else None
-    generator_names = _function_names(generators_module) if generators_module else None
-    problems_raw = reader.get(raw, "problem", list)
-    problems = tuple(_read_problem(reader, p, name, tolerance, limits, reference_names,
-                                   generator_names, reference_module) for p in problems_raw)
-    ids = [p.function for p in problems]
-    duplicates = sorted({f for f in ids if ids.count(f) > 1})
+    call = reader.get(head, "call", str, "keyword")
+    if call not in ("keyword", "positional"):
+        reader.fail(f"must be 'keyword' or 'positional', got '{call}'", "call")
+    support = tuple(path.parent / s for s in reader.strings(head, "support"))
+    for module_path in support:
+        if not module_path.is_file() or module_path.suffix != ".py":
+            reader.fail(f"support module {module_path} is not a Python file", "support")
+    modules: dict[str, ModuleType | None] = {}
+    files_of: dict[str, Path | None] = {}
+    reference_name = reader.get(head, "reference", str, package or file)
+    files_of["reference"] = Path(reference_dir) / reference_name if reference_dir else None
+    for role in ("generators", "drivers", "checks"):
+        named = reader.get(head, role, str, None)
+        files_of[role] = path.parent / named if named else None
+    for role, module_path in files_of.items():
+        modules[role] = None
+        if module_path is not None and reference_dir is not None:
+            modules[role] = reader.load(module_path, f"grader_{role}_{name}", role)
+    reference = modules["reference"]
+    names = {
+        "reference": lambda module: (module_functions(reference, module)
+                                     if reference is not None else None),
+        "generators": functions(modules["generators"]),
+        "drivers": functions(modules["drivers"]) if files_of["drivers"] else
+        (set() if reference is not None else None),
+        "checks": functions(modules["checks"]) if files_of["checks"] else
+        (set() if reference is not None else None),
+    }
+
+    def signature(module, driver, function):
+        if reference is None:
+            return None
+        if driver is not None:
+            parameters = list(signature_of(getattr(modules["drivers"], driver)).parameters.values())
+            return signature_of(getattr(modules["drivers"], driver)).replace(
+                parameters=parameters[1:])  # the first is the student's module
+        target = getattr(reference, module) if module else reference
+        return signature_of(getattr(target, function))
+
+    names["signature"] = signature
+    settings = {"name": name, "package": package, "files": files,
+                "tolerance": reader.tolerance(head, Tolerance(1e-6, 1e-9)),
+                "limits": reader.limits(head, Limits()), "positional": call == "positional"}
+    problems = tuple(_read_problem(reader, p, settings, names)
+                     for p in reader.get(raw, "problem", list))
+    ids = [p.id for p in problems]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
-        reader.fail(f"problem '{duplicates[0]}' is declared twice", "problem")
+        reader.fail(f"problem '{duplicates[0]}' is declared twice (give one a 'name')", "problem")
     assignment = Assignment(
         name=name, title=reader.get(head, "title", str, name), file=file, manifest=path,
-        reference=reference_path, generators=generators_path,
-        public_seed=reader.get(head, "public_seed", int, 0),
-        hidden_seed=reader.get(head, "hidden_seed", int, 0), problems=problems)
-    return assignment, reference_module, generators_module
-
-
-@dataclass
-class Course:
-    """All assignments of a course, with the trusted code that defines them."""
-    problems_dir: Path
-    reference_dir: Path | None
-    assignments: dict[str, Assignment]
-    references: dict[str, ModuleType] = field(default_factory=dict)
-    generators: dict[str, ModuleType] = field(default_factory=dict)
-
-    @property
-    def problems(self) -> list[Problem]:
-        return [p for a in self.assignments.values() for p in a.problems]
-
-    def problem(self, problem_id: str) -> Problem:
-        assignment, _, function = problem_id.partition(".")
-        for problem in self.assignments[assignment].problems:
-            if problem.function == function:
-                return problem
-        raise KeyError(problem_id)
-
-    def reference_function(self, assignment: str, name: str):
-        return getattr(self.references[assignment], name)
+        problems=problems, public_seed=reader.get(head, "public_seed", int, 0),
+        hidden_seed=reader.get(head, "hidden_seed", int, 0), reference=files_of["reference"],
+        generators=files_of["generators"], package=package, files=files, support=support,
+        drivers=files_of["drivers"], checks=files_of["checks"], positional=call == "positional")
+    return assignment, modules
 
 
 def load_course(problems_dir: Path | str = "problems",
@@ -385,13 +363,14 @@ def load_course(problems_dir: Path | str = "problems",
         raise ManifestError(reference_dir, "is not a directory of reference solutions")
     course = Course(problems_dir, Path(reference_dir) if reference_dir else None, {})
     for path in manifests:
-        assignment, reference, generators = load_assignment(path, course.reference_dir)
+        assignment, modules = load_assignment(path, course.reference_dir)
         if assignment.name in course.assignments:
             raise ManifestError(path, f"assignment '{assignment.name}' is declared twice",
                                 key="name")
         course.assignments[assignment.name] = assignment
-        if reference is not None:
-            course.references[assignment.name] = reference
-        if generators is not None:
-            course.generators[assignment.name] = generators
+        for role, registry in (("reference", course.references),
+                               ("generators", course.generators),
+                               ("drivers", course.drivers), ("checks", course.checks)):
+            if modules[role] is not None:
+                registry[assignment.name] = modules[role]
     return course

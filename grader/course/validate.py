@@ -1,8 +1,12 @@
-"""The instructor's check of a course (`grader validate`): every manifest loads; the reference
-reproduces the known numbers; every declared mistake differs from the reference on at least one
-case; every derivative problem agrees with central finite differences of the function it
-differentiates; generators are deterministic per seed; and the reference, graded as a student
-through the sandbox with hidden cases, earns full marks.
+"""The instructor's check of a course (`grader validate`): every manifest loads; every case can
+be drawn; the reference answers every case with a value the grader can compare (no exception,
+no None where a value is expected, no NaN, a type that crosses the sandbox) and reproduces the
+known numbers; every declared mistake runs and differs from the reference on some case; every
+derivative problem agrees with central finite differences; property checks accept the
+reference and recognise each declared mistake; samplers take a `seed`; generators are
+deterministic per seed; and the reference, graded as a student through the sandbox with hidden
+cases, earns full marks. Every problem found is a finding naming the file and the problem,
+never a traceback.
 """
 from __future__ import annotations
 
@@ -12,9 +16,12 @@ from typing import Callable
 
 import numpy as np
 
+from grader.compare.message import explain
 from grader.course.cases import HIDDEN, cases_for, generate
-from grader.compare.mismatch import compare
-from grader.course.manifest import Course, ManifestError, Problem, Tolerance, load_course
+from grader.course.manifest import ManifestError, load_course
+from grader.course.model import Course, Problem, Tolerance
+from grader.kinds import kind_of
+from grader.kinds.base import run_trusted
 
 FD_STEP = 1e-6
 FD_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-7)
@@ -25,6 +32,10 @@ def _at(value, path):
     for key in path:
         value = value[key]
     return value
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
 
 
 def numeric_derivative(f: Callable, args: dict, name: str) -> np.ndarray:
@@ -41,7 +52,26 @@ def numeric_derivative(f: Callable, args: dict, name: str) -> np.ndarray:
     return stacked.reshape(stacked.shape[:-1] + x.shape)
 
 
-def _derivative_findings(course: Course, problem: Problem, cases) -> list[str]:
+def _unusable(value) -> str | None:
+    """Why a reference answer cannot serve as an expected value, or None."""
+    from grader.sandbox import wire
+    if value is None:
+        return "returned None"
+    try:
+        wire.encode(value)
+    except wire.WireError as exc:
+        return f"returned {exc}, which cannot be compared with a student's answer"
+    arrays = [value] if isinstance(value, (np.ndarray, float)) else \
+        list(value.values()) if isinstance(value, dict) else \
+        list(value) if isinstance(value, (tuple, list)) else []
+    for item in arrays:
+        if isinstance(item, (np.ndarray, float)) and np.asarray(item).dtype.kind == "f" \
+                and np.isnan(item).any():
+            return "returned NaN"
+    return None
+
+
+def _derivative_findings(course: Course, problem: Problem, cases, outputs) -> list[str]:
     d = problem.derivative
     reference = lambda name: course.reference_function(problem.assignment, name)  # noqa: E731
     findings = []
@@ -50,12 +80,12 @@ def _derivative_findings(course: Course, problem: Problem, cases) -> list[str]:
         if d.point is not None:
             extra = reference(d.point)(**case.args)
             args.update({name: extra for name in d.wrt if name not in args})
-        answer = reference(problem.function)(**case.args)
+        answer = outputs[case.id]
         parts = ([answer[name] for name in d.wrt] if isinstance(answer, dict)
                  else list(answer) if isinstance(answer, tuple) else [answer])
         for name, analytic in zip(d.wrt, parts):
             numeric = numeric_derivative(reference(d.of), args, name)
-            message = compare(analytic, numeric, FD_TOLERANCE)
+            message = explain(analytic, numeric, FD_TOLERANCE)
             if message:
                 findings.append(f"{problem.id}: case {case.id}: the reference's derivative with "
                                 f"respect to {name} disagrees with finite differences of "
@@ -63,17 +93,63 @@ def _derivative_findings(course: Course, problem: Problem, cases) -> list[str]:
     return findings
 
 
-def check_problem(course: Course, problem: Problem) -> list[str]:
+def _property_findings(course: Course, problem: Problem, cases, outputs) -> list[str]:
+    checks = course.checks[problem.assignment]
+    compare = lambda a, e: explain(a, e, problem.tolerance_for)  # noqa: E731
     findings = []
-    cases = cases_for(course, problem, hidden=True)
-    reference = course.reference_function(problem.assignment, problem.function)
-    outputs = {}
     for case in cases:
         try:
-            outputs[case.id] = reference(**case.args)
+            message = getattr(checks, problem.checker)(outputs[case.id], outputs[case.id],
+                                                        dict(case.args), compare)
+        except Exception as exc:  # the course's check is broken
+            return [f"{problem.id}: case {case.id}: the check {problem.checker} raised "
+                    f"{_error(exc)}"]
+        if message is not None:
+            findings.append(f"{problem.id}: case {case.id}: the check {problem.checker} "
+                            f"rejects the reference: {message}")
+        for mistake in problem.mistakes:
+            if not (mistake.function and mistake.check):
+                continue
+            wrong = course.reference_function(problem.assignment, mistake.function,
+                                               problem.module)
+            try:
+                answer = run_trusted(course, problem, case,
+                                     replace={mistake.replaces or problem.function: wrong})
+                rejected = getattr(checks, problem.checker)(answer, outputs[case.id],
+                                                             dict(case.args), compare)
+                recognised = getattr(checks, mistake.check)(answer, outputs[case.id],
+                                                            dict(case.args))
+            except Exception as exc:  # the course's code is broken
+                findings.append(f"{problem.id}: mistake {mistake.function} raised {_error(exc)}")
+                continue
+            if rejected is None or not recognised:
+                findings.append(f"{problem.id}: case {case.id}: the mistake {mistake.function} "
+                                + ("passes the check" if rejected is None else
+                                   f"is not recognised by {mistake.check}"))
+    return findings
+
+
+def check_problem(course: Course, problem: Problem) -> list[str]:
+    try:
+        cases = cases_for(course, problem, hidden=True)
+    except Exception as exc:  # the course's generator is broken
+        return [f"{problem.id}: the generator {problem.generator} failed: {_error(exc)}"]
+    if problem.kind == "sampler":
+        missing = [c.id for c in cases if "seed" not in c.args]
+        if missing:
+            return [f"{problem.id}: a sampler's cases need a 'seed' argument; case "
+                    f"{missing[0]} has none"]
+    findings, outputs = [], {}
+    for case in cases:
+        try:
+            outputs[case.id] = run_trusted(course, problem, case)
         except Exception as exc:  # the course's reference is broken
-            findings.append(f"{problem.id}: case {case.id}: the reference raised "
-                            f"{type(exc).__name__}: {exc}")
+            findings.append(f"{problem.id}: case {case.id}: the reference raised {_error(exc)}")
+            continue
+        why = _unusable(outputs[case.id])
+        if why:
+            findings.append(f"{problem.id}: case {case.id}: the reference {why}")
+            del outputs[case.id]
     for case in cases:
         for known in case.known:
             if case.id not in outputs:
@@ -84,27 +160,37 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
                 findings.append(f"{problem.id}: case {case.id}: the output has no element at "
                                 f"{list(known.at)}")
                 continue
-            message = compare(got, known.value, Tolerance(0.0, known.atol))
+            message = explain(got, known.value, Tolerance(0.0, known.atol))
             if message:
                 findings.append(f"{problem.id}: case {case.id}: the reference does not reproduce "
                                 f"the known value at {list(known.at)}:\n{message}")
+    if problem.kind == "property":
+        findings += _property_findings(course, problem, [c for c in cases if c.id in outputs],
+                                       outputs)
     for mistake in problem.mistakes:
-        wrong = course.reference_function(problem.assignment, mistake.function)
-        if all(compare(wrong(**c.args), outputs[c.id], problem.tolerance_for) is None
-               for c in cases if c.id in outputs):
+        if mistake.function is None or problem.kind != "value":
+            continue
+        try:
+            values = kind_of("value")
+            wrong = {c.id: dict(values.expected(course, problem, c).mistakes)[mistake]
+                     for c in cases if c.id in outputs}
+        except Exception as exc:  # the course's mistake function is broken
+            findings.append(f"{problem.id}: mistake {mistake.function} raised {_error(exc)}")
+            continue
+        if all(explain(wrong[c], outputs[c], problem.tolerance_for) is None for c in wrong):
             findings.append(f"{problem.id}: mistake {mistake.function} gives the reference's "
                             "answer on every case, so it can never be recognised")
     if problem.derivative is not None and len(outputs) == len(cases):
-        findings += _derivative_findings(course, problem, cases[:4])
+        findings += _derivative_findings(course, problem, cases[:4], outputs)
     if problem.generator is not None:
         seed = course.assignments[problem.assignment].hidden_seed
         first = generate(course, problem, seed, HIDDEN, 1)
-        if compare(generate(course, problem, seed, HIDDEN, 1), first, EXACT) is not None:
+        if explain(generate(course, problem, seed, HIDDEN, 1), first, EXACT) is not None:
             findings.append(f"{problem.id}: generator {problem.generator} is not deterministic "
                             "for a given seed (does it use global random state?)")
-        elif compare(generate(course, problem, seed + 1, HIDDEN, 1), first, EXACT) is None:
+        elif explain(generate(course, problem, seed + 1, HIDDEN, 1), first, EXACT) is None:
             findings.append(f"{problem.id}: generator {problem.generator} ignores its seed")
-    return findings
+    return [f"{course.assignments[problem.assignment].manifest}: {f}" for f in findings]
 
 
 def validate(problems_dir: Path | str, reference_dir: Path | str,
@@ -126,10 +212,11 @@ def validate(problems_dir: Path | str, reference_dir: Path | str,
 
 def _grade_reference(course: Course, reference_dir) -> list[str]:
     """The reference, as a student, through the sandbox: anything but full marks is a finding."""
-    from grader.engine import Grader
-    from grader.sandbox.host import Sandbox
-    with Sandbox() as sandbox:
-        result = Grader(course, sandbox, hidden=True).grade("reference", [Path(reference_dir)])
+    from grader.engine import Engine, start_sandbox
+    engine = Engine(course=course, hidden=True)
+    with start_sandbox() as sandbox:
+        engine.sandbox = sandbox
+        result = engine.grade("reference", [Path(reference_dir)])
     return [f"{p.problem_id}: the reference, graded as a student, earns {p.points:g} of "
             f"{p.max_points:g} points:\n{p.feedback()}"
             for p in result.problems if not math.isclose(p.points, p.max_points)]

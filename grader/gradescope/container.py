@@ -18,9 +18,12 @@ from pathlib import Path
 
 from grader.batch.outputs import atomic_write
 from grader.course.manifest import load_course
-from grader.results.model import to_gradescope
+from grader.results.gradescope import to_gradescope
+from grader.results.model import has_grader_error
 
 DEFAULT_ROOT = Path("/autograder")
+GRADER_FAILED = ("The autograder could not grade (all of) this submission. This is not a "
+                 "problem with your code; your instructors have been told.")
 
 SETUP = r"""#!/usr/bin/env bash
 # Gradescope runs this once while building the autograder image. It installs grader and the
@@ -137,26 +140,27 @@ def _failure(message: str, details: str, execution_time: float) -> dict:
 
 def run(*, root: Path = DEFAULT_ROOT) -> dict:
     """Grade root/submission; write and return root/results/results.json."""
-    from grader.cli.main import run_pytest
+    from grader.engine import Engine, start_sandbox
     start = time.monotonic()
-    results_path = Path(root) / "results" / "results.json"
+    root = Path(root)
+    results_path = root / "results" / "results.json"
     try:
         settings = json.loads((root / "source" / "settings.json").read_text(encoding="utf-8"))
         metadata = _metadata(root)
         users = metadata.get("users") or [{}]
         name = ", ".join(u.get("name", "") for u in users if u.get("name")) or "submission"
-        with tempfile.TemporaryDirectory(prefix="grader-empty-") as empty:
+        course_dir = root / "source" / "course"
+        course = load_course(course_dir / "problems", course_dir / "reference")
+        engine = Engine(course=course, hidden=True)
+        with tempfile.TemporaryDirectory(prefix="grader-empty-") as empty, \
+                start_sandbox(private=[root / "source", root / "results"]) as sandbox:
+            engine.sandbox = sandbox
             submission = root / "submission"
-            code, state = run_pytest(submissions=[submission if submission.is_dir() else empty],
-                                     problems_dir=root / "source" / "course" / "problems",
-                                     reference_dir=root / "source" / "course" / "reference")
-            if state is None or not state.results:
-                raise RuntimeError(f"grading did not run (pytest exit code {code})")
-            (result,) = state.results.values()
-            plan = {p.id: p.hidden for p, _ in state.grader.plan}
-        result.student = name
-        visibility = {pid: settings["hidden_visibility"] if hidden else "visible"
-                      for pid, hidden in plan.items()}
+            result = engine.grade(name, [submission if submission.is_dir() else Path(empty)])
+        hidden = {p.problem.id: any(c.visibility == "hidden" for c in p.cases)
+                  for p in engine.plan}
+        visibility = {pid: settings["hidden_visibility"] if has else "visible"
+                      for pid, has in hidden.items()}
         data = to_gradescope(result, execution_time=time.monotonic() - start,
                              visibility=visibility)
         public = [f"{p.problem_id}: {sum(c.passed for c in p.cases if c.visibility == 'public')}"
@@ -165,10 +169,15 @@ def run(*, root: Path = DEFAULT_ROOT) -> dict:
         data["output"] = "\n".join(_notes(metadata) + [
             "Public cases (hidden cases are shown per the course's settings):"] + public)
         data["stdout_visibility"] = settings["stdout_visibility"]
+        if has_grader_error(result):
+            details = "\n".join(f"{p.problem_id}: {p.grader_error}" for p in result.problems
+                                if p.grader_error) or str(result.grader_error)
+            data["output"] = (GRADER_FAILED + "\n\n" + data["output"])
+            data["tests"].append({"name": "grader error (for the instructors)", "score": 0.0,
+                                  "max_score": 0.0, "status": "failed", "output": details,
+                                  "visibility": "hidden"})
     except Exception:  # the grader failed: still give Gradescope a valid results.json
-        data = _failure("The autograder could not grade this submission. This is not a problem "
-                        "with your code; your instructors have been told.",
-                        traceback.format_exc(), time.monotonic() - start)
+        data = _failure(GRADER_FAILED, traceback.format_exc(), time.monotonic() - start)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(results_path, json.dumps(data, indent=2))
     return data

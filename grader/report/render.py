@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from functools import cache
 
-from grader.results.model import SubmissionResult
+from grader.results.model import SubmissionResult, has_grader_error
 
 
 @cache
@@ -53,11 +53,12 @@ class ClassSummary:
         self.mistakes: Counter = Counter()
 
     def add(self, result: SubmissionResult) -> None:
+        error = result.grader_error or next(
+            (f"{p.problem_id}: {p.grader_error}" for p in result.problems if p.grader_error), None)
         self.students.append({"name": result.student, "score": result.score,
-                              "max_score": result.max_score,
-                              "grader_error": result.grader_error,
+                              "max_score": result.max_score, "grader_error": error,
                               "points": {p.problem_id: p.points for p in result.problems}})
-        if result.grader_error:
+        if has_grader_error(result):
             return
         for problem in result.problems:
             counts = self.rates.setdefault(problem.problem_id, [0, 0])

@@ -1,6 +1,6 @@
-"""The result model (case, problem, submission) and its plain serialisations: the Gradescope
-`results.json` dict, CSV rows, and reading a results.json back. Scores are computed here and
-nowhere else: a problem earns its points times the fraction of its cases passed.
+"""The result model (case, problem, submission) and the one scoring rule: a problem earns its
+points times the fraction of its cases passed; a problem the grader itself failed on earns
+nothing and says so. Scores are computed here and nowhere else.
 """
 from __future__ import annotations
 
@@ -85,64 +85,6 @@ class SubmissionResult:
         return round(sum(p.max_points for p in self.problems), 6)
 
 
-def gradescope_test(problem: ProblemResult, *, visibility: str | None = None) -> dict:
-    test = {
-        "name": f"{problem.problem_id} ({problem.passed_cases}/{len(problem.cases)} cases)",
-        "score": problem.points,
-        "max_score": problem.max_points,
-        "status": "passed" if problem.passed else "failed",
-        "output": problem.feedback(),
-    }
-    if visibility:
-        test["visibility"] = visibility
-    if problem.mistakes:
-        test["tags"] = ["mistake"]
-    return test
-
-
-def to_gradescope(result: SubmissionResult, *, execution_time: float | None = None,
-                  visibility: dict | None = None) -> dict:
-    """results.json for one submission. `visibility` maps a problem id to a visibility value.
-    Optional fields are left out rather than written as null."""
-    visibility = visibility or {}
-    data = {
-        "score": result.score,
-        "tests": [gradescope_test(p, visibility=visibility.get(p.problem_id))
-                  for p in result.problems],
-    }
-    if execution_time is not None:
-        data["execution_time"] = round(execution_time, 3)
-    if result.grader_error:
-        data["output"] = f"The grader failed on this submission: {result.grader_error}"
-    return data
-
-
-def csv_rows(result: SubmissionResult) -> list[dict]:
-    """One row per case, for the per-student report.csv."""
-    rows = []
-    for problem in result.problems:
-        for case in problem.cases:
-            rows.append({
-                "problem": problem.problem_id, "case": case.case_id,
-                "visibility": case.visibility, "passed": case.passed,
-                "points": round(problem.max_points / len(problem.cases), 6) * case.passed,
-                "max_points": round(problem.max_points / len(problem.cases), 6),
-                "mistake": case.mistake or "", "feedback": case.first_line,
-            })
-    return rows
-
-
-def to_dict(result: SubmissionResult) -> dict:
-    """Everything about a result, for `grade.json` (from which every report can be redone)."""
-    return {"student": result.student, "grader_error": result.grader_error,
-            "problems": [{"problem_id": p.problem_id, "max_points": p.max_points,
-                          "grader_error": p.grader_error,
-                          "cases": [vars(c).copy() for c in p.cases]}
-                         for p in result.problems]}
-
-
-def from_dict(data: dict) -> SubmissionResult:
-    problems = [ProblemResult(p["problem_id"], p["max_points"],
-                              [CaseResult(**c) for c in p["cases"]], p.get("grader_error"))
-                for p in data["problems"]]
-    return SubmissionResult(data["student"], problems, data.get("grader_error"))
+def has_grader_error(result: SubmissionResult) -> bool:
+    """Whether the grader itself failed on any part of this submission."""
+    return bool(result.grader_error) or any(p.grader_error for p in result.problems)

@@ -1,0 +1,70 @@
+"""Which students of a class need grading: each subfolder of the submissions folder is a
+student; a student whose stored grade.json carries the fingerprint of their current submission
+and of the current course is done and skipped, so a rerun continues where a run stopped.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from grader import __version__
+from grader.submission.collect import files_for_fingerprint, read_bounded, regular_file
+
+GRADE_FILE = "grade.json"
+COURSE_FILE_LIMIT = 16 << 20
+
+
+def _digest_files(files, digest) -> None:
+    for name, data in files:
+        digest.update(name.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0")
+
+
+def course_fingerprint(problems_dir: Path, reference_dir: Path, hidden_seed=None) -> str:
+    """A digest of the course's files (the grader's version and hidden seed included)."""
+    digest = hashlib.sha256(f"grader {__version__} seed {hidden_seed}".encode())
+    for folder in (Path(problems_dir), Path(reference_dir)):
+        paths = sorted(p for p in folder.rglob("*") if "__pycache__" not in p.parts
+                       and regular_file(p, limit=COURSE_FILE_LIMIT))
+        _digest_files(((str(p.relative_to(folder)), read_bounded(p, limit=COURSE_FILE_LIMIT)
+                        or b"") for p in paths), digest)
+    return digest.hexdigest()
+
+
+def fingerprint(course: str, submission: list[Path]) -> str:
+    """A digest of one student's submission and the course's fingerprint."""
+    digest = hashlib.sha256(course.encode())
+    _digest_files(files_for_fingerprint(submission), digest)
+    return digest.hexdigest()
+
+
+def students_in(root: Path, *, exclude: Path | None = None) -> list[Path]:
+    """The student folders of a submissions folder (hidden folders, links and `exclude`, the
+    output folder when it lies inside, are not students)."""
+    exclude = exclude.resolve() if exclude is not None else None
+    return sorted(p for p in Path(root).iterdir()
+                  if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+                  and p.resolve() != exclude)
+
+
+def stored(out: Path, folder: str) -> dict | None:
+    """A student's stored grade.json, or None if it is missing or unreadable."""
+    data = read_bounded(out / folder / GRADE_FILE, limit=64 << 20)
+    try:
+        return json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+
+
+def plan(root: Path, out: Path, course: str, *, force: bool = False) -> tuple[list[Path], list[str]]:
+    """(students to grade, students whose stored results are still valid)."""
+    todo, done = [], []
+    for path in students_in(root, exclude=out):
+        record = None if force else stored(out, path.name)
+        if record and record.get("fingerprint") == fingerprint(course, [path]) \
+                and not record["result"].get("grader_error") \
+                and not any(p.get("grader_error") for p in record["result"]["problems"]):
+            done.append(path.name)
+        else:
+            todo.append(path)
+    return todo, done

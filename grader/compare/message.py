@@ -1,0 +1,70 @@
+"""The message a student reads about a `Mismatch`: where in the output, what was expected and
+what was found; for numbers, how many elements differ out of how many, the first differing
+indices with yours | expected, the largest absolute and relative differences among them and
+the tolerance used (the information numpy's assert_allclose gives, and where it happened).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from grader.compare.mismatch import Mismatch, compare, number
+from grader.course.model import Tolerance
+
+
+def where(path: tuple) -> str:
+    if not path:
+        return ""
+    return "In output" + "".join(f"[{p!r}]" for p in path) + ": "
+
+
+def _listing(mismatch: Mismatch) -> str:
+    rows = ["First differences (index: yours | expected):"]
+    for difference in mismatch.differences:
+        rows.append(f"  {list(difference.index)}: {number(difference.yours)} | "
+                    f"{number(difference.expected)}")
+    more = mismatch.count - len(mismatch.differences)
+    if more > 0:
+        rows.append(f"  ... and {more} more")
+    return "\n".join(rows)
+
+
+def render(mismatch: Mismatch) -> str:
+    """The full message for one mismatch."""
+    at = where(mismatch.path)
+    stage = mismatch.stage
+    if stage in ("type", "length"):
+        return f"{at}expected {mismatch.expected}, got {mismatch.actual}."
+    if stage == "keys":
+        parts = [f"missing keys {list(mismatch.missing)}" if mismatch.missing else "",
+                 f"unexpected keys {list(mismatch.extra)}" if mismatch.extra else ""]
+        return f"{at}the dict has {' and '.join(p for p in parts if p)}."
+    if stage == "shape":
+        if mismatch.expected_shape == ():
+            return f"{at}expected a single number, got an array of shape {mismatch.actual_shape}."
+        return (f"{at}shape mismatch: expected {mismatch.expected_shape}, got "
+                f"{mismatch.actual_shape}" + (" (a list)" if mismatch.from_list else "") + ".")
+    if stage == "bools":
+        first = mismatch.differences[0]
+        return (f"{at}{mismatch.count} / {mismatch.total} bools differ; first at "
+                f"{list(first.index)}: yours {first.yours}, expected {first.expected}.")
+    if stage == "nan":
+        return (f"{at}NaN/inf positions differ: {mismatch.count} / {mismatch.total} elements.\n"
+                + _listing(mismatch))
+    lines = [f"{at}not equal to tolerance {mismatch.tolerance}."]
+    if mismatch.scalar:
+        first = mismatch.differences[0]
+        lines += [f"  yours:    {number(first.yours)}", f"  expected: {number(first.expected)}"]
+    else:
+        lines.append(f"Mismatched elements: {mismatch.count} / {mismatch.total} "
+                     f"({100 * mismatch.count / mismatch.total:.3g}%)")
+    lines.append(f"Max absolute difference among violations: {number(mismatch.max_abs)}")
+    lines.append(f"Max relative difference among violations: {number(mismatch.max_rel)}")
+    if not mismatch.scalar:
+        lines.append(_listing(mismatch))
+    return "\n".join(lines)
+
+
+def explain(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance) -> str | None:
+    """None if `actual` matches `expected`, else the message (compare, then render)."""
+    mismatch = compare(actual, expected, tolerance)
+    return None if mismatch is None else render(mismatch)

@@ -1,0 +1,96 @@
+"""What every problem kind provides to the engine, and what they share. A kind says which calls
+the child makes for one case (`requests`), computes the expected value in the grader from the
+course's trusted code (`expected`), and judges the child's answers (`judge`). The engine knows
+nothing else about kinds, so a new kind is a new module here and one line in `grader.kinds.KINDS`.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from grader.course.cases import Case
+from grader.course.model import Course, Mistake, Problem
+from grader.results.model import CaseResult
+
+
+@dataclass
+class Expected:
+    """What a case expects: the value, the values of the known mistakes that can be compared
+    by value, or the error that kept the course's code from computing them."""
+    value: Any = None
+    mistakes: list[tuple[Mistake, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class Answer:
+    """What the child sent back for one call."""
+    value: Any = None
+    error: Exception | None = None  # a grader.errors.SubmissionError
+    output: str = ""
+    output_dropped: int = 0
+
+
+def arguments(case: Case, positional: bool) -> tuple[list, dict]:
+    """The case's arguments as (positional, keyword), fresh copies each time: trusted code may
+    change its arguments in place, and a case serves many students."""
+    args = copy.deepcopy(case.args)
+    return (list(args.values()), {}) if positional else ([], args)
+
+
+def run_trusted(course: Course, problem: Problem, case: Case, *, replace: dict | None = None):
+    """The problem's graded value computed by the course's reference (with functions of the
+    reference module swapped by `replace`, for a known mistake): through the problem's driver
+    when it has one, else by calling the function."""
+    assignment = course.assignments[problem.assignment]
+    module = course.reference_module(problem.assignment, problem.module)
+    if replace:
+        module = SimpleNamespace(**{**vars(module), **replace})
+    if problem.driver:
+        driver = getattr(course.drivers[problem.assignment], problem.driver)
+        positional, _ = arguments(case, True)
+        return driver(module, *positional)
+    positional, keyword = arguments(case, assignment.positional)
+    return getattr(module, problem.function)(*positional, **keyword)
+
+
+def failed(case: Case, answer: Answer) -> CaseResult:
+    """The verdict on a call that did not return a value."""
+    return CaseResult(case.id, case.visibility, False, feedback=str(answer.error),
+                      error_kind=getattr(answer.error, "kind", "error"), output=answer.output,
+                      output_dropped=answer.output_dropped)
+
+
+class Kind:
+    """The base of problem kinds; see the module docstring."""
+    name = ""
+
+    def requests(self, problem: Problem, case: Case) -> list[dict]:
+        """The arguments of each call the child makes for this case (one call by default)."""
+        return [case.args]
+
+    def expected(self, course: Course, problem: Problem, case: Case) -> Expected:
+        raise NotImplementedError
+
+    def verdict(self, problem: Problem, case: Case, values: list, expected: Expected,
+                course: Course | None) -> tuple[str | None, Mistake | None]:
+        """(feedback or None when the answer passes, the known mistake it matches)."""
+        raise NotImplementedError
+
+    def judge(self, problem: Problem, case: Case, answers: list[Answer], expected: Expected,
+              course: Course | None = None) -> CaseResult:
+        broken = next((a for a in answers if a.error is not None), None)
+        if broken is not None:
+            return failed(case, broken)
+        first = answers[0]
+        message, mistake = self.verdict(problem, case, [a.value for a in answers], expected,
+                                        course)
+        if message is not None and problem.context:
+            message = f"{problem.context}\n{message}"
+        if mistake is not None:
+            message = f"Known mistake: {mistake.message}\n{message}"
+        return CaseResult(case.id, case.visibility, message is None, feedback=message or "",
+                          mistake=mistake.message if mistake else None, output=first.output,
+                          output_dropped=first.output_dropped)

@@ -1,0 +1,37 @@
+"""The value kind: the answer is compared with the reference's within the problem's
+tolerances, and a wrong answer that matches a declared mistake's value leads with its message.
+"""
+from __future__ import annotations
+
+from grader.compare.message import explain
+from grader.kinds.base import Expected, Kind, run_trusted
+
+
+class ValueKind(Kind):
+    name = "value"
+
+    def expected(self, course, problem, case) -> Expected:
+        value = run_trusted(course, problem, case)
+        mistakes = []
+        for mistake in problem.mistakes:
+            if mistake.function is None:
+                continue
+            wrong = course.reference_function(problem.assignment, mistake.function,
+                                               problem.module)
+            if problem.driver:
+                replaced = {mistake.replaces or problem.function: wrong}
+                mistakes.append((mistake, run_trusted(course, problem, case, replace=replaced)))
+            else:
+                mistakes.append((mistake, run_trusted(
+                    course, problem, case, replace={problem.function: wrong})))
+        return Expected(value, mistakes)
+
+    def verdict(self, problem, case, values, expected, course):
+        (answer,) = values
+        message = explain(answer, expected.value, problem.tolerance_for)
+        if message is None:
+            return None, None
+        for mistake, value in expected.mistakes:
+            if explain(answer, value, problem.tolerance_for) is None:
+                return message, mistake
+        return message, None

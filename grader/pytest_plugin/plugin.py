@@ -1,0 +1,114 @@
+"""The pytest entry point (`pytest11`): registers the options, the hook specifications and the
+`grader` marker, and, when `--submission` is given, builds the `GradingSession` from the
+options. It does nothing else: without `--submission` a pytest run is untouched.
+A submission never configures the grader: if pytest took its configuration file or its rootdir
+from inside a submission, the run is refused before anything is graded.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.pytest_plugin.hookspecs import GraderHookSpecs
+from grader.pytest_plugin.options import add_options
+from grader.pytest_plugin.session import STATE, GradingSession, session_of, students_of
+
+__all__ = ["session_of"]
+
+
+def pytest_addhooks(pluginmanager):
+    pluginmanager.add_hookspecs(GraderHookSpecs)
+
+
+def pytest_addoption(parser):
+    add_options(parser)
+
+
+def _inside(path: Path | None, folders: list[Path]) -> Path | None:
+    if path is None:
+        return None
+    path = Path(path).resolve()
+    return next((f for f in folders if path == f or f in path.parents), None)
+
+
+def refuse_submission_config(config, submissions: list[Path]) -> None:
+    """A UsageError when pytest's configuration file or rootdir lies inside a submission."""
+    folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in submissions]
+    for what, path in (("configuration file", config.inipath), ("rootdir", config.rootpath)):
+        folder = _inside(path, folders)
+        if folder is not None:
+            raise pytest.UsageError(
+                f"pytest took its {what} ({path}) from inside the submission {folder}: a "
+                "submission never configures the grader. Give pytest the course's own "
+                "configuration, for example: pytest -c pyproject.toml --submission ...")
+
+
+def _from_options(config) -> GradingSession:
+    from grader.course.manifest import ManifestError, load_course
+    from grader.engine import Engine, UnknownProblem, start_sandbox
+    option = config.option
+    paths = [Path(p) for p in option.grader_submissions]
+    for path in paths:
+        if not path.exists():
+            raise pytest.UsageError(f"--submission {path}: no such file or directory")
+    refuse_submission_config(config, paths)
+    students = students_of(paths)
+    if option.grader_results and len(students) > 1:
+        raise pytest.UsageError("--grader-results writes one student's results.json; give a "
+                                "single --submission (or use `grader grade`)")
+    expectations = None
+    try:
+        if option.grader_kit:
+            from grader.course.kit import load_kit
+            course, expectations = load_kit(option.grader_kit)
+            private = [Path(option.grader_kit)]
+        else:
+            course = load_course(option.grader_problems, option.grader_reference)
+            private = [Path(option.grader_problems), Path(option.grader_reference)]
+    except ManifestError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    private += [p for p in paths if p.is_dir()]
+    if option.grader_results:
+        private.append(Path(option.grader_results).resolve().parent)
+    if option.grader_out:
+        private.append(Path(option.grader_out))
+    try:
+        engine = Engine(course=course, hidden=not option.grader_public_only and not option.grader_kit,
+                        problems=option.grader_problems_only,
+                        hidden_seed=option.grader_hidden_seed, expectations=expectations)
+    except UnknownProblem as exc:
+        raise pytest.UsageError(f"--grader-problem: unknown problem id {exc.args[0]}") from None
+    engine.sandbox = start_sandbox(private=private)
+    writer = None
+    if option.grader_out:
+        from grader.batch.outputs import ClassWriter, course_fingerprint
+        fingerprint = course_fingerprint(option.grader_problems, option.grader_reference,
+                                         option.grader_hidden_seed)
+        writer = ClassWriter(Path(option.grader_out), fingerprint, students)
+    session = GradingSession(engine=engine, students=students, jobs=option.grader_jobs,
+                             writer=writer, results_path=option.grader_results,
+                             on_close=lambda: _close(engine, writer))
+    return session
+
+
+def _close(engine, writer) -> None:
+    engine.sandbox.close()
+    if writer is not None:
+        writer.finish()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    config.addinivalue_line("markers", "grader: a problem item of a grading session")
+    if config.option.grader_submissions and config.stash.get(STATE, None) is None \
+            and not hasattr(config, "workerinput"):
+        session = _from_options(config)
+        config.pluginmanager.register(session, "grader-session")  # configured at once
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    session = config.pluginmanager.get_plugin("grader-session")
+    if session is not None:
+        config.pluginmanager.unregister(session)
