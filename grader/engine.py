@@ -23,7 +23,14 @@ from grader.course.model import Course, Limits, Problem
 from grader.kinds import kind_of
 from grader.kinds.base import Answer, Expected, Kind
 from grader.results.model import ProblemResult, SubmissionResult
-from grader.submission.collect import submission_sources
+from grader.submission.collect import submission_files
+
+
+def _exception(exc: Exception) -> str:
+    """An exception of the course's code in one line, with where it was raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,7 @@ class Planned:
     problem: Problem
     kind: Kind
     cases: tuple[Case, ...]
+    error: str | None = None  # the course's generator failed: the problem cannot be graded
 
 
 class UnknownProblem(KeyError):
@@ -63,13 +71,19 @@ class Engine:
             if unknown:
                 raise UnknownProblem(unknown[0])
             chosen = [p for p in chosen if p.id in wanted]
-        self.plan: list[Planned] = [
-            Planned(p, kind_of(p.kind),
-                    tuple(cases_for(course, p, hidden=hidden, hidden_seed=hidden_seed)))
-            for p in chosen]
+        self.plan: list[Planned] = [self._planned(p, hidden, hidden_seed) for p in chosen]
         self._expected: dict[tuple[str, str], Expected] = dict(expectations or {})
         self._calls: dict[frozenset | None, dict] = {}
         self._lock = threading.Lock()
+
+    def _planned(self, problem: Problem, hidden: bool, hidden_seed: int | None) -> Planned:
+        kind = kind_of(problem.kind)
+        try:
+            cases = cases_for(self.course, problem, hidden=hidden, hidden_seed=hidden_seed)
+        except Exception as exc:  # a bug in the course's generator, not the student's
+            return Planned(problem, kind, (), f"the course's case generator for {problem.id} "
+                                              f"failed: {_exception(exc)}")
+        return Planned(problem, kind, tuple(cases))
 
     # -- expected values -------------------------------------------------------------------
     def expected(self, planned: Planned, case: Case) -> Expected:
@@ -85,9 +99,8 @@ class Engine:
         try:
             return planned.kind.expected(self.course, planned.problem, case)
         except Exception as exc:  # a bug in the course's own code, not the student's
-            where = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             return Expected(error=f"the course's reference for {planned.problem.id} failed on "
-                                  f"case {case.id}: {where}")
+                                  f"case {case.id}: {_exception(exc)}")
 
     # -- calls -----------------------------------------------------------------------------
     def _requests(self, selected: frozenset | None) -> dict:
@@ -105,18 +118,29 @@ class Engine:
             assignment = self.course.assignments[problem.assignment]
             for case in planned.cases:
                 for args in planned.kind.requests(problem, case):
-                    groups[problem.limits].append(
-                        Call(number, assignment.file_of(problem), problem.function, args,
-                             problem.limits.time, problem.id))
+                    groups[problem.limits].append(Call(
+                        number, assignment.file_of(problem), problem.function, args,
+                        problem.limits.time, problem.id, module=assignment.module_of(problem),
+                        positional=assignment.positional, driver=problem.driver,
+                        drivers=problem.assignment if problem.driver else None))
                     number += 1
         with self._lock:
             self._calls.setdefault(selected, dict(groups))
         return self._calls[selected]
 
-    def _answers(self, sources: list[Path], selected: frozenset | None) -> dict[int, Answer]:
+    @property
+    def drivers(self) -> dict[str, str]:
+        """The source of each assignment's drivers, sent to the child with the calls."""
+        if not hasattr(self, "_drivers"):
+            self._drivers = {name: a.drivers.read_text(encoding="utf-8")
+                             for name, a in self.course.assignments.items() if a.drivers}
+        return self._drivers
+
+    def _answers(self, files: dict, selected: frozenset | None) -> dict[int, Answer]:
         answers: dict[int, Answer] = {}
         for limits, calls in self._requests(selected).items():
-            outcomes = self.sandbox.run(sources, calls, sandbox_limits(limits))
+            outcomes = self.sandbox.run(files, calls, sandbox_limits(limits),
+                                        drivers=self.drivers)
             for call, outcome in zip(calls, outcomes):
                 answers[call.id] = Answer(outcome.value, outcome.error, outcome.output,
                                           outcome.output_dropped)
@@ -131,7 +155,7 @@ class Engine:
         selected = frozenset(problems) if problems is not None else None
         planned = [p for p in self.plan if selected is None or p.problem.id in selected]
         try:
-            answers = self._answers(submission_sources(paths), selected)
+            answers = self._answers(submission_files(self.course, paths), selected)
         except Exception as exc:  # the sandbox failed: the student is not to blame
             error = f"{type(exc).__name__}: {exc}"
             return SubmissionResult(student, [ProblemResult(p.problem.id, p.problem.points,
@@ -140,7 +164,8 @@ class Engine:
         result = SubmissionResult(student)
         number = 0
         for entry in planned:
-            graded = ProblemResult(entry.problem.id, entry.problem.points)
+            graded = ProblemResult(entry.problem.id, entry.problem.points,
+                                   grader_error=entry.error)
             for case in entry.cases:
                 count = len(entry.kind.requests(entry.problem, case))
                 mine = [answers[number + i] for i in range(count)]

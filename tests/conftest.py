@@ -2,6 +2,8 @@
 once (public and hidden cases), and a CliRunner that reports everything on failure."""
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import time
 import traceback
@@ -27,6 +29,35 @@ def course():
 def sandbox():
     with Sandbox(hide=[PROBLEMS, REFERENCE]) as box:
         yield box
+
+
+SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
+
+
+def has_nulls(value) -> bool:
+    """Whether a JSON value holds a null anywhere (results.json must not)."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return any(has_nulls(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_nulls(v) for v in value)
+    return False
+
+
+def zygote_children(sandbox) -> list[int]:
+    """The processes whose parent is the sandbox's zygote (its live children)."""
+    pid = sandbox.zygote.process.pid
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry))
+    return children
 
 
 FORGED = [Path("/tmp/results.json"), ROOT / "results.json", Path.cwd() / "results.json"]

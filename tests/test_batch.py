@@ -105,10 +105,11 @@ def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch
     from grader.engine import Engine
     real = Engine._answers
 
-    def flaky(self, sources, selected):
-        if any(source.parent.name == "mistaken" for source in sources):
+    def flaky(self, files, selected):
+        if any(getattr(source, "parent", None) and source.parent.name == "mistaken"
+               for source in files.values()):
             raise RuntimeError("disk on fire")
-        return real(self, sources, selected)
+        return real(self, files, selected)
 
     monkeypatch.setattr(Engine, "_answers", flaky)
     out = tmp_path / "out"

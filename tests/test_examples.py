@@ -95,7 +95,7 @@ def test_printed_megabytes_leave_a_truncated_excerpt(graded):
 
 
 def test_grading_every_example_is_bounded_and_leaves_no_process(graded, sandbox):
-    from test_sandbox import zygote_children
+    from conftest import zygote_children
     assert graded.seconds < 60
     assert zygote_children(sandbox) == []
 

@@ -14,8 +14,7 @@ import pytest
 from grader.sandbox import wire
 from grader.engine import Engine
 
-from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT
-from test_plugin import SCHEMA, _nulls
+from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT, SCHEMA, has_nulls
 
 COURSE = ["--problems", PROBLEMS, "--reference", REFERENCE]
 STUDENTS = ["correct", "mistaken", "syntax_error", "thief", "exiter"]
@@ -47,7 +46,8 @@ def container(tmp_path_factory):
     return root
 
 
-def run_autograder(root: Path, student: str | None, metadata: dict | None = None) -> dict:
+def run_autograder(root: Path, student: str | None, metadata: dict | None = None,
+                   expect: int = 0) -> dict:
     shutil.rmtree(root / "submission", ignore_errors=True)
     shutil.rmtree(root / "results", ignore_errors=True)
     if student is not None:
@@ -57,10 +57,10 @@ def run_autograder(root: Path, student: str | None, metadata: dict | None = None
         (root / "submission_metadata.json").write_text(json.dumps(metadata))
     done = subprocess.run([str(root / "run_autograder")], capture_output=True, text=True,
                           timeout=300, env={**os.environ, "GRADER_AUTOGRADER_ROOT": str(root)})
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == expect, done.stdout + done.stderr
     data = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(data, SCHEMA)
-    assert not _nulls(data)
+    assert not has_nulls(data)
     return data
 
 
@@ -106,7 +106,7 @@ def test_a_grader_failure_is_visible_with_a_hidden_traceback(container):
     kept = settings.read_text()
     settings.write_text("{broken")
     try:
-        data = run_autograder(container, "correct")
+        data = run_autograder(container, "correct", expect=3)  # the grader failed
     finally:
         settings.write_text(kept)
     assert data["score"] == 0 and "not a problem with your code" in data["output"]

@@ -1,6 +1,9 @@
 """The pytest plugin: items per problem, results in memory, results.json following the
 Gradescope specification, and no effect without --submission."""
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -8,19 +11,8 @@ import pytest
 
 from grader.pytest_plugin.plugin import session_of
 
-from conftest import EXAMPLES, PROBLEMS, REFERENCE
+from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT, SCHEMA, has_nulls
 
-SCHEMA = json.loads((Path(__file__).parent / "gradescope_schema.json").read_text())
-
-
-def _nulls(value):
-    if value is None:
-        return True
-    if isinstance(value, dict):
-        return any(_nulls(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_nulls(v) for v in value)
-    return False
 
 
 class Keep:
@@ -43,7 +35,7 @@ def test_results_json_follows_the_spec(tmp_path, student, graded):
     code, state = run("--submission", EXAMPLES / student, "--grader-results", out)
     data = json.loads(out.read_text())
     jsonschema.validate(data, SCHEMA)
-    assert not _nulls(data)
+    assert not has_nulls(data)
     assert len(data["tests"]) == 23
     assert all(t["name"].startswith(t["name"].split(" ")[0]) for t in data["tests"])
     # the same score as the grading core gives directly
@@ -90,3 +82,100 @@ def test_plugin_is_inert_without_submission(pytester):
 def test_bad_submission_path_is_a_usage_error(tmp_path):
     code, state = run("--submission", tmp_path / "nobody-here")
     assert code == pytest.ExitCode.USAGE_ERROR and state is None
+
+
+def test_k_selects_problems_and_only_those_are_graded():
+    code, state = run("--submission", EXAMPLES / "mistaken", "-k", "cross_entropy or gd_quad",
+                      "--grader-public-only")
+    assert set(state.outcomes) == {"rnn.cross_entropy", "optim.gd_quadratic"}
+    (result,) = state.results.values()
+    assert sorted(p.problem_id for p in result.problems) == ["optim.gd_quadratic",
+                                                             "rnn.cross_entropy"]
+
+
+def test_deselect_and_marker_select_problems():
+    code, state = run("--submission", EXAMPLES / "correct", "-m", "grader",
+                      "--deselect", "rnn.cross_entropy", "--grader-public-only",
+                      "-k", "rnn.")
+    assert "rnn.cross_entropy" not in state.outcomes and "rnn.bptt_grads" in state.outcomes
+    assert code == 0
+
+
+def test_stopping_early_keeps_every_graded_student(tmp_path):
+    out = tmp_path / "out"
+    code, state = run("--submission", EXAMPLES / "mistaken", "--submission",
+                      EXAMPLES / "correct", "--grader-out", out, "-x", "--grader-public-only")
+    assert code == 1 and len(state.outcomes) < 23  # stopped at the first failure
+    assert (out / "mistaken" / "grade.json").is_file()  # its files were written at once
+    assert not (out / "correct").exists()  # never graded
+    book = (out / "gradebook.csv").read_text().splitlines()
+    assert len(book) == 2 and book[1].startswith("mistaken,")
+
+
+def test_xdist_is_refused_with_a_clear_message(pytester):
+    pytester.makeconftest("""
+        def pytest_addoption(parser):
+            parser.addoption("--numprocesses", dest="numprocesses", default=None)
+        def pytest_configure(config):
+            config.pluginmanager.register(object(), "xdist")
+    """)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--numprocesses", "2", "--submission", str(EXAMPLES / "correct"),
+        "--grader-problems", str(PROBLEMS), "--grader-reference", str(REFERENCE))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*grader does not run under pytest-xdist (-n)*"])
+
+
+@pytest.mark.parametrize("config_file, text", [
+    ("pytest.ini", "[pytest]\naddopts = --grader-public-only\n"),
+    ("pyproject.toml", "[tool.pytest.ini_options]\naddopts = '--grader-public-only'\n"),
+    ("tox.ini", "[pytest]\naddopts = --grader-public-only\n"),
+    ("setup.cfg", "[tool:pytest]\naddopts = --grader-public-only\n"),
+])
+@pytest.mark.parametrize("form", ["separate", "joined"])
+def test_a_submission_never_configures_the_grader(tmp_path, config_file, text, form):
+    """Either pytest never read the submission's file, or the plugin refuses to run."""
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    (student / config_file).write_text(text)
+    results = tmp_path / "results.json"
+    option = ["--submission", str(student)] if form == "separate" else [f"--submission={student}"]
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *option,
+         "--grader-problems", str(PROBLEMS), "--grader-reference", str(REFERENCE),
+         "--grader-problem", "rnn.cross_entropy", "--grader-results", str(results)],
+        cwd=student, capture_output=True, text=True)
+    if process.returncode == pytest.ExitCode.USAGE_ERROR:
+        assert "a submission never configures the grader" in process.stderr
+        assert not results.exists()
+    else:
+        assert process.returncode == 0, process.stdout + process.stderr
+        assert str(student) not in process.stdout  # neither rootdir nor configfile
+        assert "hidden case" in json.loads(results.read_text())["tests"][0]["output"]
+
+
+@pytest.mark.parametrize("config_file", ["pytest.ini", "conftest.py"])
+def test_a_config_file_read_from_a_submission_is_refused(tmp_path, config_file):
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    (student / config_file).write_text("[pytest]\n" if config_file == "pytest.ini" else "")
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--submission", "."
+         , "--grader-problems", str(PROBLEMS), "--grader-reference", str(REFERENCE)],
+        cwd=student, capture_output=True, text=True)
+    assert process.returncode == pytest.ExitCode.USAGE_ERROR, process.stdout + process.stderr
+    assert "a submission never configures the grader" in process.stderr
+
+
+def test_the_course_config_keeps_a_submission_config_unread(tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    (student / "pytest.ini").write_text("[pytest]\naddopts = --grader-public-only\n")
+    results = tmp_path / "results.json"
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p",
+         "no:cacheprovider", "--submission", str(student), "--grader-problems", str(PROBLEMS),
+         "--grader-reference", str(REFERENCE), "--grader-problem", "rnn.cross_entropy",
+         "--grader-results", str(results)], cwd=ROOT, capture_output=True, text=True)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "hidden case" in json.loads(results.read_text())["tests"][0]["output"]

@@ -56,6 +56,9 @@ def build_kit(course: Course, out: Path) -> list[Path]:
                                     "property problems (their checks are the course's code)",
                                     problem=problem.function, key="check")
             planned = planned_by_id[problem.id]
+            if planned.error:
+                raise ManifestError(assignment.manifest, planned.error, problem=problem.function,
+                                    key="generator")
             problems.append({
                 "function": problem.function, "name": problem.name, "points": problem.points,
                 "rtol": problem.tolerance.rtol, "atol": problem.tolerance.atol,

@@ -33,9 +33,13 @@ def _inside(path: Path | None, folders: list[Path]) -> Path | None:
 
 
 def refuse_submission_config(config, submissions: list[Path]) -> None:
-    """A UsageError when pytest's configuration file or rootdir lies inside a submission."""
+    """A UsageError when pytest's configuration file, its rootdir or a conftest.py it loaded
+    lies inside a submission."""
     folders = [p.resolve() if p.is_dir() else p.resolve().parent for p in submissions]
-    for what, path in (("configuration file", config.inipath), ("rootdir", config.rootpath)):
+    found = [("configuration file", config.inipath), ("rootdir", config.rootpath)]
+    found += [("conftest.py", Path(plugin.__file__)) for plugin in
+              config.pluginmanager.get_plugins() if getattr(plugin, "__file__", None)]
+    for what, path in found:
         folder = _inside(path, folders)
         if folder is not None:
             raise pytest.UsageError(
@@ -82,7 +86,8 @@ def _from_options(config) -> GradingSession:
     engine.sandbox = start_sandbox(private=private)
     writer = None
     if option.grader_out:
-        from grader.batch.outputs import ClassWriter, course_fingerprint
+        from grader.batch.outputs import ClassWriter
+        from grader.batch.plan import course_fingerprint
         fingerprint = course_fingerprint(option.grader_problems, option.grader_reference,
                                          option.grader_hidden_seed)
         writer = ClassWriter(Path(option.grader_out), fingerprint, students)

@@ -1,6 +1,8 @@
-"""Collecting a student's files: which paths of a submission are the student's Python files,
-under the policy that protects the grader: only regular files (never a symlink, which could
-point into the course, nor a FIFO or device, which could hang or flood a read), of bounded size.
+"""Collecting a student's files: which paths of a submission are the student's files and where
+they go in the sandbox's folder (a package's files into the package folder, with the course's
+support modules), under the policy that protects the grader: only regular files (never a
+symlink, which could point into the course, nor a FIFO or device, which could hang or flood a
+read), of bounded size, and a bounded number of them.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 MAX_FILE = 1 << 20  # bytes of one student file
+MAX_FILES = 200  # files of one submission looked at
+SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
 def regular_file(path: Path, *, limit: int = MAX_FILE) -> bool:
@@ -50,9 +54,53 @@ def read_bounded(path: Path, *, limit: int = MAX_FILE) -> bytes | None:
         os.close(fd)
 
 
+def _candidates(paths: Sequence[Path]) -> dict[str, Path]:
+    """Relative name -> file, for the files given and the top two levels of folders given."""
+    found: dict[str, Path] = {}
+    for path in map(Path, paths):
+        if path.is_dir() and not path.is_symlink():
+            entries = sorted(path.glob("*"))[:MAX_FILES]
+            for entry in entries:
+                if entry.is_dir() and not entry.is_symlink():
+                    for inner in sorted(entry.glob("*"))[:MAX_FILES]:
+                        if regular_file(inner):
+                            found[f"{entry.name}/{inner.name}"] = inner
+                elif regular_file(entry):
+                    found[entry.name] = entry
+        elif regular_file(path):
+            found[path.name] = path
+    return found
+
+
+def submission_files(course, paths: Sequence[Path | str]) -> dict[str, Path | bytes]:
+    """Where each of the student's files goes in the sandbox's folder, for every assignment of
+    `course`: a single-file assignment's file by its name; a package's files into the package
+    folder (from `<package>/` in the submission, or else from its top level), with an empty
+    `__init__.py` and the course's support modules (which replace any copy the student sent)."""
+    found = _candidates(list(paths))
+    # the student's own modules (helpers their files import) come along
+    files: dict[str, Path | bytes] = {name: path for name, path in found.items()
+                                      if "/" not in name and path.suffix == ".py"}
+    for assignment in course.assignments.values():
+        if not assignment.package:
+            continue
+        package = assignment.package
+        files.update({name: path for name, path in found.items()
+                      if name.startswith(f"{package}/") and path.suffix == ".py"})
+        files[f"{package}/__init__.py"] = b""
+        for name in assignment.files:
+            source = found.get(f"{package}/{name}") or found.get(name)
+            if source is not None:
+                files[f"{package}/{name}"] = source
+        for support in assignment.support:
+            files[f"{package}/{Path(support).name}"] = Path(support)
+    return files
+
+
 def files_for_fingerprint(paths: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of each source file of a submission, read safely."""
-    for path in submission_sources(paths):
-        data = read_bounded(path)
-        if data is not None:
-            yield path.name, data
+    """(name, bytes) of each file a submission could be graded on, read safely."""
+    for name, path in sorted(_candidates(list(paths)).items()):
+        if path.suffix in SOURCE_SUFFIXES:
+            data = read_bounded(path)
+            if data is not None:
+                yield name, data
