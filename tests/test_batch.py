@@ -37,7 +37,7 @@ def test_grade_writes_every_output(cli, klass, tmp_path, graded):
     result = cli("grade", klass, "--out", out, *COURSE, "-q")
     assert "Students: 4 (4 graded now" in result.stdout
     book = pd.read_csv(out / "gradebook.csv")
-    assert list(book.columns[:2]) == ["student", "layers.expected_dropout_loss"]
+    assert list(book.columns[:2]) == ["student", "cs231n.sgd_momentum"]
     assert list(book.columns[-3:]) == ["total", "max", "grader_error"]
     for name in ("correct", "mistaken", "syntax_error"):
         row = book[book.student == name].iloc[0]

@@ -10,8 +10,8 @@ def test_check_passes_the_correct_student(cli):
     result = cli("check", EXAMPLES / "correct", *COURSE)
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["problem", "result", "points"]
-    assert len([line for line in lines if " passed " in line]) == 23
-    assert lines[-1] == "23 of 23 problems passed; 36 / 36 points on the public cases"
+    assert len([line for line in lines if " passed " in line]) == 44
+    assert lines[-1] == "44 of 44 problems passed; 66 / 66 points on the public cases"
 
 
 def test_check_shows_the_first_lines_of_feedback_and_fails(cli):

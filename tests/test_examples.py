@@ -1,6 +1,13 @@
 """Every example student's expected outcome: which problems fail (all others earn full marks)
-and words their feedback must contain."""
+and words their feedback must contain. The cs231n students' outcomes are in cs231n_expected.py
+(shared with the in-process content test) and are checked in both layouts, the package as a
+`cs231n/` folder and its files at the top level."""
+import shutil
+
 import pytest
+
+from conftest import EXAMPLES
+from cs231n_expected import EXPECTED as CS231N_EXPECTED
 
 RNN = ["rnn.cross_entropy", "rnn.hidden_jacobian", "rnn.jacobian_chain", "rnn.jacobian_norm_bound",
        "rnn.guaranteed_to_vanish", "rnn.softmax_output_grads", "rnn.bptt_grads", "rnn.birnn_grads"]
@@ -10,7 +17,20 @@ LAYERS = ["layers.expected_dropout_loss", "layers.dropout_solution", "layers.rid
           "layers.init_scheme", "layers.init_weights", "layers.batchnorm_stats",
           "layers.layernorm_stats", "layers.instancenorm_stats", "layers.weightnorm_weight",
           "layers.weightnorm_grad"]
-ALL = RNN + OPTIM + LAYERS
+CS231N = [f"cs231n.{f}" for f in (
+    "sgd_momentum", "rmsprop", "adam", "affine_forward", "affine_backward", "relu_forward",
+    "relu_backward", "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_alt",
+    "layernorm_forward", "layernorm_backward", "dropout_forward", "dropout_backward",
+    "softmax_loss", "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "word_embedding_forward", "word_embedding_backward")]
+FIRST_THREE = RNN + OPTIM + LAYERS
+ALL = FIRST_THREE + CS231N
+
+
+def missing(problems) -> dict:
+    """The problems of an assignment the student did not hand in: each fails."""
+    return {p: [] for p in problems}
+
 
 # The words each declared mistake's feedback must contain (from the course description).
 MISTAKE_WORDS = {
@@ -24,10 +44,9 @@ MISTAKE_WORDS = {
 }
 
 # student -> {failing problem: words its feedback contains}
-EXPECTED = {
-    "correct": {},
+FIRST_THREE_EXPECTED = {
     "mistaken": {problem: ["Known mistake"] + words for problem, words in MISTAKE_WORDS.items()},
-    "rounded": {p: ["not equal to tolerance"] for p in ALL
+    "rounded": {p: ["not equal to tolerance"] for p in FIRST_THREE
                 if p not in ("rnn.guaranteed_to_vanish", "layers.init_weights")}
                | {"layers.init_weights": ["does not look like uniform", "support"]},
     "syntax_error": {p: ["optim.py, line 36", "syntax error"] for p in OPTIM},
@@ -55,6 +74,16 @@ EXPECTED = {
              ["rnn.cross_entropy", "rnn.hidden_jacobian", "rnn.jacobian_norm_bound",
               "rnn.softmax_output_grads"]},
 }
+NOTEBOOK_EXPECTED = {  # notebooks in place of rnn.py, optim.py, layers.py
+    "notebook_correct": {},
+    "notebook_broken": {"rnn.hidden_jacobian": ["rnn.ipynb, cell 8, line 3", "syntax error"],
+                        "rnn.jacobian_norm_bound": ["got None"]},
+}
+EXPECTED = {"correct": {},  # all four assignments, cs231n as a cs231n/ folder
+            **{student: {**outcome, **missing(CS231N)}
+               for student, outcome in {**FIRST_THREE_EXPECTED, **NOTEBOOK_EXPECTED}.items()},
+            **{student: {**missing(FIRST_THREE), **outcome}
+               for student, outcome in CS231N_EXPECTED.items()}}
 
 
 def test_every_example_student_has_an_expected_outcome(graded):
@@ -75,7 +104,7 @@ def test_student_fails_exactly_the_expected_problems(graded, student):
 
 def test_correct_student_earns_every_point(graded):
     result = graded["correct"]
-    assert result.score == result.max_score == 36
+    assert result.score == result.max_score == 36 + 30
     assert all(any(c.visibility == "hidden" for c in p.cases) for p in result.problems)
 
 
@@ -135,3 +164,24 @@ def test_the_self_check_fails_the_same_problems(self_checked, student):
     result = self_checked[student]
     assert {p.problem_id for p in result.problems if not p.passed} == set(EXPECTED[student])
     assert all(c.visibility == "public" for p in result.problems for c in p.cases)
+
+
+def _other_layout(student: str, target):
+    """The student's cs231n files laid out the other way: a cs231n/ folder becomes files at
+    the top level, and files at the top level go into a cs231n/ folder."""
+    source = EXAMPLES / student
+    if (source / "cs231n").is_dir():
+        shutil.copytree(source / "cs231n", target)
+        (target / "__init__.py").unlink(missing_ok=True)
+    else:
+        shutil.copytree(source, target / "cs231n")
+    return target
+
+
+@pytest.mark.parametrize("student", sorted(CS231N_EXPECTED))
+def test_cs231n_students_grade_the_same_in_either_layout(course, sandbox, tmp_path, student):
+    from grader.engine import Engine
+    engine = Engine(course=course, sandbox=sandbox, hidden=True, problems=CS231N)
+    result = engine.grade(student, [_other_layout(student, tmp_path / student)])
+    assert {p.problem_id for p in result.problems if not p.passed} == \
+        set(CS231N_EXPECTED[student])

@@ -57,7 +57,8 @@ def test_missing_directories_are_reported(tmp_path):
         load_course(tmp_path / "nothing", tmp_path)
 
 
-def test_the_shipped_course_has_the_23_problems(course):
-    assert len(course.problems) == 23
+def test_the_shipped_course_has_the_44_problems(course):
+    assert len(course.problems) == 44
+    assert len([p for p in course.problems if p.assignment == "cs231n"]) == 21
     problem = course.problem("optim.nesterov_quadratic")
     assert problem.literal_cases[0].known[1].value.tolist() == [2.05281375, -0.4612075]

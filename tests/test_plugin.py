@@ -36,7 +36,7 @@ def test_results_json_follows_the_spec(tmp_path, student, graded):
     data = json.loads(out.read_text())
     jsonschema.validate(data, SCHEMA)
     assert not has_nulls(data)
-    assert len(data["tests"]) == 23
+    assert len(data["tests"]) == 44
     assert all(t["name"].startswith(t["name"].split(" ")[0]) for t in data["tests"])
     # the same score as the grading core gives directly
     assert data["score"] == graded[student].score

@@ -12,8 +12,13 @@ from grader.course.model import Tolerance
 
 
 def where(path: tuple) -> str:
+    """Where in the output a difference is: `In output['U'][2]: `. A first key that is not a
+    name (a driver's label such as "config['m'] (step 2)") is shown as it is."""
     if not path:
         return ""
+    first, rest = path[0], path[1:]
+    if isinstance(first, str) and not first.isidentifier():
+        return f"In {first}" + "".join(f"[{p!r}]" for p in rest) + ": "
     return "In output" + "".join(f"[{p!r}]" for p in path) + ": "
 
 

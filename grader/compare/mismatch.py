@@ -204,6 +204,10 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple) 
         return Mismatch("type", path, _kind(expected), describe(actual))
     array = _as_numeric_array(actual)
     if array is None:
+        if isinstance(actual, np.ndarray) and actual.dtype.kind == "b" and expected.ndim:
+            return Mismatch("type", path, _kind(expected),
+                            f"a bool array of shape {actual.shape} where {expected.dtype} was "
+                            "expected (convert it with .astype(float), or compute numbers)")
         return Mismatch("type", path, _kind(expected), describe(actual))
     if array.shape != expected.shape:
         return Mismatch("shape", path, expected_shape=expected.shape, actual_shape=array.shape,

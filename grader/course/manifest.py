@@ -290,9 +290,10 @@ def load_assignment(path: Path, reference_dir: Path | None) -> tuple[Assignment,
         if not file.endswith(".py") or "/" in file or not Path(file).stem.isidentifier():
             reader.fail(f"must be Python file names such as 'layers.py', got '{file}'", "files")
     file = reader.get(head, "file", str, package or f"{name}.py")
-    if package is None and (not file.endswith(".py") or "/" in file
+    if package is None and (Path(file).suffix not in (".py", ".ipynb") or "/" in file
                             or not Path(file).stem.isidentifier()):
-        reader.fail(f"must be a Python file name such as '{name}.py', got '{file}'", "file")
+        reader.fail(f"must be a Python file or notebook name such as '{name}.py' or "
+                    f"'{name}.ipynb', got '{file}'", "file")
     call = reader.get(head, "call", str, "keyword")
     if call not in ("keyword", "positional"):
         reader.fail(f"must be 'keyword' or 'positional', got '{call}'", "call")
@@ -302,7 +303,7 @@ def load_assignment(path: Path, reference_dir: Path | None) -> tuple[Assignment,
             reader.fail(f"support module {module_path} is not a Python file", "support")
     modules: dict[str, ModuleType | None] = {}
     files_of: dict[str, Path | None] = {}
-    reference_name = reader.get(head, "reference", str, package or file)
+    reference_name = reader.get(head, "reference", str, package or f"{Path(file).stem}.py")
     files_of["reference"] = Path(reference_dir) / reference_name if reference_dir else None
     for role in ("generators", "drivers", "checks"):
         named = reader.get(head, role, str, None)

@@ -129,10 +129,11 @@ class Assignment:
         return self.module
 
     def file_of(self, problem: Problem) -> str:
-        """The student's file defining the problem's function (for messages)."""
+        """The file defining the problem's function in the sandbox's folder (a notebook is
+        read into the module it defines)."""
         if self.package:
             return f"{self.package}/{problem.module}.py"
-        return self.file
+        return f"{self.module}.py"
 
 
 @dataclass

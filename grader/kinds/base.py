@@ -12,6 +12,7 @@ from typing import Any
 
 from grader.course.cases import Case
 from grader.course.model import Course, Mistake, Problem
+from grader.kinds.hints import with_hint
 from grader.results.model import CaseResult
 
 
@@ -58,7 +59,7 @@ def run_trusted(course: Course, problem: Problem, case: Case, *, replace: dict |
 
 def failed(case: Case, answer: Answer) -> CaseResult:
     """The verdict on a call that did not return a value."""
-    return CaseResult(case.id, case.visibility, False, feedback=str(answer.error),
+    return CaseResult(case.id, case.visibility, False, feedback=with_hint(str(answer.error)),
                       error_kind=getattr(answer.error, "kind", "error"), output=answer.output,
                       output_dropped=answer.output_dropped)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 MAX_FILE = 1 << 20  # bytes of one student file
+MAX_NOTEBOOK = 32 << 20  # bytes of one notebook (stale outputs may hold pictures)
 MAX_FILES = 200  # files of one submission looked at
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
@@ -72,9 +73,25 @@ def _candidates(paths: Sequence[Path]) -> dict[str, Path]:
     return found
 
 
+def _notebook_module(path: Path) -> bytes:
+    """A student's notebook as the source of the module it defines (see
+    grader.submission.notebook); a file that is not a notebook becomes a module that fails
+    with the reason, so only that assignment's problems fail."""
+    from grader.submission.notebook import NotebookError, from_bytes
+    data = read_bounded(path, limit=MAX_NOTEBOOK)
+    try:
+        if data is None:
+            raise NotebookError(f"{path.name} is larger than {MAX_NOTEBOOK >> 20} MB or not a "
+                                "regular file: clear its outputs and submit it again.")
+        return from_bytes(data, path.name).source.encode("utf-8")
+    except NotebookError as exc:
+        return f"raise ImportError({str(exc)!r})\n".encode("utf-8")
+
+
 def submission_files(course, paths: Sequence[Path | str]) -> dict[str, Path | bytes]:
     """Where each of the student's files goes in the sandbox's folder, for every assignment of
-    `course`: a single-file assignment's file by its name; a package's files into the package
+    `course`: a single-file assignment's file by its name, or the module its notebook defines
+    (`rnn.ipynb` for `rnn.py`, when there is no `rnn.py`); a package's files into the package
     folder (from `<package>/` in the submission, or else from its top level), with an empty
     `__init__.py` and the course's support modules (which replace any copy the student sent)."""
     found = _candidates(list(paths))
@@ -83,6 +100,10 @@ def submission_files(course, paths: Sequence[Path | str]) -> dict[str, Path | by
                                       if "/" not in name and path.suffix == ".py"}
     for assignment in course.assignments.values():
         if not assignment.package:
+            module = f"{assignment.module}.py"
+            notebook = found.get(f"{assignment.module}.ipynb")
+            if module not in files and notebook is not None:
+                files[module] = _notebook_module(notebook)
             continue
         package = assignment.package
         files.update({name: path for name, path in found.items()

@@ -1,0 +1,67 @@
+"""Known causes of errors in student code, each with the sentence that says how to fix it:
+Python 2 code, and names that NumPy 2 (or NumPy 1.24) removed. A hint is added under the
+error's own message; the error is never reworded.
+"""
+from __future__ import annotations
+
+import re
+
+# module or attribute -> what to use instead
+NUMPY_REMOVED_MODULES = {
+    "numpy.compat": "use Python 3's own names (int, str, bytes) instead",
+    "numpy.core": "import from numpy directly (numpy.core became private in NumPy 2)",
+    "numpy.matrixlib": "use 2-D arrays and the @ operator",
+    "numpy.distutils": "build extensions with setuptools or meson",
+}
+NUMPY_REMOVED_NAMES = {
+    "float": "float", "int": "int", "bool": "bool", "object": "object", "str": "str",
+    "complex": "complex", "long": "int", "unicode": "str", "float_": "np.float64",
+    "complex_": "np.complex128", "NaN": "np.nan", "Inf": "np.inf", "PINF": "np.inf",
+    "NINF": "-np.inf", "infty": "np.inf", "string_": "np.bytes_", "unicode_": "np.str_",
+    "product": "np.prod", "cumproduct": "np.cumprod", "alltrue": "np.all",
+    "sometrue": "np.any", "row_stack": "np.vstack", "in1d": "np.isin", "trapz": "np.trapezoid",
+    "asfarray": "np.asarray(x, dtype=float)", "msort": "np.sort(x, axis=0)",
+}
+_PRINT = re.compile(r"Missing parentheses in call to 'print'")
+_EXEC = re.compile(r"Missing parentheses in call to 'exec'")
+_MODULE = re.compile(r"No module named '(numpy\.[\w.]+)'")
+_ATTRIBUTE = re.compile(r"module 'numpy' has no attribute '(\w+)'")
+_PY2_MODULES = re.compile(r"No module named '(past|future|__builtin__|cPickle|urllib2|"
+                          r"StringIO|Queue|ConfigParser)[\w.]*'")
+
+
+_MISSING_FILE = re.compile(r"^(\w+)\.py is not in your submission")
+
+
+def hint(message: str) -> str | None:
+    """The sentence that fixes the error described by `message`, if its cause is known."""
+    found = _MISSING_FILE.search(message)
+    if found:
+        return f"A Jupyter notebook named {found.group(1)}.ipynb is accepted too."
+    if _PRINT.search(message) or _EXEC.search(message):
+        return ("This is Python 2 code: in Python 3, print is a function. Write print(...) "
+                "with parentheses, e.g. print(\"loss\", loss).")
+    found = _PY2_MODULES.search(message)
+    if found:
+        return (f"{found.group(1)} is a Python 2 module (or its back-port): in Python 3 remove "
+                "the import; range, input and the standard modules are built in.")
+    found = _MODULE.search(message)
+    if found:
+        module = found.group(1)
+        top = next((m for m in NUMPY_REMOVED_MODULES if module == m or module.startswith(m + ".")),
+                   None)
+        if top:
+            return (f"{module} was removed in NumPy 2 (the grader runs NumPy 2): "
+                    f"{NUMPY_REMOVED_MODULES[top]}.")
+    found = _ATTRIBUTE.search(message)
+    if found and found.group(1) in NUMPY_REMOVED_NAMES:
+        name = found.group(1)
+        return (f"np.{name} was removed from NumPy (in 1.24 or NumPy 2; the grader runs "
+                f"NumPy 2): use {NUMPY_REMOVED_NAMES[name]} instead.")
+    return None
+
+
+def with_hint(message: str) -> str:
+    """The message, followed by its hint when one is known."""
+    found = hint(message)
+    return f"{message}\n{found}" if found else message
