@@ -104,6 +104,8 @@ def submission_files(course, paths: Sequence[Path | str]) -> dict[str, Path | by
             notebook = found.get(f"{assignment.module}.ipynb")
             if module not in files and notebook is not None:
                 files[module] = _notebook_module(notebook)
+            for support in assignment.support:  # e.g. a notebook's testCases.py
+                files[Path(support).name] = Path(support)
             continue
         package = assignment.package
         files.update({name: path for name, path in found.items()

@@ -1,0 +1,164 @@
+"""The engine's contract, whatever the adapter: keyword-only entry points, one Limits honoured
+per problem, the grader's own failures recorded (never blamed on the student), problem kinds
+behind one interface, the structured mismatch, and a package without import cycles."""
+import ast
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader.compare.mismatch import Mismatch, compare
+from grader.course.manifest import load_course
+from grader.course.model import Tolerance
+from grader.engine import Engine, grade_submission
+from grader.kinds import kind_of
+from grader.kinds.base import Kind
+from grader.results.model import has_grader_error
+
+from conftest import EXAMPLES, ROOT
+
+def test_grade_submission_gives_the_scores_of_every_context(course, sandbox, graded):
+    with pytest.raises(TypeError):
+        grade_submission(course, EXAMPLES / "mistaken", sandbox)  # keyword-only
+    result = grade_submission(course=course, submission=EXAMPLES / "mistaken", sandbox=sandbox)
+    assert result.student == "mistaken" and result.score == graded["mistaken"].score
+    assert [p.points for p in result.problems] == [p.points for p in graded["mistaken"].problems]
+
+
+def test_every_kind_answers_the_same_interface():
+    for name in ("value", "sampler", "property"):
+        kind = kind_of(name)
+        assert isinstance(kind, Kind) and kind.name == name
+    assert len(kind_of("sampler").requests(None, type("Case", (), {"args": {"seed": 1}}))) == 3
+
+
+def test_a_problem_memory_limit_holds_in_a_full_run(course_copy, sandbox, tmp_path):
+    manifest = course_copy / "problems" / "layers.toml"
+    text = manifest.read_text()
+    manifest.write_text(text.replace('function = "ridge_solution"\npoints = 1',
+                                     'function = "ridge_solution"\npoints = 1\n'
+                                     'memory_limit_mb = 150', 1))
+    course = load_course(course_copy / "problems", course_copy / "reference")
+    student = tmp_path / "big"
+    shutil.copytree(EXAMPLES / "correct", student)
+    with open(student / "layers.py", "a") as source:
+        source.write(textwrap.dedent("""
+            _ridge = ridge_solution
+            def ridge_solution(X, y, lam):
+                ballast = np.ones(300 * 2**20 // 8)  # 300 MB: over 150, under the default 512
+                return _ridge(X, y, lam) + 0 * ballast[0]
+        """))
+    result = Engine(course=course, sandbox=sandbox, hidden=False).grade("big", [student])
+    failing = {p.problem_id: p for p in result.problems if not p.passed}
+    assert "layers.ridge_solution" in failing
+    assert "150 MB" in failing["layers.ridge_solution"].feedback()
+    assert {p for p in failing if not p.startswith("cs231n.")} == {"layers.ridge_solution"}
+
+
+def _break(course_copy, file, old, new):
+    path = course_copy / file
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new, 1))
+    return load_course(course_copy / "problems", course_copy / "reference")
+
+
+def test_a_failing_reference_is_the_grader_s_failure(course_copy, sandbox):
+    course = _break(course_copy, "reference/optim.py", "def running_average(gs, beta):\n",
+                    "def running_average(gs, beta):\n    raise ZeroDivisionError('course bug')\n")
+    result = Engine(course=course, sandbox=sandbox, hidden=True).grade(
+        "correct", [EXAMPLES / "correct"])
+    broken = next(p for p in result.problems if p.problem_id == "optim.running_average")
+    assert has_grader_error(result) and broken.points == 0 and not broken.cases
+    assert "ZeroDivisionError: course bug" in broken.grader_error
+    assert "not your fault" in broken.feedback()
+    assert all(p.passed for p in result.problems if not p.grader_error)
+
+
+def test_a_failing_generator_is_the_grader_s_failure_not_a_crash(course_copy, sandbox):
+    course = _break(course_copy, "problems/optim_cases.py", "def descent(rng):\n",
+                    "def descent(rng):\n    raise KeyError('steps')\n")
+    engine = Engine(course=course, sandbox=sandbox, hidden=True)
+    result = engine.grade("correct", [EXAMPLES / "correct"])
+    broken = next(p for p in result.problems if p.problem_id == "optim.gd_quadratic")
+    assert "case generator for optim.gd_quadratic failed: KeyError: 'steps'" in \
+        broken.grader_error
+
+
+def test_check_says_when_the_grader_failed_and_exits_3(cli, course_copy):
+    _break(course_copy, "reference/optim.py", "def running_average(gs, beta):\n",
+           "def running_average(gs, beta):\n    raise ZeroDivisionError('course bug')\n")
+    result = cli("check", EXAMPLES / "correct", "--problems", course_copy / "problems",
+                 "--reference", course_copy / "reference", expect=3)
+    assert "optim.running_average" in result.stdout
+    assert "The grader itself failed on optim.running_average" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_grade_lists_a_student_the_grader_failed_on_and_exits_3(cli, course_copy, tmp_path):
+    _break(course_copy, "problems/optim_cases.py", "def descent(rng):\n",
+           "def descent(rng):\n    raise KeyError('steps')\n")
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", klass / "correct")
+    result = cli("grade", klass, "--out", tmp_path / "out", "--problems",
+                 course_copy / "problems", "--reference", course_copy / "reference", "-q",
+                 expect=3)
+    assert "INTERNALERROR" not in result.stdout + result.stderr
+    assert "optim.gd_quadratic" in result.stdout
+
+
+def test_a_mismatch_is_structured_before_it_is_a_message():
+    mismatch = compare({"W": np.array([[1.0, 2.0], [3.0, 4.0]])},
+                       {"W": np.array([[1.0, 2.5], [3.0, 4.0]])}, Tolerance(1e-6, 1e-9))
+    assert isinstance(mismatch, Mismatch) and mismatch.stage == "values"
+    assert mismatch.path == ("W",) and (mismatch.count, mismatch.total) == (1, 4)
+    assert mismatch.differences[0].index == (0, 1) and mismatch.differences[0].yours == 2.0
+    assert mismatch.max_abs == pytest.approx(0.5) and mismatch.max_rel == pytest.approx(0.2)
+    assert compare(np.zeros((2, 1)), np.zeros(2), Tolerance(0, 0)).stage == "shape"
+    assert compare({"a": 1.0}, {"b": 1.0}, Tolerance(0, 0)).missing == ("b",)
+
+
+def test_a_dict_with_a_million_keys_is_described_in_a_few(course):
+    mismatch = compare({str(i): 0.0 for i in range(10**6)}, {"U": 1.0}, Tolerance(0, 0))
+    assert len(mismatch.extra) <= 9 and mismatch.extra[-1].startswith("... and ")
+
+
+def _imports(path: Path, package: str) -> set[str]:
+    """The grader modules a module imports at module level (not inside functions)."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(package):
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.startswith(package))
+    return names
+
+
+def test_the_package_has_no_import_cycles():
+    modules = {}
+    for path in (ROOT / "grader").rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        modules[name.removesuffix(".__init__")] = path
+    graph = {name: {m for m in _imports(path, "grader") if m in modules and m != name}
+             for name, path in modules.items()}
+    state = {}
+
+    def visit(name, trail):
+        if state.get(name) == "done":
+            return
+        assert state.get(name) != "open", f"import cycle: {' -> '.join(trail + [name])}"
+        state[name] = "open"
+        for target in graph[name]:
+            visit(target, trail + [name])
+        state[name] = "done"
+
+    for name in graph:
+        visit(name, [])
+
+
+def test_every_module_says_what_it_owns():
+    for path in (ROOT / "grader").rglob("*.py"):
+        if path.name != "__main__.py":
+            assert ast.get_docstring(ast.parse(path.read_text())), path

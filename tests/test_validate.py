@@ -1,0 +1,82 @@
+"""`grader validate` on a broken course: every problem is a finding naming the file and the
+problem, never a traceback."""
+import pytest
+
+COURSE_FILES = ["--problems", "problems", "--reference", "reference"]
+
+
+def validate(cli, course_copy, expect=1):
+    return cli("validate", "--problems", course_copy / "problems", "--reference",
+               course_copy / "reference", "-q", expect=expect)
+
+
+def replace(path, old, new):
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+@pytest.mark.parametrize("body, words", [
+    ("return None", "layers.ridge_solution: case public-1: the reference returned None"),
+    ("return np.full(X.shape[1], np.nan)",
+     "layers.ridge_solution: case public-1: the reference returned NaN"),
+    ("return {1, 2}", "the reference returned a set, which cannot be compared"),
+    ("raise ValueError('singular')", "the reference raised ValueError: singular"),
+])
+def test_a_reference_answer_the_grader_cannot_use_is_a_finding(cli, course_copy, body, words):
+    replace(course_copy / "reference" / "layers.py",
+            "    return np.linalg.solve(X.T @ X + lam * np.eye(X.shape[1]), X.T @ y)",
+            f"    {body}")
+    result = validate(cli, course_copy)
+    assert words in result.stderr
+    assert "layers.toml" in result.stderr and "Traceback" not in result.stderr + result.stdout
+
+
+def test_a_raising_mistake_is_a_finding(cli, course_copy):
+    replace(course_copy / "reference" / "layers.py", "def batchnorm_stats_unbiased(x):\n",
+            "def batchnorm_stats_unbiased(x):\n    raise RuntimeError('oops')\n")
+    result = validate(cli, course_copy)
+    assert "layers.batchnorm_stats: mistake batchnorm_stats_unbiased raised RuntimeError: oops" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_failing_generator_is_a_finding(cli, course_copy):
+    replace(course_copy / "problems" / "layers_cases.py", "def ridge(rng):\n",
+            "def ridge(rng):\n    raise KeyError('lam')\n")
+    result = validate(cli, course_copy)
+    assert "layers.ridge_solution: the generator ridge failed: KeyError: 'lam'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_sampler_without_seed_is_a_finding(cli, course_copy):
+    replace(course_copy / "problems" / "layers.toml",
+            'args = { fan_in = 100, fan_out = 60, activation = "relu", distribution = "normal", '
+            'seed = 0 }',
+            'args = { fan_in = 100, fan_out = 60, activation = "relu", distribution = "normal" }')
+    replace(course_copy / "reference" / "layers.py",
+            "def init_weights(fan_in, fan_out, activation, distribution, seed):",
+            "def init_weights(fan_in, fan_out, activation, distribution, seed=0):")
+    replace(course_copy / "reference" / "layers.py",
+            "def init_weights_distribution(fan_in, fan_out, activation, distribution, seed):",
+            "def init_weights_distribution(fan_in, fan_out, activation, distribution, seed=0):")
+    result = validate(cli, course_copy)
+    assert "layers.init_weights: a sampler's cases need a 'seed' argument; case relu-normal" \
+        in result.stderr
+
+
+def test_a_property_check_that_misses_a_declared_mistake_is_a_finding(cli, course_copy):
+    replace(course_copy / "problems" / "cs231n_checks.py",
+            "def dropout_drop_probability(answer, expected, args):\n",
+            "def dropout_drop_probability(answer, expected, args):\n    return False\n")
+    result = validate(cli, course_copy)
+    assert "cs231n.dropout_forward: case public-1: the mistake dropout_forward_drop_probability " \
+           "is not recognised by dropout_drop_probability" in result.stderr
+
+
+def test_a_property_check_that_rejects_the_reference_is_a_finding(cli, course_copy):
+    replace(course_copy / "problems" / "cs231n_checks.py",
+            "def dropout_forward(answer, expected, args, compare):\n",
+            "def dropout_forward(answer, expected, args, compare):\n    return 'no'\n")
+    result = validate(cli, course_copy)
+    assert "the check dropout_forward rejects the reference: no" in result.stderr
