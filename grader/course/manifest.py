@@ -84,6 +84,13 @@ class _Reader:
             self.fail(f"must be a finite number >= {minimum}, got {value!r}", key)
         return value
 
+    def identifier(self, table: dict, key: str, what: str, default=...) -> str | None:
+        """A string that must be a Python name (a function, module, package...)."""
+        value = self.get(table, key, str, default)
+        if value is not None and not value.isidentifier():
+            self.fail(f"'{value}' is not a valid {what} name", key)
+        return value
+
     def strings(self, table: dict, key: str) -> tuple[str, ...]:
         values = self.get(table, key, list, [])
         if not all(isinstance(v, str) for v in values):
@@ -172,13 +179,9 @@ def _read_problem(reader: _Reader, raw: dict, assignment: dict, names: dict) -> 
         reader.fail("each [[problem]] must be a table")
     reader.problem = raw.get("function") if isinstance(raw.get("function"), str) else None
     reader.check_keys(raw, _PROBLEM_KEYS, "[[problem]]")
-    function = reader.get(raw, "function", str)
-    if not function.isidentifier():
-        reader.fail(f"'{function}' is not a Python function name", "function")
-    name = reader.get(raw, "name", str, None)
-    if name is not None and not name.isidentifier():
-        reader.fail(f"'{name}' is not a valid problem name", "name")
-    module = reader.get(raw, "module", str, None)
+    function = reader.identifier(raw, "function", "Python function")
+    name = reader.identifier(raw, "name", "problem", None)
+    module = reader.identifier(raw, "module", "module", None)
     if assignment["package"] and module is None:
         reader.fail(f"problems of package '{assignment['package']}' name the module that "
                     "defines the function", "module")
@@ -277,12 +280,8 @@ def load_assignment(path: Path, reference_dir: Path | None) -> tuple[Assignment,
     reader.check_keys(raw, {"assignment", "problem"}, "the manifest")
     head = reader.get(raw, "assignment", dict)
     reader.check_keys(head, _ASSIGNMENT_KEYS, "[assignment]")
-    name = reader.get(head, "name", str)
-    if not name.isidentifier():
-        reader.fail(f"'{name}' is not a valid assignment name", "name")
-    package = reader.get(head, "package", str, None)
-    if package is not None and not package.isidentifier():
-        reader.fail(f"'{package}' is not a valid package name", "package")
+    name = reader.identifier(head, "name", "assignment")
+    package = reader.identifier(head, "package", "package", None)
     files = reader.strings(head, "files")
     if package is not None and not files:
         reader.fail("a package assignment lists its graded files", "files")
