@@ -62,3 +62,38 @@ def test_the_shipped_course_has_the_44_problems(course):
     assert len([p for p in course.problems if p.assignment == "cs231n"]) == 21
     problem = course.problem("optim.nesterov_quadratic")
     assert problem.literal_cases[0].known[1].value.tolist() == [2.05281375, -0.4612075]
+
+
+@pytest.mark.parametrize("old, new, problem, key, words", [
+    ('module = "layers"\npoints = 1\ngenerator = "affine"', 'points = 1\ngenerator = "affine"',
+     "affine_forward", "module", "problems of package 'cs231n' name the module"),
+    ('function = "affine_forward"\nmodule = "layers"', 'function = "affine_forward"\n'
+     'module = "convnet"', "affine_forward", "module", "'convnet.py' is not one of the package"),
+    ('driver = "affine_forward"', 'driver = "affine_forwrd"', "affine_forward", "driver",
+     "the drivers file has no function 'affine_forwrd'"),
+    ('property = "dropout_forward"\n', '', "dropout_forward", "property",
+     "a property problem names the check"),
+    ('check = "dropout_drop_probability"', 'check = "nope"', "dropout_forward", "mistake",
+     "the checks file has no function 'nope'"),
+])
+def test_package_driver_and_property_keys_are_checked(course_copy, old, new, problem, key, words):
+    path = break_manifest(course_copy, old, new, name="cs231n.toml")
+    with pytest.raises(ManifestError) as caught:
+        load(course_copy)
+    assert caught.value.key == key and caught.value.problem == problem
+    assert str(caught.value).startswith(str(path)) and words in str(caught.value)
+
+
+def test_typed_literals_and_notebook_file_names(course_copy):
+    break_manifest(course_copy, 'file = "rnn.py"', 'file = "rnn.ipynb"', name="rnn.toml")
+    break_manifest(course_copy, 'args = { y = [0, 1, 0], p = [0.2, 0.7, 0.1] }',
+                   'args = { y = { value = [0, 1, 0], dtype = "int64" }, p = [0.2, 0.7, 0.1] }',
+                   name="rnn.toml")
+    course = load(course_copy)
+    assignment = course.assignments["rnn"]
+    assert assignment.file == "rnn.ipynb" and assignment.module == "rnn"
+    case = course.problem("rnn.cross_entropy").literal_cases[0]
+    assert case.args["y"].dtype == "int64" and case.args["p"].dtype == "float64"
+    break_manifest(course_copy, '"int64"', '"int63"', name="rnn.toml")
+    with pytest.raises(ManifestError, match="dtype must be one of"):
+        load(course_copy)
