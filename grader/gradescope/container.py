@@ -1,13 +1,15 @@
-"""Gradescope: `build` packs autograder.zip (setup.sh, run_autograder, the course, the grader's
-source and pinned requirements); `run` grades the submission inside the container with the same
-core as `grader grade` and always writes a valid results.json, even when the submission is empty
-or unreadable or the grader itself fails.
+"""Gradescope: `build` packs autograder.zip (setup.sh, run_autograder, the course's files for
+the chosen assignments, grader's wheel and its requirements pinned for the Python of the image);
+`run` grades the submission inside the container with the same core as `grader grade` and
+always writes a valid results.json, even when the submission is empty, zipped or unreadable or
+the grader itself fails. Each problem is two tests there: its public cases, visible at once
+with their feedback and known-mistake messages, and its hidden cases, shown as the course chose.
 """
 from __future__ import annotations
 
 import importlib.metadata
 import json
-import re
+import os
 import stat
 import tempfile
 import time
@@ -15,9 +17,11 @@ import traceback
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from typing import Sequence
 
 from grader.batch.outputs import atomic_write
-from grader.course.manifest import load_course
+from grader.course.manifest import ManifestError, load_course
+from grader.gradescope import IMAGE_PLATFORM, IMAGE_PYTHON
 from grader.results.gradescope import to_gradescope
 from grader.results.model import has_grader_error
 
@@ -26,9 +30,10 @@ GRADER_FAILED = ("The autograder could not grade (all of) this submission. This 
                  "problem with your code; your instructors have been told.")
 
 SETUP = r"""#!/usr/bin/env bash
-# Gradescope runs this once while building the autograder image. It installs grader and the
-# pinned requirements into a virtual environment beside /autograder/source, then makes the
-# source (course, reference solutions, hidden seeds) unreadable to everyone but root.
+# Gradescope runs this once while building the autograder image. It installs grader (from its
+# wheel) and its requirements, pinned for Python {python}, into a virtual environment beside
+# /autograder/source, then makes the source (course, reference solutions, hidden seeds)
+# unreadable to everyone but root.
 set -euo pipefail
 SOURCE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$SOURCE")"
@@ -36,11 +41,17 @@ if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c "import ensurepip" >
 then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
 fi
+FOUND="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+if [ "$FOUND" != "{python}" ]; then
+    echo "This autograder was built for Python {python}, but python3 here is $FOUND." >&2
+    echo "Build it again with: grader gradescope build --python $FOUND" >&2
+    exit 1
+fi
 python3 -m venv --system-site-packages "$ROOT/venv"
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     -r "$SOURCE/requirements.txt"
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
-    "$SOURCE/grader_src"
+    "$SOURCE/{wheel}"
 chmod -R go-rwx "$SOURCE"
 """
 
@@ -52,62 +63,120 @@ exec "$ROOT/venv/bin/python" -m grader.cli gradescope run --root "$ROOT"
 """
 
 
-def _project_root() -> Path:
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "pyproject.toml").is_file():
-        raise FileNotFoundError("building the autograder needs grader installed from its source "
-                                "tree (pip install -e .)")
-    return root
+class BuildFailed(Exception):
+    """The autograder cannot be built; the message says why."""
 
 
-def requirements() -> str:
-    """grader's requirements pinned to the versions installed here."""
-    lines = []
-    for requirement in importlib.metadata.requires("grader") or []:
-        if "extra ==" in requirement:
-            continue
-        name, _, marker = requirement.partition(";")
-        name = re.split(r"[<>=!~ \[]", name.strip(), maxsplit=1)[0]
-        try:
-            version = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue  # e.g. tomli on Python 3.11+
-        lines.append(f"{name}=={version}" + (f"; {marker.strip()}" if marker else ""))
-    return "\n".join(lines) + "\n"
+def check_python(python: str) -> None:
+    """BuildFailed unless grader supports Python `python` ("3.10")."""
+    from packaging.specifiers import SpecifierSet
+    parts = python.split(".")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        raise BuildFailed(f"--python must be a version such as 3.10, not {python!r}")
+    needed = importlib.metadata.metadata("grader").get("Requires-Python") or ""
+    if not SpecifierSet(needed).contains(f"{python}.0", prereleases=True):
+        raise BuildFailed(f"grader needs Python {needed}: it cannot run on Python {python}. "
+                          "Choose a Gradescope base image with a newer Python.")
 
 
-def _add(archive: zipfile.ZipFile, name: str, text: str, executable: bool = False) -> None:
+def requirements(python: str = IMAGE_PYTHON, platform: str = IMAGE_PLATFORM) -> str:
+    """grader's requirements and theirs, pinned to versions whose wheels install on CPython
+    `python` on `platform` (resolved by pip); BuildFailed with pip's reason if there are none."""
+    from grader.distribution import ResolutionError, grader_requirements, resolve_requirements
+    try:
+        pins = resolve_requirements(grader_requirements(), python=python, platform=platform)
+    except ResolutionError as exc:
+        raise BuildFailed(f"no versions of grader's requirements install on Python {python} "
+                          f"({platform}): {exc}") from None
+    return "\n".join(pins) + "\n"
+
+
+def _add(archive: zipfile.ZipFile, name: str, data: str | bytes,
+         executable: bool = False) -> None:
     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
     info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
     info.compress_type = zipfile.ZIP_DEFLATED
-    archive.writestr(info, text)
+    archive.writestr(info, data)
 
 
-def _add_tree(archive: zipfile.ZipFile, folder: Path, prefix: str) -> None:
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(".pyc"):
-            _add(archive, f"{prefix}/{path.relative_to(folder).as_posix()}",
-                 path.read_text(encoding="utf-8"))
+def _inside(path: Path, folder: Path, assignment) -> str:
+    relative = os.path.relpath(Path(path).resolve(), Path(folder).resolve())
+    if relative.startswith(".."):
+        raise ManifestError(assignment.manifest, f"{path} lies outside {folder}: an autograder "
+                            "holds only the course's own folders")
+    return Path(relative).as_posix()
+
+
+def course_files(course, assignments: Sequence[str] | None = None) -> dict[str, Path]:
+    """The course's files an autograder for `assignments` (all for None) needs, by their name
+    in the zip: each manifest with its generators, drivers, checks and support modules (under
+    course/problems/), and each reference (under course/reference/). Nothing else."""
+    from grader.course.kit import choose
+    files: dict[str, Path] = {}
+    problems_dir, reference_dir = course.problems_dir, course.reference_dir
+    for assignment in choose(course, assignments):
+        for path in [assignment.manifest, assignment.generators, assignment.drivers,
+                     assignment.checks, *assignment.support]:
+            if path is not None:
+                files[f"course/problems/{_inside(path, problems_dir, assignment)}"] = Path(path)
+        reference = assignment.reference
+        if reference is None:
+            continue
+        for path in sorted(reference.rglob("*")) if reference.is_dir() else [reference]:
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                files[f"course/reference/{_inside(path, reference_dir, assignment)}"] = path
+    return files
 
 
 def build(*, problems_dir: Path, reference_dir: Path, out: Path,
-          hidden_visibility: str = "after_due_date", stdout_visibility: str = "hidden") -> Path:
-    """Write autograder.zip for the course; the course is validated first."""
-    load_course(problems_dir, reference_dir)
-    root = _project_root()
-    settings = {"hidden_visibility": hidden_visibility, "stdout_visibility": stdout_visibility}
+          hidden_visibility: str = "after_due_date", stdout_visibility: str = "hidden",
+          python: str = IMAGE_PYTHON, platform: str = IMAGE_PLATFORM,
+          assignments: Sequence[str] | None = None) -> Path:
+    """Write autograder.zip for the course (or for its `assignments` only). The course is
+    loaded first, and again from the files the zip holds, so that a zip that could not grade
+    is never written. Raises ManifestError for the course, BuildFailed when grader or its
+    requirements cannot be installed on Python `python`."""
+    from grader.distribution import BuildError, build_wheel
+    check_python(python)
+    course = load_course(problems_dir, reference_dir)
+    files = course_files(course, assignments)
+    pins = requirements(python, platform)
+    settings = {"hidden_visibility": hidden_visibility, "stdout_visibility": stdout_visibility,
+                "python": python, "assignments": list(
+                    assignments or course.assignments)}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(out, "w") as archive:
-        _add(archive, "setup.sh", SETUP, executable=True)
-        _add(archive, "run_autograder", RUN, executable=True)
-        _add(archive, "requirements.txt", requirements())
-        _add(archive, "settings.json", json.dumps(settings, indent=2))
-        _add(archive, "grader_src/pyproject.toml", (root / "pyproject.toml").read_text())
-        _add(archive, "grader_src/README.md", (root / "README.md").read_text())
-        _add_tree(archive, root / "grader", "grader_src/grader")
-        _add_tree(archive, Path(problems_dir), "course/problems")
-        _add_tree(archive, Path(reference_dir), "course/reference")
+    with tempfile.TemporaryDirectory(prefix="grader-build-") as scratch:
+        scratch = Path(scratch)
+        for name, path in files.items():  # the zip's course, loaded as the container will
+            target = scratch / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+        try:
+            load_course(scratch / "course" / "problems", scratch / "course" / "reference")
+        except ManifestError as exc:
+            raise BuildFailed(f"the course's files for the autograder do not load on their "
+                              f"own: {exc}") from None
+        try:
+            wheel = build_wheel(scratch / "wheel")
+        except BuildError as exc:
+            raise BuildFailed(str(exc)) from None
+        temporary = scratch / "autograder.zip"
+        with zipfile.ZipFile(temporary, "w") as archive:
+            _add(archive, "setup.sh", SETUP.replace("{python}", python)
+                 .replace("{wheel}", wheel.name), executable=True)
+            _add(archive, "run_autograder", RUN, executable=True)
+            _add(archive, "requirements.txt", pins)
+            _add(archive, "settings.json", json.dumps(settings, indent=2))
+            _add(archive, wheel.name, wheel.read_bytes())
+            for name, path in sorted(files.items()):
+                _add(archive, name, path.read_bytes())
+        part = out.with_name(f".{out.name}.part")
+        try:
+            part.write_bytes(temporary.read_bytes())
+            os.replace(part, out)
+        finally:
+            part.unlink(missing_ok=True)
     return out
 
 
@@ -138,37 +207,52 @@ def _failure(message: str, details: str, execution_time: float) -> dict:
                        "visibility": "hidden"}]}
 
 
+def student_names(metadata: dict) -> list[str]:
+    """The names of the students of a submission (a group has several)."""
+    return [u["name"] for u in metadata.get("users") or []
+            if isinstance(u, dict) and isinstance(u.get("name"), str) and u["name"].strip()]
+
+
 def run(*, root: Path = DEFAULT_ROOT) -> dict:
     """Grade root/submission; write and return root/results/results.json."""
     from grader.engine import Engine, start_sandbox
+    from grader.submission.intake import prepare
     start = time.monotonic()
     root = Path(root)
     results_path = root / "results" / "results.json"
     try:
         settings = json.loads((root / "source" / "settings.json").read_text(encoding="utf-8"))
         metadata = _metadata(root)
-        users = metadata.get("users") or [{}]
-        name = ", ".join(u.get("name", "") for u in users if u.get("name")) or "submission"
+        names = student_names(metadata)
+        name = ", ".join(names) or "submission"
         course_dir = root / "source" / "course"
         course = load_course(course_dir / "problems", course_dir / "reference")
         engine = Engine(course=course, hidden=True)
-        with tempfile.TemporaryDirectory(prefix="grader-empty-") as empty, \
+        with tempfile.TemporaryDirectory(prefix="grader-submission-") as scratch, \
                 start_sandbox(private=[root / "source", root / "results"]) as sandbox:
             engine.sandbox = sandbox
             submission = root / "submission"
-            result = engine.grade(name, [submission if submission.is_dir() else Path(empty)])
-        hidden = {p.problem.id: any(c.visibility == "hidden" for c in p.cases)
-                  for p in engine.plan}
-        visibility = {pid: settings["hidden_visibility"] if has else "visible"
-                      for pid, has in hidden.items()}
+            if not submission.is_dir() or submission.is_symlink():
+                submission = Path(scratch) / "empty"
+                submission.mkdir()
+            intake = prepare([submission], course, Path(scratch))
+            result = engine.grade(name, intake.paths)
+            result.notes = intake.notes + result.notes
         data = to_gradescope(result, execution_time=time.monotonic() - start,
-                             visibility=visibility)
+                             hidden_visibility=settings["hidden_visibility"])
         public = [f"{p.problem_id}: {sum(c.passed for c in p.cases if c.visibility == 'public')}"
                   f"/{sum(c.visibility == 'public' for c in p.cases)} public cases passed"
                   for p in result.problems]
-        data["output"] = "\n".join(_notes(metadata) + [
-            "Public cases (hidden cases are shown per the course's settings):"] + public)
+        head = [f"Submission of {name}."] if names else []
+        head += _notes(metadata)
+        if data.get("output"):
+            head.append(data["output"])
+        data["output"] = "\n\n".join(head + ["Public cases (their feedback is in the tests "
+                                              "below; hidden cases are shown as the course "
+                                              "chose):\n" + "\n".join(public)])
         data["stdout_visibility"] = settings["stdout_visibility"]
+        data["extra_data"] = {"students": names, "notes": result.notes,
+                              "late": bool(_notes(metadata))}
         if has_grader_error(result):
             details = "\n".join(f"{p.problem_id}: {p.grader_error}" for p in result.problems
                                 if p.grader_error) or str(result.grader_error)

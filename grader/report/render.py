@@ -1,39 +1,49 @@
 """HTML reports rendered with Jinja2 (autoescaped: everything that came from student code is
-shown as text): a page per student and the class summary page. The template contexts are
-built by plain functions, testable without rendering.
+shown as text): a page per student and the class summary page. The template contexts, the
+histogram's geometry included, are built by plain functions, testable without rendering.
 """
 from __future__ import annotations
 
 from collections import Counter
 from functools import cache
 
+from grader.report.summary import (case_feedback, file_level, file_problems, fraction, points,
+                                   status)
 from grader.results.model import SubmissionResult, has_grader_error
 
 
 @cache
 def _environment():
     from jinja2 import Environment, PackageLoader, select_autoescape
-    return Environment(loader=PackageLoader("grader.report", "templates"),
-                       autoescape=select_autoescape(default=True, default_for_string=True),
-                       trim_blocks=True, lstrip_blocks=True)
+    environment = Environment(loader=PackageLoader("grader.report", "templates"),
+                              autoescape=select_autoescape(default=True,
+                                                           default_for_string=True),
+                              trim_blocks=True, lstrip_blocks=True)
+    environment.filters["points"] = points
+    return environment
 
 
 def student_context(result: SubmissionResult) -> dict:
     return {
         "student": result.student, "score": result.score, "max_score": result.max_score,
-        "grader_error": result.grader_error,
+        "total": fraction(result.score, result.max_score),
+        "grader_error": result.grader_error, "notes": list(result.notes),
+        "file_problems": [{"message": f.message, "headline": f.headline,
+                           "problems": f.problems} for f in file_problems(result)],
         "problems": [{
             "id": p.problem_id, "points": p.points, "max_points": p.max_points,
+            "score": fraction(p.points, p.max_points), "status": status(p),
             "passed": p.passed, "grader_error": p.grader_error, "mistakes": p.mistakes,
             "cases": [{"id": c.case_id, "visibility": c.visibility, "passed": c.passed,
-                       "feedback": c.feedback, "output": c.output,
-                       "output_dropped": c.output_dropped} for c in p.cases],
+                       "feedback": case_feedback(c), "file_level": file_level(c),
+                       "output": c.output, "output_dropped": c.output_dropped}
+                      for c in p.cases],
         } for p in result.problems],
     }
 
 
 def histogram(scores: list[float], maximum: float, bins: int = 10) -> list[dict]:
-    """Counts of scores in `bins` equal ranges of [0, maximum], for the distribution plot."""
+    """Counts of scores in `bins` equal ranges of [0, maximum] (full marks in the last)."""
     counts = [0] * bins
     for score in scores:
         index = min(int(score / maximum * bins), bins - 1) if maximum > 0 else 0
@@ -41,6 +51,59 @@ def histogram(scores: list[float], maximum: float, bins: int = 10) -> list[dict]
     width = maximum / bins if maximum else 0
     return [{"low": round(i * width, 2), "high": round((i + 1) * width, 2), "count": n}
             for i, n in enumerate(counts)]
+
+
+def bin_count(maximum: float) -> int:
+    """Ten bins, or one per point when the maximum is a small whole number."""
+    if maximum > 0 and float(maximum).is_integer() and maximum <= 20:
+        return int(maximum)
+    return 10
+
+
+# The plot's frame in SVG units: the bars stand on the x axis, left of them the y axis.
+PLOT = {"width": 640, "height": 270, "left": 64, "right": 616, "top": 24, "bottom": 200}
+
+
+def _steps(tallest: int) -> list[int]:
+    """Whole-number ticks of the count axis (steps of 1, 2, 5, 10, 20, 50, ...), at most six."""
+    step, scale = 1, 1
+    while tallest / step > 5:
+        for factor in (1, 2, 5):
+            step = factor * scale
+            if tallest / step <= 5:
+                break
+        scale *= 10
+    return list(range(0, tallest + 1, step)) if tallest else [0]
+
+
+def histogram_plot(scores: list[float], maximum: float, mean: float | None) -> dict:
+    """The geometry of the score distribution plot: bars, axis ticks and labels, the mean."""
+    bins = histogram(scores, maximum, bin_count(maximum))
+    tallest = max((b["count"] for b in bins), default=0)
+    ticks_y = _steps(tallest)
+    top_count = max(ticks_y[-1], tallest, 1)
+    left, right, top, bottom = PLOT["left"], PLOT["right"], PLOT["top"], PLOT["bottom"]
+    slot = (right - left) / len(bins)
+
+    def x_of(score: float) -> float:
+        return round(left + (score / maximum if maximum else 0) * (right - left), 1)
+
+    def y_of(count: float) -> float:
+        return round(bottom - count / top_count * (bottom - top), 1)
+
+    bars = [{"x": round(left + i * slot + 2, 1), "width": round(slot - 4, 1),
+             "y": y_of(b["count"]), "height": round(bottom - y_of(b["count"]), 1),
+             "count": b["count"], "middle": round(left + (i + 0.5) * slot, 1),
+             "range": f"{points(b['low'])} to {points(b['high'])}"}
+            for i, b in enumerate(bins)]
+    edges = [b["low"] for b in bins] + [maximum]
+    every = 1 if len(edges) <= 11 else 2
+    ticks_x = [{"x": x_of(edge), "label": points(edge), "maximum": i == len(edges) - 1}
+               for i, edge in enumerate(edges) if i % every == 0 or i == len(edges) - 1]
+    return {**PLOT, "bars": bars, "ticks_x": ticks_x,
+            "ticks_y": [{"y": y_of(t), "label": t} for t in ticks_y],
+            "maximum": points(maximum),
+            "mean": None if mean is None else {"x": x_of(mean), "label": points(mean)}}
 
 
 class ClassSummary:
@@ -57,6 +120,7 @@ class ClassSummary:
             (f"{p.problem_id}: {p.grader_error}" for p in result.problems if p.grader_error), None)
         self.students.append({"name": result.student, "score": result.score,
                               "max_score": result.max_score, "grader_error": error,
+                              "total": fraction(result.score, result.max_score),
                               "points": {p.problem_id: p.points for p in result.problems}})
         if has_grader_error(result):
             return
@@ -69,11 +133,14 @@ class ClassSummary:
     def context(self) -> dict:
         graded = [s for s in self.students if not s["grader_error"]]
         maximum = max((s["max_score"] for s in self.students), default=0.0)
+        mean = sum(s["score"] for s in graded) / len(graded) if graded else 0.0
         bins = histogram([s["score"] for s in graded], maximum)
         return {
             "students": self.students, "count": len(self.students), "maximum": maximum,
-            "mean": sum(s["score"] for s in graded) / len(graded) if graded else 0.0,
+            "mean": mean, "graded": len(graded),
             "histogram": bins, "tallest": max((b["count"] for b in bins), default=0) or 1,
+            "plot": histogram_plot([s["score"] for s in graded], maximum,
+                                   mean if graded else None),
             "rates": [{"id": pid, "passed": passed, "students": total,
                        "rate": passed / total if total else 0.0}
                       for pid, (passed, total) in self.rates.items()],

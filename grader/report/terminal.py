@@ -1,31 +1,80 @@
-"""The self-check's table for a terminal: one line per problem with its verdict and points,
-the feedback of its first failing case under it (all of it with `verbose`), and a total."""
+"""The self-check's table for a terminal: the notes about the submission and its file-level
+problems first (each once), then one line per problem with its status (passed, partial, FAILED,
+ERROR, each in its own colour on a terminal) and rounded points, the feedback of its first
+failing case under it (all of it, and the failing public case as Python to paste, with
+`verbose`), the assignments not checked, and a total."""
 from __future__ import annotations
 
+from typing import Callable, Sequence
+
+from grader.report.summary import (file_level, file_problems, fraction, points,
+                                   problem_feedback, status)
 from grader.results.model import SubmissionResult
 
 FEEDBACK_LINES = 4
+VERDICTS = {"passed": ("passed", "green"), "partial": ("partial", "yellow"),
+            "failed": ("FAILED", "red"), "error": ("ERROR", "magenta")}
 
 
-def table(result: SubmissionResult, *, verbose: bool = False) -> str:
+def _indent(text: str, prefix: str = "    ") -> list[str]:
+    return [prefix + line for line in text.splitlines()]
+
+
+def table(result: SubmissionResult, *, verbose: bool = False,
+          skipped: Sequence[str] = (),
+          reproduce: Callable[[str, str], str | None] | None = None,
+          color: bool = False) -> str:
+    """The table for `result`. `skipped` names what was not checked (one line each);
+    `reproduce(problem id, case id)` gives a case as Python to paste (shown with `verbose`);
+    `color` adds terminal colours to the statuses."""
+    def paint(text: str, colour: str) -> str:
+        if not color:
+            return text
+        import click
+        return click.style(text, fg=colour, bold=colour != "green")
+
+    lines = [f"Note: {note}" for note in result.notes]
+    for problem in file_problems(result):
+        count = len(problem.problems)
+        lines.append(f"A problem with a whole file stops {count} problem"
+                     f"{'s' if count != 1 else ''} ({', '.join(problem.problems)}):")
+        lines += _indent(problem.message)
     width = max((len(p.problem_id) for p in result.problems), default=8) + 2
-    lines = [f"{'problem':<{width}}{'result':<8}points"]
+    lines.append(f"{'problem':<{width}}{'result':<8}points")
     for problem in result.problems:
-        verdict = "ERROR" if problem.grader_error else "passed" if problem.passed else "FAILED"
-        lines.append(f"{problem.problem_id:<{width}}{verdict:<8}"
-                     f"{problem.points:g}/{problem.max_points:g}")
+        word, colour = VERDICTS[status(problem)]
+        lines.append(f"{problem.problem_id:<{width}}{paint(word, colour)}{' ' * (8 - len(word))}"
+                     f"{fraction(problem.points, problem.max_points, '/')}")
         if problem.passed:
             continue
         failed = next((c for c in problem.cases if not c.passed), None)
-        text = problem.feedback() if failed is None or verbose else \
-            f"case '{failed.case_id}': {failed.feedback}"
-        shown = text.splitlines()
-        if not verbose and len(shown) > FEEDBACK_LINES:
-            shown = shown[:FEEDBACK_LINES] + ["... (grader check -v shows all of it)"]
+        if verbose:
+            lines += _indent(problem_feedback(problem, feedback_lines=None, output_lines=1000))
+            public = next((c for c in problem.cases if not c.passed and not file_level(c)
+                           and c.visibility == "public"), None)
+            code = reproduce(problem.problem_id, public.case_id) \
+                if public is not None and reproduce is not None else None
+            if code:
+                lines.append(f"    To run case '{public.case_id}' yourself, paste this into "
+                             "Python in your submission's folder:")
+                lines += _indent(code, "        ")
+            continue
+        if failed is None:
+            lines += _indent(problem_feedback(problem))
+            continue
+        if file_level(failed):
+            lines.append(f"    {failed.first_line} (see above)")
+            continue
+        shown = f"case '{failed.case_id}': {failed.feedback}".splitlines()
+        if len(shown) > FEEDBACK_LINES:
+            shown = shown[:FEEDBACK_LINES] + ["... (grader check -v shows all of it, and the "
+                                              "case as Python to paste)"]
         lines += ["    " + line for line in shown]
+    lines += list(skipped)
     passed = sum(p.passed for p in result.problems)
     lines.append(f"{passed} of {len(result.problems)} problems passed; "
-                 f"{result.score:g} / {result.max_score:g} points on the public cases")
+                 f"{points(result.score)} / {points(result.max_score)} points on the public "
+                 "cases")
     errors = [p.problem_id for p in result.problems if p.grader_error]
     if result.grader_error or errors:
         lines.append("The grader itself failed on " + (", ".join(errors) or "this submission")

@@ -210,12 +210,21 @@ def match_students(folders: list[str], roster: pd.DataFrame):
     return matched, unmatched, missing
 
 
+def restore(cell):
+    """The text `neutralise` made safe, as it was."""
+    if isinstance(cell, str) and cell.startswith("'") and neutralise(cell[1:]) != cell[1:]:
+        return cell[1:]
+    return cell
+
+
 def read_gradebook(path) -> pd.DataFrame:
     """grader's gradebook.csv, its `student` column kept as text (a folder named "007" stays
-    "007")."""
+    "007", a neutralised name is read back as the folder's name)."""
     import pandas as pd
-    return pd.read_csv(path, dtype={"student": str, "grader_error": str},
+    book = pd.read_csv(path, dtype={"student": str, "grader_error": str},
                        keep_default_na=False, na_values={"total": [""], "max": [""]})
+    book["student"] = book["student"].map(restore)
+    return book
 
 
 def format_score(value: float) -> str:

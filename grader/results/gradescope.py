@@ -1,9 +1,14 @@
 """A submission's result as Gradescope's results.json: one test per problem (score, max_score,
-status, the feedback as output), optional fields left out rather than written as null.
+status, the feedback as output), or, with `hidden_visibility`, each problem split in two tests
+whose scores add up to the problem's: its public cases (visible at once, known-mistake messages
+included) and its hidden cases (shown as `hidden_visibility` says). The notes about the
+submission and its file-level problems are said once, in the top-level output. Optional fields
+are left out rather than written as null.
 """
 from __future__ import annotations
 
-from grader.results.model import ProblemResult, SubmissionResult
+from grader.report.summary import file_problems, problem_feedback
+from grader.results.model import CaseResult, ProblemResult, SubmissionResult
 
 
 def gradescope_test(problem: ProblemResult, *, visibility: str | None = None) -> dict:
@@ -12,7 +17,7 @@ def gradescope_test(problem: ProblemResult, *, visibility: str | None = None) ->
         "score": problem.points,
         "max_score": problem.max_points,
         "status": "passed" if problem.passed else "failed",
-        "output": problem.feedback(),
+        "output": problem_feedback(problem),
     }
     if visibility:
         test["visibility"] = visibility
@@ -21,18 +26,73 @@ def gradescope_test(problem: ProblemResult, *, visibility: str | None = None) ->
     return test
 
 
-def to_gradescope(result: SubmissionResult, *, execution_time: float | None = None,
-                  visibility: dict | None = None) -> dict:
-    """results.json for one submission. `visibility` maps a problem id to a visibility value.
-    Optional fields are left out rather than written as null."""
-    visibility = visibility or {}
-    data = {
-        "score": result.score,
-        "tests": [gradescope_test(p, visibility=visibility.get(p.problem_id))
-                  for p in result.problems],
+def _part(problem: ProblemResult, cases: list[CaseResult], which: str,
+          visibility: str) -> dict:
+    """The test for the public or the hidden cases of a problem: its share of the points is
+    the share of the problem's cases it holds (the one scoring rule, split)."""
+    total = len(problem.cases)
+    passed = sum(c.passed for c in cases)
+    test = {
+        "name": f"{problem.problem_id}: {which} cases ({passed}/{len(cases)} passed)",
+        "score": round(problem.max_points * passed / total, 6),
+        "max_score": round(problem.max_points * len(cases) / total, 6),
+        "status": "passed" if passed == len(cases) else "failed",
+        "output": problem_feedback(problem, cases=cases),
+        "visibility": visibility,
     }
+    if any(c.mistake for c in cases):
+        test["tags"] = ["mistake"]
+    return test
+
+
+def split_tests(problem: ProblemResult, *, hidden_visibility: str) -> list[dict]:
+    """The problem as a visible test of its public cases and a test of its hidden cases with
+    `hidden_visibility` (one test when it has only one kind, or when the grader failed on it:
+    that is always visible)."""
+    public = [c for c in problem.cases if c.visibility != "hidden"]
+    hidden = [c for c in problem.cases if c.visibility == "hidden"]
+    if problem.grader_error or not problem.cases:
+        return [gradescope_test(problem, visibility="visible")]
+    tests = []
+    if public:
+        tests.append(_part(problem, public, "public", "visible"))
+    if hidden:
+        tests.append(_part(problem, hidden, "hidden", hidden_visibility))
+    return tests
+
+
+def overview(result: SubmissionResult) -> list[str]:
+    """What is said once about the whole submission: the grader's failure, the notes about
+    the files handed in, and each file-level problem with the problems it stopped."""
+    lines = []
+    if result.grader_error:
+        lines.append(f"The grader failed on this submission: {result.grader_error}")
+    lines += list(result.notes)
+    for problem in file_problems(result):
+        count = len(problem.problems)
+        lines.append(f"A problem with a whole file stops {count} problem"
+                     f"{'s' if count != 1 else ''} ({', '.join(problem.problems)}):\n"
+                     f"{problem.message}")
+    return lines
+
+
+def to_gradescope(result: SubmissionResult, *, execution_time: float | None = None,
+                  visibility: dict | None = None,
+                  hidden_visibility: str | None = None) -> dict:
+    """results.json for one submission. `visibility` maps a problem id to a visibility value
+    (one test per problem); `hidden_visibility` instead splits every problem into its public
+    part (visible) and its hidden part (with this visibility)."""
+    visibility = visibility or {}
+    if hidden_visibility:
+        tests = [t for p in result.problems
+                 for t in split_tests(p, hidden_visibility=hidden_visibility)]
+    else:
+        tests = [gradescope_test(p, visibility=visibility.get(p.problem_id))
+                 for p in result.problems]
+    data = {"score": result.score, "tests": tests}
     if execution_time is not None:
         data["execution_time"] = round(execution_time, 3)
-    if result.grader_error:
-        data["output"] = f"The grader failed on this submission: {result.grader_error}"
+    said = overview(result)
+    if said:
+        data["output"] = "\n\n".join(said)
     return data

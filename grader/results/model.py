@@ -75,6 +75,7 @@ class SubmissionResult:
     student: str
     problems: list[ProblemResult] = field(default_factory=list)
     grader_error: str | None = None
+    notes: list[str] = field(default_factory=list)  # about the submission as handed in
 
     @property
     def score(self) -> float:

@@ -126,19 +126,21 @@ def at_top(folder: Path, expected_files: list[str], packages: Sequence[str]) -> 
             for name in expected_files)
 
 
-def find_nested(folder: Path, expected_files: list[str],
-                packages: Sequence[str] = ()) -> Path | None:
+def find_nested(folder: Path, expected_files: list[str], packages: Sequence[str] = (),
+                alternatives: dict[str, Sequence[str]] | None = None) -> Path | None:
     """The folder inside `folder` that holds the expected files when they are not at its top
     (as when a zip unpacks into `hw/`): the one holding the most of them, if one does. A folder
     named as one of `packages` is the package itself, so its files count for the folder holding
-    it. None when an expected file is at the top (or in a package folder there), when none is
+    it; `alternatives` maps an expected file to other names accepted in its place (a notebook).
+    None when an expected file is at the top (or in a package folder there), when none is
     found, or when two folders tie."""
     folder = Path(folder)
-    if at_top(folder, expected_files, packages):
+    names = _accepted(expected_files, alternatives)
+    if at_top(folder, names, packages):
         return None
     counts: dict[Path, int] = {}
     for path in _files(folder):
-        if path.name in expected_files:
+        if path.name in names:
             parent = path.parent
             if parent.name in packages and parent != folder:
                 parent = parent.parent
@@ -148,6 +150,13 @@ def find_nested(folder: Path, expected_files: list[str],
     best = max(counts.values())
     winners = [path for path, count in counts.items() if count == best]
     return winners[0] if len(winners) == 1 and winners[0] != folder else None
+
+
+def _accepted(expected_files: list[str], alternatives: dict | None) -> list[str]:
+    names = list(expected_files)
+    for expected in expected_files:
+        names += [a for a in (alternatives or {}).get(expected, ()) if a not in names]
+    return names
 
 
 def _stem(name: str) -> str:
@@ -169,27 +178,27 @@ def _near_miss(found: str, shown: str, expected: str) -> str:
     return f"Found {shown} but expected {expected}. Rename it to {expected}."
 
 
-def near_misses(folder: Path, expected_files: list[str],
-                packages: Sequence[str] = ()) -> list[str]:
+def near_misses(folder: Path, expected_files: list[str], packages: Sequence[str] = (),
+                alternatives: dict[str, Sequence[str]] | None = None) -> list[str]:
     """Sentences for the student about the submission in `folder`: that it is empty; that its
     files sit in a nested folder (see find_nested), from which they are graded; and, for each
-    expected file that is missing (at the top, or in a package folder), each file whose name
-    differs from it only in case, extension or a copy number ("rnn (1).py"). Empty when
-    nothing is amiss."""
+    expected file that is missing (at the top, or in a package folder), with none of its
+    `alternatives` there either, each file whose name differs from it only in case, extension
+    or a copy number ("rnn (1).py"). Empty when nothing is amiss."""
     folder = Path(folder)
     files = _files(folder)
     if not files:
         return [f"Your submission is empty: no files were found. Expected: "
                 f"{', '.join(expected_files)}."]
     messages = []
-    nested = find_nested(folder, expected_files, packages)
+    nested = find_nested(folder, expected_files, packages, alternatives)
     base = nested or folder
     if nested is not None:
         where = nested.relative_to(folder).as_posix()
         messages.append(f"Your files were found in the folder {where}/, not at the top of your "
                         "submission; they are graded from there.")
     for expected in expected_files:
-        if at_top(base, [expected], packages):
+        if at_top(base, _accepted([expected], alternatives), packages):
             continue
         for path in files:
             if path.name != expected and _stem(path.name) == _stem(expected):

@@ -1,0 +1,94 @@
+"""What every report says the same way (the self-check's table, report.html, results.json):
+points rounded for reading (`0.86 / 1`, never `0.857143`), a problem's status (passed, partial,
+failed, error), and the problems of a whole file (a syntax error, an import error, a missing
+file), said once at the top instead of once per case. Plain functions over the result model.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from grader.results.export import format_score
+from grader.results.model import FEEDBACK_LINES, CaseResult, ProblemResult, SubmissionResult
+
+# Error kinds (grader.errors) that come from a file as a whole, not from one call.
+FILE_LEVEL_KINDS = frozenset({"syntax", "missing_file", "import"})
+STATUSES = ("passed", "partial", "failed", "error")
+
+
+def points(value: float) -> str:
+    """Points for reading: at most two decimals, no trailing zeros ("0.86", "36")."""
+    return format_score(value)
+
+
+def fraction(earned: float, maximum: float, separator: str = " / ") -> str:
+    return f"{points(earned)}{separator}{points(maximum)}"
+
+
+def status(problem: ProblemResult) -> str:
+    """passed (every case), partial (some points), failed (none) or error (the grader's)."""
+    if problem.grader_error:
+        return "error"
+    if problem.passed:
+        return "passed"
+    return "partial" if problem.points > 0 else "failed"
+
+
+def file_level(case: CaseResult) -> bool:
+    """Whether a case failed because of its whole file (the same message for every case)."""
+    return not case.passed and case.error_kind in FILE_LEVEL_KINDS
+
+
+@dataclass
+class FileProblem:
+    """One file-level failure and the problems it stopped, in the course's order."""
+    message: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def headline(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
+
+
+def file_problems(result: SubmissionResult) -> list[FileProblem]:
+    """The distinct file-level failures of a submission, each with the problems it stopped."""
+    found: dict[str, FileProblem] = {}
+    for problem in result.problems:
+        for case in problem.cases:
+            if file_level(case):
+                entry = found.setdefault(case.feedback, FileProblem(case.feedback))
+                if problem.problem_id not in entry.problems:
+                    entry.problems.append(problem.problem_id)
+    return list(found.values())
+
+
+def case_feedback(case: CaseResult) -> str:
+    """A case's feedback; a file-level failure in one line that points to the top."""
+    if file_level(case):
+        first = case.feedback.splitlines()[0] if case.feedback else ""
+        return f"{first} (a problem with the whole file, shown at the top)"
+    return case.feedback
+
+
+def problem_feedback(problem: ProblemResult, *, cases: list[CaseResult] | None = None,
+                     feedback_lines: int | None = FEEDBACK_LINES, output_lines: int = 10) -> str:
+    """All the verdicts and feedback of a problem's cases (or of `cases`), as the student reads
+    them, file-level failures shortened to a line; each case's feedback cut to `feedback_lines`
+    lines (None: all of it)."""
+    if problem.grader_error:
+        return f"The grader itself failed on this problem (not your fault): {problem.grader_error}"
+    blocks = []
+    for case in problem.cases if cases is None else cases:
+        verdict = "passed" if case.passed else "FAILED"
+        lines = [f"{case.visibility} case '{case.case_id}': {verdict}"]
+        text = case_feedback(case)
+        if text:
+            lines += ["  " + line for line in text.splitlines()[:feedback_lines]]
+        if case.output:
+            printed = case.output.splitlines()
+            lines.append("  Your code printed:")
+            lines += ["    " + line for line in printed[:output_lines]]
+            if case.output_dropped or len(printed) > output_lines:
+                lines.append(f"    ... (output truncated; {case.output_dropped} more "
+                             "characters not kept)")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)

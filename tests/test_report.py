@@ -1,0 +1,196 @@
+"""Reports that read well, without running student code: points rounded, partial credit as
+partial, a file-level problem said once at the top, notes, the histogram's axes, Gradescope's
+public/hidden split, and cases written as Python a student can paste."""
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from grader.report.render import ClassSummary, histogram_plot, render_class, render_student
+from grader.report.reproduce import literal, snippet
+from grader.report.summary import file_problems, points, problem_feedback, status
+from grader.report.terminal import table
+from grader.results.gradescope import to_gradescope
+from grader.results.model import CaseResult, ProblemResult, SubmissionResult
+from grader.results.stored import from_dict, to_dict
+
+SYNTAX = ("optim.py, line 36: syntax error: expected ':'\n    def running_average(gs, beta)\n"
+          "Fix the syntax error: Python cannot load this file, so none of its functions ran.")
+
+
+def broken(case_id: str, visibility: str = "public") -> CaseResult:
+    return CaseResult(case_id, visibility, False, SYNTAX, error_kind="syntax")
+
+
+@pytest.fixture
+def result():
+    """Partial credit (6 of 7 cases), a syntax error on every case of two problems, a note."""
+    return SubmissionResult("ada", [
+        ProblemResult("layers.init_scheme", 1.0, [
+            *[CaseResult(f"public-{i}", "public", True) for i in range(1, 4)],
+            CaseResult("relu-uniform", "public", False,
+                       "Known mistake: double the variance\nnot equal to tolerance",
+                       mistake="double the variance"),
+            *[CaseResult(f"hidden-{i}", "hidden", True) for i in range(1, 4)]]),
+        ProblemResult("optim.gd_quadratic", 2.0,
+                      [broken("homework"), broken("public-1"), broken("hidden-1", "hidden")]),
+        ProblemResult("optim.running_average", 1.0, [broken("public-1"),
+                                                     broken("hidden-1", "hidden")]),
+        ProblemResult("rnn.cross_entropy", 1.0, [CaseResult("public-1", "public", True)]),
+    ], notes=["Your files were found in the folder hw/, not at the top of your submission; "
+              "they are graded from there."])
+
+
+@pytest.mark.parametrize("value, text", [(6 / 7, "0.86"), (36.0, "36"), (14.357143, "14.36"),
+                                         (0.0, "0"), (2.5, "2.5")])
+def test_points_are_rounded_for_reading(value, text):
+    assert points(value) == text
+
+
+def test_statuses(result):
+    assert [status(p) for p in result.problems] == ["partial", "failed", "failed", "passed"]
+    assert status(ProblemResult("x", 1.0, grader_error="boom")) == "error"
+
+
+def test_a_file_level_problem_is_found_once(result):
+    (problem,) = file_problems(result)
+    assert problem.message == SYNTAX
+    assert problem.problems == ["optim.gd_quadratic", "optim.running_average"]
+    text = problem_feedback(result.problems[1])
+    assert text.count("Fix the syntax error") == 0
+    assert text.splitlines()[:2] == [
+        "public case 'homework': FAILED",
+        "  optim.py, line 36: syntax error: expected ':' (a problem with the whole file, shown "
+        "at the top)"]
+
+
+def test_the_table(result):
+    lines = table(result, skipped=["Not checked: cs231n (none of its files is in your "
+                                   "submission: cs231n/optim.py)"]).splitlines()
+    assert lines[:5] == [
+        "Note: Your files were found in the folder hw/, not at the top of your submission; "
+        "they are graded from there.",
+        "A problem with a whole file stops 2 problems (optim.gd_quadratic, "
+        "optim.running_average):",
+        "    optim.py, line 36: syntax error: expected ':'",
+        "        def running_average(gs, beta)",
+        "    Fix the syntax error: Python cannot load this file, so none of its functions ran."]
+    assert lines[5:11] == [
+        "problem                result  points",
+        "layers.init_scheme     partial 0.86/1",
+        "    case 'relu-uniform': Known mistake: double the variance",
+        "    not equal to tolerance",
+        "optim.gd_quadratic     FAILED  0/2",
+        "    optim.py, line 36: syntax error: expected ':' (see above)"]
+    assert "\n".join(lines).count("Fix the syntax error") == 1
+    assert lines[-2:] == [
+        "Not checked: cs231n (none of its files is in your submission: cs231n/optim.py)",
+        "1 of 4 problems passed; 1.86 / 5 points on the public cases"]
+    assert "0.857143" not in "\n".join(lines)
+
+
+def test_the_table_in_colour(result):
+    coloured = table(result, color=True)
+    partial, failed, passed = (re.search(rf"((?:\x1b\[[0-9;]+m)+){word}\x1b\[0m", coloured)
+                               for word in ("partial", "FAILED", "passed"))
+    assert len({partial.group(1), failed.group(1), passed.group(1)}) == 3  # three colours
+    assert "\x1b" not in table(result)
+
+
+def test_verbose_shows_everything_and_the_case_to_paste(result):
+    text = table(result, verbose=True,
+                 reproduce=lambda problem, case: f"# {problem} {case}")
+    assert "  hidden case 'hidden-1': passed" in text
+    assert "    To run case 'relu-uniform' yourself, paste this into Python in your " \
+           "submission's folder:\n        # layers.init_scheme relu-uniform" in text
+    assert "# optim.gd_quadratic" not in text  # a file-level failure has no case to paste
+
+
+def test_the_student_page(result):
+    page = render_student(result)
+    assert "<title>ada: 1.86 / 5</title>" in page and 'id="total">Total: 1.86 / 5<' in page
+    assert '<td class="partial">partial</td>' in page and '<td class="num">0.86 / 1</td>' in page
+    assert '<td class="failed">failed</td>' in page
+    assert page.count("Fix the syntax error") == 1
+    assert page.index("Fix the syntax error") < page.index('id="problems"')  # at the top
+    assert "found in the folder hw/" in page and "0.857143" not in page
+    assert ".partial {" in page  # its own colour
+
+
+def test_the_class_page_axes_and_maximum():
+    summary = ClassSummary()
+    for name, earned in (("a", 36.0), ("b", 20.5), ("c", 3.0)):
+        summary.add(SubmissionResult(name, [ProblemResult("p", 36.0, [
+            CaseResult(str(i), "public", i < earned) for i in range(36)])]))
+    page = render_class(summary)
+    assert ">Score (points, out of a maximum of 36)</text>" in page
+    assert ">Students</text>" in page
+    assert re.search(r'font-weight="bold">36</text>', page)  # the maximum, on the axis
+    assert ">mean 20</text>" in page  # (36 + 21 + 3) / 3
+    plot = histogram_plot([36.0, 20.5, 3.0], 36.0, 19.83)
+    assert [t["label"] for t in plot["ticks_x"]][::5] == ["0", "18", "36"]
+    assert [b["count"] for b in plot["bars"]] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+    small = histogram_plot([1.0, 5.0], 5.0, 3.0)  # one bin per point of a small maximum
+    assert [t["label"] for t in small["ticks_x"]] == ["0", "1", "2", "3", "4", "5"]
+
+
+def test_gradescope_split_public_and_hidden(result):
+    data = to_gradescope(result, hidden_visibility="after_due_date")
+    tests = {t["name"]: t for t in data["tests"]}
+    public = tests["layers.init_scheme: public cases (3/4 passed)"]
+    hidden = tests["layers.init_scheme: hidden cases (3/3 passed)"]
+    assert public["visibility"] == "visible" and hidden["visibility"] == "after_due_date"
+    assert public["tags"] == ["mistake"] and "Known mistake: double" in public["output"]
+    assert public["score"] + hidden["score"] == pytest.approx(result.problems[0].points,
+                                                              abs=1e-5)
+    assert public["max_score"] + hidden["max_score"] == pytest.approx(1.0)
+    assert tests["rnn.cross_entropy: public cases (1/1 passed)"]["visibility"] == "visible"
+    assert sum(t["score"] for t in data["tests"]) == pytest.approx(data["score"])
+    assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(result.max_score)
+    assert data["output"].count("Fix the syntax error") == 1
+    assert data["output"].startswith("Your files were found in the folder hw/")
+    grader_failed = to_gradescope(SubmissionResult("x", [ProblemResult(
+        "p", 1.0, [CaseResult("hidden-1", "hidden", True)], grader_error="boom")]),
+        hidden_visibility="hidden")
+    (test,) = grader_failed["tests"]
+    assert test["visibility"] == "visible" and "grader itself failed" in test["output"]
+
+
+def test_notes_are_stored(result):
+    assert from_dict(to_dict(result)).notes == result.notes
+    assert from_dict({"student": "x", "problems": []}).notes == []  # older grade.json
+
+
+@pytest.mark.parametrize("value", [
+    np.array([[2.0, 1.0], [1.0, 12.0]]), np.array([0.1 + 0.2, 1 / 3, -1e-300, 5e-324]),
+    np.array([np.nan, np.inf, -np.inf]), np.arange(6, dtype=np.int64).reshape(2, 3),
+    np.array([1.5, 2.25], dtype=np.float32), np.array([True, False]), np.array(2.5),
+    np.random.default_rng(0).normal(size=(30, 20)),  # written as bytes, still exact
+    {"w": np.ones(2), "cfg": {"lr": 0.1, "t": 3}}, (np.zeros((0, 3)), None, "s"), [1, 2.0],
+    math.nan, -math.inf])
+def test_literals_evaluate_to_the_same_value(value):
+    import base64  # noqa: F401 - names the literal may use
+    back = eval(literal(value), {"np": np, "base64": base64})
+    np.testing.assert_equal(back, value)
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and back.shape == value.shape
+
+
+def test_a_snippet_runs_the_students_function(tmp_path):
+    (tmp_path / "optim.py").write_text("def step(A, w0, lr):\n    return w0 - lr * (A @ w0)\n")
+    code = snippet(function="step", module="optim", positional=False,
+                   args={"A": np.array([[2.0, 1.0], [1.0, 12.0]]), "w0": np.array([4.0, 1.0]),
+                         "lr": 0.05})
+    assert code.splitlines() == [
+        "import numpy as np", "from optim import step", "A = np.array([[2.0, 1.0], [1.0, 12.0]])",
+        "w0 = np.array([4.0, 1.0])", "lr = 0.05", "step(A=A, w0=w0, lr=lr)"]
+    lines = code.splitlines()
+    script = "\n".join(lines[:-1] + [f"print(np.allclose({lines[-1]}, [3.55, 0.2]))"])
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "True"
