@@ -1,0 +1,405 @@
+"""Mistakes nobody declared: across a class, the wrong answers to one case that several students
+share, identical or within the problem's tolerance of each other, grouped so the instructor can
+declare the common ones as known mistakes. A group of one is not a group.
+
+Answers are the decoded values the grader compared (numbers, NumPy arrays, and lists, tuples and
+dicts of them: what `grader.sandbox.wire.decode` gives), added one record at a time, so a class
+can be streamed through. Only wrong answers are kept, and only as much as grouping needs: each
+distinct answer once; an answer whose data is larger than `LARGE` bytes, or one arriving after
+`KEPT` bytes of answers are held, is kept as a digest of its exact contents only, and so groups
+only with identical answers.
+
+Grouping, per case: identical answers are merged by digest as they arrive; then, largest first,
+each distinct answer joins the first earlier leader it matches by `grader.compare.mismatch.compare`
+under the problem's tolerance (the leader standing as the expected value), or leads a group of its
+own. Leaders are only compared with answers of the same structure (types, shapes, exact parts,
+NaN/inf positions) whose weighted sum lies within the leader's tolerance of the leader's: a
+condition every match meets, so it prunes without losing one.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+import re
+import struct
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from grader.compare.mismatch import compare
+from grader.course.model import Tolerance
+
+LARGE = 64 * 1024   # bytes of an answer's data above which it is grouped by its digest only
+KEPT = 256 << 20    # bytes of answers held in all; later answers are grouped by digest only
+SHOWN = 120         # characters of an answer's rendering
+CSV_COLUMNS = ("problem", "case", "students_count", "students", "answer", "declared_mistake")
+
+ToleranceOf = Callable[[str], "Callable[[str], Tolerance] | Tolerance"]
+
+
+@dataclass(frozen=True)
+class Record:
+    """One student's answer to one case. `mistake` is the message of the declared mistake the
+    answer matched, if any; records of passed cases are ignored."""
+    student: str
+    problem_id: str
+    case_id: str
+    answer: Any
+    mistake: str | None = None
+    passed: bool = False
+
+
+@dataclass(frozen=True)
+class Group:
+    """Students who gave the same wrong answer to a case (identical, or within the problem's
+    tolerance of the first one, whose rendering `answer` is). `variants` counts the distinct
+    answers in the group, `wrong` the students whose answer to the case was wrong;
+    `declared_mistake` is the message of the declared mistake most of them matched, if any."""
+    problem_id: str
+    case_id: str
+    students: tuple[str, ...]
+    answer: str
+    declared_mistake: str | None = None
+    variants: int = 1
+    wrong: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.students)
+
+
+@dataclass
+class _Answer:
+    """One distinct answer to a case: its value (None when only its digest is kept), its
+    rendering when the value is not kept, and who gave it."""
+    value: Any
+    order: int
+    shown: str | None = None
+    students: list[str] = field(default_factory=list)
+    mistakes: Counter = field(default_factory=Counter)
+
+
+class CommonAnswers:
+    """Wrong answers accumulated one record at a time, grouped on demand (`groups`).
+    `tolerance` maps a problem id to what `compare` takes: one Tolerance, or a function from an
+    output key to one (such as `Problem.tolerance_for`)."""
+
+    def __init__(self, tolerance: ToleranceOf, *, large: int = LARGE, kept: int = KEPT):
+        self._tolerance_of = tolerance
+        self._tolerances: dict[str, Any] = {}
+        self._large, self._budget = large, kept
+        self._cases: dict[tuple[str, str], dict[bytes, _Answer]] = {}
+        self._wrong: Counter = Counter()
+
+    def add(self, record: Record | tuple) -> None:
+        """One answer: a Record, or a tuple of its fields in order."""
+        if not isinstance(record, Record):
+            record = Record(*record)
+        if record.passed:
+            return
+        student, answer, mistake = record.student, record.answer, record.mistake
+        key = (record.problem_id, record.case_id)
+        self._wrong[key] += 1
+        answers = self._cases.get(key)
+        if answers is None:
+            answers = self._cases[key] = {}
+        digest, size = fingerprint(answer)
+        found = answers.get(digest)
+        if found is None:
+            keep = size <= self._large and size <= self._budget
+            if keep:
+                self._budget -= size
+            found = answers[digest] = _Answer(answer if keep else None, len(answers))
+        elif found.value is None and found.shown is None:  # a large answer, now shared
+            found.shown = render_answer(answer)
+        found.students.append(student)
+        if mistake:
+            found.mistakes[mistake] += 1
+
+    def groups(self, minimum: int = 2) -> list[Group]:
+        """Groups of at least `minimum` students, largest first."""
+        found = []
+        for (problem_id, case_id), answers in self._cases.items():
+            tolerance = self._tolerance(problem_id)
+            for members in _cluster(list(answers.values()), tolerance):
+                students = tuple(dict.fromkeys(s for m in members for s in m.students))
+                if len(students) < minimum:
+                    continue
+                mistakes = sum((m.mistakes for m in members), Counter())
+                leader = members[0]
+                shown = leader.shown if leader.value is None else render_answer(leader.value)
+                found.append(Group(problem_id, case_id, students, shown or "(not kept)",
+                                   mistakes.most_common(1)[0][0] if mistakes else None,
+                                   len(members), self._wrong[problem_id, case_id]))
+        found.sort(key=lambda g: (-g.count, g.problem_id, g.case_id))
+        return found
+
+    def _tolerance(self, problem_id: str):
+        if problem_id not in self._tolerances:
+            self._tolerances[problem_id] = self._tolerance_of(problem_id)
+        return self._tolerances[problem_id]
+
+
+def common_wrong_answers(records: Iterable[Record | tuple], tolerance: ToleranceOf, *,
+                         minimum: int = 2) -> list[Group]:
+    """The groups of wrong answers shared by at least `minimum` students, largest first."""
+    common = CommonAnswers(tolerance)
+    for record in records:
+        common.add(record)
+    return common.groups(minimum)
+
+
+# ---- identity: a digest of the exact contents -------------------------------------------------
+
+def fingerprint(value) -> tuple[bytes, float]:
+    """(a digest of the value's exact contents, types included; the size of its data in
+    bytes: arrays' bytes, strings' characters, eight per other leaf, and infinite for a value
+    no answer can be, which is never kept)."""
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        size = _feed(digest, value)
+    except RecursionError:
+        digest.update(b"deep")
+        size = math.inf
+    return digest.digest(), size
+
+
+def _feed(digest, value) -> float:
+    kind = type(value)
+    if value is None:
+        digest.update(b"N;")
+        return 8
+    if kind is bool or kind is np.bool_:
+        digest.update(b"B1;" if value else b"B0;")
+        return 8
+    if kind is int:
+        text = str(value).encode()
+        digest.update(b"I%d:%s;" % (len(text), text))
+        return max(8, len(text))
+    if kind is float:
+        digest.update(b"F" + struct.pack("<d", value))
+        return 8
+    if kind is str:
+        text = value.encode("utf-8", "surrogatepass")
+        digest.update(b"S%d:" % len(text) + text)
+        return len(text) + 8
+    if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in "biuf":
+        array = np.asarray(value)
+        digest.update(b"A%s%r:" % (array.dtype.str.encode(), array.shape))
+        digest.update(array.tobytes())
+        return array.nbytes + 8
+    if kind is list or kind is tuple:
+        digest.update(b"L%d[" % len(value) if kind is list else b"T%d[" % len(value))
+        return 8 + sum(_feed(digest, item) for item in value)
+    if kind is dict:
+        digest.update(b"D%d{" % len(value))
+        size = 8
+        for key, item in value.items():
+            size += _feed(digest, key) + _feed(digest, item)
+        return size
+    # Not a value from the wire: not kept, and the same only as the very same object.
+    text = f"{kind.__module__}.{kind.__qualname__}:{id(value)}".encode()
+    digest.update(b"O%d:%s;" % (len(text), text))
+    return math.inf
+
+
+# ---- nearness: structure, and the numbers compare() looks at -----------------------------------
+
+def _parts(value, top: str | None, numbers: dict, exact: list) -> Any:
+    """The value's structure as compare() sees it (types, shapes, dict keys) and its exact
+    parts appended to `exact` (bools, strings, None, integers too large for floats); its
+    numbers appended to `numbers[output key]` as flat float arrays."""
+    if isinstance(value, dict):
+        keys = sorted(value, key=str)
+        return ("dict", tuple(map(str, keys)),
+                tuple(_parts(value[k], str(k) if top is None else top, numbers, exact)
+                      for k in keys))
+    if isinstance(value, (list, tuple)):
+        return ("seq", len(value),
+                tuple(_parts(v, str(i) if top is None else top, numbers, exact)
+                      for i, v in enumerate(value)))
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray)
+                                               and value.dtype.kind == "b"):
+        exact.append(np.asarray(value).tobytes())
+        return ("bool", np.shape(value))
+    if isinstance(value, (int, float, np.number, np.ndarray)):
+        try:
+            array = np.asarray(value, dtype=float)
+        except (OverflowError, TypeError, ValueError):
+            exact.append(repr(value))
+            return ("other",)
+        numbers.setdefault(top or "", []).append(array.ravel())
+        return ("number", array.shape)
+    exact.append(repr(value) if isinstance(value, str) or value is None else type(value))
+    return ("other",)
+
+
+_WEIGHTS = np.zeros(0)
+_WEIGHT_SUMS: dict[int, float] = {}
+
+
+def _weights(size: int) -> np.ndarray:
+    """Fixed weights in [1, 2), different from element to element so that permutations of one
+    answer (a transposed matrix) have different weighted sums."""
+    global _WEIGHTS
+    if size > _WEIGHTS.size:  # the same generator: a longer draw keeps the earlier weights
+        _WEIGHTS = 1.0 + np.random.default_rng(0).random(max(size, 2 * _WEIGHTS.size, 1024))
+    if size not in _WEIGHT_SUMS:
+        _WEIGHT_SUMS[size] = float(_WEIGHTS[:size].sum())
+    return _WEIGHTS[:size]
+
+
+def _cluster(answers: list[_Answer], tolerance) -> list[list[_Answer]]:
+    """Greedy leader clustering of one case's distinct answers, most common first; answers are
+    compared only with answers of the same structure."""
+    answers.sort(key=lambda a: (-len(a.students), a.order))
+    groups: list[list[_Answer]] = []
+    alike: dict[Any, list[tuple[_Answer, dict]]] = {}
+    for answer in answers:
+        if answer.value is None:
+            groups.append([answer])
+            continue
+        numbers: dict = {}
+        exact: list = []
+        try:
+            structure = (_parts(answer.value, None, numbers, exact), tuple(exact))
+            hash(structure)
+        except (TypeError, RecursionError):
+            groups.append([answer])
+            continue
+        alike.setdefault(structure, []).append((answer, numbers))
+    for members in alike.values():
+        if len(members) == 1:
+            groups.append([members[0][0]])
+        else:
+            groups += _leaders(members, tolerance)
+    return groups
+
+
+def _sums(members: list[tuple[_Answer, dict]], tolerance):
+    """For answers of one structure, at once: each one's weighted sum of its numbers, how far
+    that sum may move while every number stays within the tolerance of it as expected value,
+    the weighted sum of magnitudes (for rounding), and where its NaN and inf are (which
+    compare() requires to be equal)."""
+    tolerance_of = (lambda _: tolerance) if isinstance(tolerance, Tolerance) else tolerance
+    count = len(members)
+    key, radius, scale = np.zeros(count), np.zeros(count), np.zeros(count)
+    special = [b""] * count
+    for output in sorted(members[0][1]):
+        matrix = np.stack([parts[0] if len(parts) == 1 else np.concatenate(parts)
+                           for parts in (numbers[output] for _, numbers in members)])
+        size = matrix.shape[1]
+        if not size:
+            continue
+        finite = np.isfinite(matrix)
+        if not finite.all():
+            for row in np.flatnonzero(~finite.all(axis=1)):
+                values = matrix[row]
+                code = np.where(np.isnan(values), 2, np.where(finite[row], 0, np.sign(values)))
+                special[row] += output.encode() + b":" + code.astype(np.int8).tobytes()
+            matrix = np.where(finite, matrix, 0.0)
+        tol, weights = tolerance_of(output), _weights(size)
+        magnitude = np.abs(matrix) @ weights
+        key += matrix @ weights
+        radius += _WEIGHT_SUMS[size] * tol.atol + tol.rtol * magnitude
+        scale += magnitude
+    return key.tolist(), radius.tolist(), scale.tolist(), special
+
+
+def _leaders(members: list[tuple[_Answer, dict]], tolerance) -> list[list[_Answer]]:
+    """Leader clustering of answers of one structure, in their order: each joins the earliest
+    leader it matches by compare(), or leads. Only leaders whose weighted sum lies within their
+    reach of the answer's are compared: every match is among them."""
+    with np.errstate(all="ignore"):
+        keys, radii, scales, special = _sums(members, tolerance)
+    groups: list[list[_Answer]] = []
+    # NaN/inf positions -> (leaders' keys sorted, the leaders in that order, widest reach,
+    # leaders whose key or reach is not finite); a leader is (group, answer, key, reach, scale)
+    state: dict[bytes, tuple[list, list, list, list]] = {}
+    for (answer, _), key, radius, scale, where in zip(members, keys, radii, scales, special):
+        sorted_keys, leaders, widest, loose = state.setdefault(where, ([], [], [0.0], []))
+        if math.isfinite(key):
+            window = widest[0] + 1e-9 * scale
+            low = bisect.bisect_left(sorted_keys, key - window)
+            high = bisect.bisect_right(sorted_keys, key + window)
+            candidates = [leader for leader in leaders[low:high]
+                          if abs(key - leader[2]) <= leader[3] + 1e-9 * scale]
+        else:
+            candidates = list(leaders)
+        candidates += loose
+        candidates.sort(key=lambda leader: leader[0])
+        match = next((leader for leader in candidates
+                      if compare(answer.value, leader[1].value, tolerance) is None), None)
+        if match is not None:
+            groups[match[0]].append(answer)
+            continue
+        groups.append([answer])
+        reach = radius * (1 + 1e-9) + 1e-9 * scale + 1e-300  # room for rounding in the sums
+        leader = (len(groups) - 1, answer, key, reach, scale)
+        if math.isfinite(key) and math.isfinite(reach):
+            at = bisect.bisect(sorted_keys, key)
+            sorted_keys.insert(at, key)
+            leaders.insert(at, leader)
+            widest[0] = max(widest[0], reach)
+        else:
+            loose.append(leader)
+    return groups
+
+
+# ---- what the instructor reads ---------------------------------------------------------------
+
+def render_answer(value, limit: int = SHOWN) -> str:
+    """A short rendering of an answer, at most `limit` characters, whatever it is."""
+    try:
+        text = _render(value, 0)
+    except Exception:  # a rendering never stops a report
+        text = f"<{type(value).__name__}>"
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _render(value, depth: int) -> str:
+    if depth > 4:
+        return "..."
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return _render(value.item(), depth)
+        with np.printoptions(precision=4, threshold=8, edgeitems=2, linewidth=10 ** 6):
+            body = np.array2string(value, separator=", ")
+        return f"array{value.shape} {body}" if value.ndim > 1 or value.size > 8 else body
+    if isinstance(value, (list, tuple)):
+        items = [_render(v, depth + 1) for v in value[:6]] + (["..."] if len(value) > 6 else [])
+        inside = ", ".join(items)
+        return f"[{inside}]" if isinstance(value, list) else f"({inside})"
+    if isinstance(value, dict):
+        items = [f"{_render(k, depth + 1)}: {_render(v, depth + 1)}"
+                 for k, v in list(value.items())[:6]] + (["..."] if len(value) > 6 else [])
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, str):
+        return repr(value[:SHOWN])
+    return repr(value)[:SHOWN]
+
+
+def hint(group: Group) -> str:
+    """One line telling the instructor how to declare the group's answer as a known mistake
+    (or that it is declared already)."""
+    if group.declared_mistake:
+        message = group.declared_mistake
+        shown = message if len(message) <= 60 else message[:57] + "..."
+        return f"Declared already: these students read \"{shown}\""
+    assignment, _, name = group.problem_id.partition(".")
+    return (f"To explain it to these {group.count} students, add a [[problem.mistake]] to "
+            f"problem {name or assignment} in problems/{assignment}.toml: function = a "
+            "reference function returning this answer, message = what went wrong.")
+
+
+def to_csv_rows(groups: Iterable[Group]) -> list[dict]:
+    """One row per group, for common-wrong-answers.csv (columns: CSV_COLUMNS)."""
+    return [{"problem": g.problem_id, "case": g.case_id, "students_count": g.count,
+             "students": "; ".join(g.students), "answer": g.answer,
+             "declared_mistake": g.declared_mistake or ""} for g in groups]

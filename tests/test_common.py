@@ -1,0 +1,219 @@
+"""Mistakes nobody declared: wrong answers shared across a class, grouped within the problem's
+tolerance; their rows for common-wrong-answers.csv and the instructor's hint."""
+import time
+
+import numpy as np
+import pytest
+
+from grader.compare.mismatch import compare
+from grader.course.model import Tolerance
+from grader.results.common import (CSV_COLUMNS, SHOWN, CommonAnswers, Group, Record,
+                                   common_wrong_answers, fingerprint, hint, render_answer,
+                                   to_csv_rows)
+
+TOL = Tolerance(1e-6, 1e-9)
+RIGHT = np.arange(6.0).reshape(2, 3)
+WRONG = RIGHT * 2  # an undeclared mistake: a factor of 2
+
+
+def tolerance(problem_id):
+    return TOL
+
+
+def groups_of(records, **options):
+    return common_wrong_answers(records, tolerance, **options)
+
+
+def test_six_students_with_the_same_undeclared_wrong_answer_form_one_group_of_six():
+    records = [Record(f"student{i}", "layers.ridge", "public-1", WRONG.copy()) for i in range(6)]
+    records += [Record(f"honest{i}", "layers.ridge", "public-1", RIGHT.copy(), passed=True)
+                for i in range(20)]
+    (group,) = groups_of(records)
+    assert group == Group("layers.ridge", "public-1", tuple(f"student{i}" for i in range(6)),
+                          "array(2, 3) [[ 0., 2., 4.], [ 6., 8., 10.]]", None, 1, 6)
+    assert group.count == 6
+
+
+def test_near_identical_answers_join_within_the_tolerance_only():
+    records = [Record(f"s{i}", "p.f", "c", WRONG.copy()) for i in range(3)]
+    records.append(Record("near", "p.f", "c", WRONG + 1e-7 * WRONG))       # within rtol
+    records.append(Record("near_abs", "p.f", "c", WRONG + 5e-10))          # within atol
+    records.append(Record("far", "p.f", "c", WRONG + 1e-3))                # outside
+    records.append(Record("far_too", "p.f", "c", WRONG + 1e-3 + 1e-12))    # near "far"
+    found = groups_of(records)
+    assert [(g.students, g.variants) for g in found] == [
+        (("s0", "s1", "s2", "near", "near_abs"), 3), (("far", "far_too"), 2)]
+
+
+def test_honest_students_form_no_group_and_a_group_of_one_is_not_a_group():
+    honest = [Record(f"s{i}", "p.f", "c", RIGHT, passed=True) for i in range(10)]
+    assert groups_of(honest) == []
+    assert groups_of([]) == []
+    alone = [Record("a", "p.f", "c", WRONG), Record("b", "p.f", "c", WRONG + 1.0)]
+    assert groups_of(alone) == []
+    assert len(groups_of(alone, minimum=1)) == 2
+
+
+def test_groups_are_per_case_and_largest_first():
+    records = [Record(f"s{i}", "p.f", "c1", WRONG) for i in range(2)]
+    records += [Record(f"s{i}", "p.f", "c2", WRONG) for i in range(3)]  # same answer, other case
+    records += [Record(f"s{i}", "p.g", "c1", WRONG) for i in range(2)]  # other problem
+    found = groups_of(records)
+    assert [(g.problem_id, g.case_id, g.count) for g in found] == [
+        ("p.f", "c2", 3), ("p.f", "c1", 2), ("p.g", "c1", 2)]
+
+
+def test_a_student_counted_once_per_group():
+    records = [Record("s1", "p.f", "c", WRONG), Record("s1", "p.f", "c", WRONG + 1e-12),
+               Record("s2", "p.f", "c", WRONG)]
+    (group,) = groups_of(records)
+    assert group.students == ("s1", "s2")
+
+
+def test_a_declared_mistake_is_flagged():
+    message = "Your answer is twice the right one: the factor 1/2 is missing."
+    records = [Record(f"s{i}", "p.f", "c", WRONG, mistake=message) for i in range(4)]
+    records += [Record(f"t{i}", "p.f", "c", WRONG + 1.0) for i in range(2)]
+    declared, undeclared = groups_of(records)
+    assert declared.declared_mistake == message and undeclared.declared_mistake is None
+    assert hint(declared) == ('Declared already: these students read "Your answer is twice '
+                              'the right one: the factor 1/2 is mis..."')
+    assert hint(undeclared) == (
+        "To explain it to these 2 students, add a [[problem.mistake]] to problem f in "
+        "problems/p.toml: function = a reference function returning this answer, message = "
+        "what went wrong.")
+
+
+def test_csv_rows():
+    records = [Record(f"s{i}", "layers.ridge", "hidden-2", 1.5, mistake="m" if i else None)
+               for i in range(3)]
+    rows = to_csv_rows(groups_of(records))
+    assert rows == [{"problem": "layers.ridge", "case": "hidden-2", "students_count": 3,
+                     "students": "s0; s1; s2", "answer": "1.5", "declared_mistake": "m"}]
+    assert tuple(rows[0]) == CSV_COLUMNS
+
+
+def test_tolerance_per_output_key():
+    loose = Tolerance(1e-1, 0.0)
+
+    def per_output(problem_id):
+        return lambda key: loose if key == "loss" else TOL
+
+    records = [Record("a", "p.f", "c", {"loss": 1.0, "grad": np.ones(3)}),
+               Record("b", "p.f", "c", {"grad": np.ones(3), "loss": 1.05}),  # loss within 10%
+               Record("c", "p.f", "c", {"loss": 1.0, "grad": np.ones(3) * 1.05})]
+    (group,) = common_wrong_answers(records, per_output)
+    assert group.students == ("a", "b")
+
+
+def test_structures_must_agree():
+    records = [Record("list", "p.f", "c", [1.0, 2.0]), Record("tuple", "p.f", "c", (1.0, 2.0)),
+               Record("array", "p.f", "c", np.array([1.0, 2.0])),
+               Record("array2", "p.f", "c", np.array([1.0, 2.0 + 1e-12])),
+               Record("nan1", "p.f", "c", np.array([np.nan, 2.0])),
+               Record("nan2", "p.f", "c", np.array([np.nan, 2.0 + 1e-12])),
+               Record("nan3", "p.f", "c", np.array([1.0, np.nan])),
+               Record("inf", "p.f", "c", np.array([np.inf, 2.0])),
+               Record("-inf", "p.f", "c", np.array([-np.inf, 2.0])),
+               Record("transposed", "p.f", "c", np.array([2.0, 1.0]))]
+    assert sorted(g.students for g in groups_of(records)) == [
+        ("array", "array2"), ("list", "tuple"), ("nan1", "nan2")]
+
+
+def test_answers_of_any_kind_do_not_crash():
+    odd = [None, "text", True, np.bool_(False), 10 ** 400, -(10 ** 400), 3, np.int8(3),
+           np.float32(1.5), {"a": [1, (2, {"b": None})]}, [], (), {}, np.zeros((0, 3)),
+           np.array([True, False]), np.zeros((2, 2), np.float16), np.arange(3, dtype="u8"),
+           [np.nan, np.inf], {"x": "y" * 10_000}, object()]
+    records = [Record(f"s{i}-{k}", "p.f", "c", value) for k, value in enumerate(odd)
+               for i in range(2)]
+    found = groups_of(records)
+    assert sum(g.count for g in found) == len(records)
+    assert all(len(g.answer) <= SHOWN for g in found)
+
+
+def test_large_answers_group_by_their_exact_contents_only():
+    big = np.random.default_rng(0).normal(size=20_000)  # 160 KB of data
+    records = [Record("a", "p.f", "c", big), Record("b", "p.f", "c", big.copy()),
+               Record("c", "p.f", "c", big + 1e-12)]
+    (group,) = groups_of(records)
+    assert group.students == ("a", "b")
+    assert group.answer.startswith("array(20000,) [")
+    assert len(group.answer) <= SHOWN
+
+
+def test_once_the_memory_budget_is_spent_answers_group_exactly():
+    common = CommonAnswers(tolerance, kept=0)
+    for student, value in [("a", WRONG), ("b", WRONG + 1e-12), ("c", WRONG.copy())]:
+        common.add((student, "p.f", "c", value))
+    (group,) = common.groups()
+    assert group.students == ("a", "c")
+
+
+def test_rendering_is_bounded():
+    assert render_answer(np.zeros((100, 100))) == (
+        "array(100, 100) [[0., 0., ..., 0., 0.], [0., 0., ..., 0., 0.], ..., [0., 0., ..., 0., "
+        "0.], [0., 0., ..., 0., 0.]]")
+    assert len(render_answer({"k" * 500: ["v" * 500] * 50})) == SHOWN
+    assert render_answer([1.0, 2.5, (3, None)]) == "[1, 2.5, (3, None)]"
+    assert render_answer(np.float64(0.1) + np.float64(0.2)) == "0.3"
+
+
+def test_fingerprints_tell_types_apart():
+    assert fingerprint([1.0])[0] != fingerprint((1.0,))[0]
+    assert fingerprint(np.zeros(2, "f4"))[0] != fingerprint(np.zeros(2, "f8"))[0]
+    assert fingerprint(np.zeros((2, 1)))[0] != fingerprint(np.zeros((1, 2)))[0]
+    assert fingerprint({"a": 1})[0] != fingerprint({"a": 1.0})[0]
+    assert fingerprint(np.arange(4.0))[0] == fingerprint(np.arange(4.0)[::-1][::-1].copy())[0]
+    assert fingerprint(np.zeros(1000))[1] == 8008
+
+
+def naive_groups(answers, tol):
+    """Leader clustering without pruning: each answer compared with every earlier leader."""
+    leaders = []
+    for student, value in answers:
+        for leader in leaders:
+            if compare(value, leader[0][1], tol) is None:
+                leader.append((student, value))
+                break
+        else:
+            leaders.append([(student, value)])
+    return sorted(tuple(s for s, _ in group) for group in leaders if len(group) > 1)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pruning_loses_no_match(seed):
+    rng = np.random.default_rng(seed)
+    tol = Tolerance(1e-3, 1e-3)
+    centres = [rng.normal(size=(3, 3)) * 10.0 ** rng.integers(-3, 3) for _ in range(4)]
+    answers = []
+    for i in range(150):
+        centre = centres[rng.integers(len(centres))]
+        scale = rng.choice([1e-5, 1e-4, 5e-4, 1e-3, 1e-2])
+        answers.append((f"s{i}", centre + scale * rng.normal(size=centre.shape)
+                        * np.abs(centre)))
+    records = [Record(s, "p.f", "c", v) for s, v in answers]
+    found = common_wrong_answers(records, lambda _: tol)
+    assert sorted(g.students for g in found) == naive_groups(answers, tol)
+
+
+def test_a_class_of_1000_students_and_100_cases_is_grouped_fast():
+    rng = np.random.default_rng(3)
+    records = []
+    for case in range(100):
+        right = rng.normal(size=(5, 5))
+        wrongs = [rng.normal(size=(5, 5)) for _ in range(4)]
+        for student in range(1000):
+            draw = rng.random()
+            if draw < 0.75:
+                records.append((f"s{student}", "a.p", f"c{case}", right, None, True))
+            elif draw < 0.9:
+                records.append((f"s{student}", "a.p", f"c{case}",
+                                wrongs[student % 4] + (1e-12 if draw < 0.8 else 0.0)))
+            else:
+                records.append((f"s{student}", "a.p", f"c{case}", rng.normal(size=(5, 5))))
+    start = time.perf_counter()
+    found = common_wrong_answers(records, tolerance)
+    elapsed = time.perf_counter() - start
+    assert len(found) == 400 and all(g.variants == 2 for g in found)
+    assert elapsed < 10  # about 0.3 s here; a generous bound for a loaded machine
