@@ -25,20 +25,8 @@ class Checked:
         return [f"Not checked: {name} ({why})" for name, why in self.skipped]
 
     def reproduce(self, problem_id: str, case_id: str) -> str | None:
-        """A public case as Python the student can paste (see grader.report.reproduce)."""
-        from grader.report.reproduce import snippet
-        planned = next((p for p in self.engine.plan if p.problem.id == problem_id), None)
-        case = next((c for c in planned.cases if c.id == case_id), None) if planned else None
-        if case is None or case.visibility != "public":
-            return None
-        problem = planned.problem
-        assignment = self.engine.course.assignments[problem.assignment]
-        code = snippet(function=problem.function, module=assignment.module_of(problem),
-                       args=case.args, positional=assignment.positional or bool(problem.driver))
-        if problem.driver:
-            code += ("\n# The grader calls your function through the course's own code, as the "
-                     "feedback above describes.")
-        return code
+        """A public case as Python the student can paste (see Engine.reproduce)."""
+        return self.engine.reproduce(problem_id, case_id)
 
 
 def choose_problems(course, paths: Sequence[Path]) -> tuple[list[str] | None, list[tuple]]:

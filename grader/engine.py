@@ -9,6 +9,7 @@ reference marks its problem, a failing sandbox marks the submission, and the run
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 import traceback
@@ -31,6 +32,9 @@ def _exception(exc: Exception) -> str:
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
+
+
+ANSWER_KEPT = 16 << 10  # bytes of a wrong answer kept for the class's common wrong answers
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,12 @@ class Engine:
 
     def __init__(self, *, course: Course, sandbox=None, hidden: bool = True,
                  problems: Iterable[str] | None = None, hidden_seed: int | None = None,
-                 expectations: dict | None = None):
+                 expectations: dict | None = None, details: bool = False):
         """`problems` limits the plan to these ids; `expectations`, when given, holds the
-        expected values by (problem id, case id) (a student kit) instead of the reference."""
-        self.course, self.sandbox = course, sandbox
+        expected values by (problem id, case id) (a student kit) instead of the reference;
+        `details` keeps, for reports, a picture of the first difference of each problem, its
+        first failing public case as Python, and the wrong answers (see CaseResult)."""
+        self.course, self.sandbox, self.details = course, sandbox, details
         chosen = course.problems
         if problems is not None:
             wanted = list(problems)
@@ -174,12 +180,53 @@ class Engine:
                 if expected.error:
                     graded.grader_error = expected.error
                     continue
-                graded.cases.append(entry.kind.judge(entry.problem, case, mine, expected,
-                                                     self.course))
+                judged = entry.kind.judge(entry.problem, case, mine, expected, self.course)
+                if self.details and not judged.result.passed:
+                    self._add_details(entry, case, judged, graded)
+                graded.cases.append(judged.result)
             if graded.grader_error:
                 graded.cases = []
             result.problems.append(graded)
         return result
+
+    def _add_details(self, entry: Planned, case: Case, judged, graded: ProblemResult) -> None:
+        """What reports show of a failing case beyond its feedback: the first picture and the
+        first paste-able public case of the problem, and the wrong answer if it is small."""
+        from grader.report.pictures import difference_picture
+        from grader.sandbox import wire
+        result = judged.result
+        first = not any(not c.passed for c in graded.cases)
+        if first and judged.mismatch is not None:
+            picture = difference_picture(judged.mismatch)
+            if picture is not None:
+                result.picture = {"data_uri": picture.data_uri, "caption": picture.caption,
+                                  "width": picture.width, "height": picture.height}
+        if case.visibility == "public" and not any(c.reproduce for c in graded.cases):
+            result.reproduce = self.reproduce(entry.problem.id, case.id)
+        if entry.problem.kind == "value" and judged.mismatch is not None:
+            try:
+                node = wire.encode(judged.value)
+            except wire.WireError:
+                return
+            if len(json.dumps(node)) <= ANSWER_KEPT:
+                result.answer = node
+
+    def reproduce(self, problem_id: str, case_id: str) -> str | None:
+        """A public case as Python the student can paste to call their function on it (never
+        a hidden case: its inputs are not shown)."""
+        from grader.report.reproduce import snippet
+        planned = next((p for p in self.plan if p.problem.id == problem_id), None)
+        case = next((c for c in planned.cases if c.id == case_id), None) if planned else None
+        if case is None or case.visibility != "public":
+            return None
+        problem = planned.problem
+        assignment = self.course.assignments[problem.assignment]
+        code = snippet(function=problem.function, module=assignment.module_of(problem),
+                       args=case.args, positional=assignment.positional or bool(problem.driver))
+        if problem.driver:
+            code += ("\n# The grader calls your function through the course's own code, as the "
+                     "feedback describes.")
+        return code
 
     def grade_many(self, submissions: Iterable[tuple[str, Sequence[Path]]], *, jobs: int = 1,
                    problems: Iterable[str] | None = None) -> Iterator[tuple[SubmissionResult, float]]:

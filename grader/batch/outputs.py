@@ -20,6 +20,7 @@ from grader.results.model import SubmissionResult, has_grader_error
 from grader.results.rows import csv_rows
 from grader.results.stored import from_dict, to_dict
 
+COMMON_FILE = "common-wrong-answers.csv"
 CSV_COLUMNS = ["problem", "case", "visibility", "passed", "points", "max_points", "mistake",
                "feedback"]
 
@@ -71,17 +72,24 @@ def stored_results(out: Path):
             yield from_dict(record["result"])
 
 
-def write_class(out: Path) -> ClassSummary:
-    """Rebuild gradebook.csv and index.html from every student's grade.json. A text cell a
-    spreadsheet would run as a formula (a folder named `=HYPERLINK(...)`) is neutralised."""
+def write_class(out: Path, *, tolerance=None) -> ClassSummary:
+    """Rebuild gradebook.csv, common-wrong-answers.csv and index.html from every student's
+    grade.json (`tolerance`, a problem id's tolerance, groups near-identical wrong answers). A
+    text cell a spreadsheet would run as a formula (a folder named `=HYPERLINK(...)`) is
+    neutralised."""
     import pandas as pd
-    summary = ClassSummary()
+    from grader.results.common import CSV_COLUMNS as COMMON_COLUMNS, to_csv_rows
+    summary = ClassSummary(tolerance)
     for result in stored_results(out):
         summary.add(result)
     rows = [{"student": neutralise(s["name"]), **s["points"], "total": s["score"],
              "max": s["max_score"], "grader_error": neutralise(s["grader_error"] or "")}
             for s in summary.students]
     atomic_write(out / "gradebook.csv", pd.DataFrame(rows).to_csv(index=False))
+    common = [{k: neutralise(v) if isinstance(v, str) else v for k, v in row.items()}
+              for row in to_csv_rows(summary.common_groups())]
+    atomic_write(out / COMMON_FILE, pd.DataFrame(common, columns=list(COMMON_COLUMNS))
+                 .to_csv(index=False))
     atomic_write(out / "index.html", render_class(summary))
     return summary
 
@@ -91,9 +99,11 @@ class ClassWriter:
     and the seconds it took), and the class files on `finish`."""
 
     def __init__(self, out: Path, course: str, students: dict[str, list[Path]],
-                 *, class_files: bool = True):
+                 *, class_files: bool = True, tolerance=None):
+        """`course` is the course's fingerprint; `tolerance` maps a problem id to its
+        tolerance, for grouping the class's wrong answers."""
         self.out, self.course, self.students = Path(out), course, students
-        self.class_files = class_files
+        self.class_files, self.tolerance = class_files, tolerance
         self.out.mkdir(parents=True, exist_ok=True)
         self.grader_errors = 0
 
@@ -104,4 +114,4 @@ class ClassWriter:
                       execution_time=seconds)
 
     def finish(self) -> ClassSummary | None:
-        return write_class(self.out) if self.class_files else None
+        return write_class(self.out, tolerance=self.tolerance) if self.class_files else None

@@ -134,7 +134,8 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
             else:
                 todo.append(name)
         on_plan(len(todo))
-        engine = Engine(course=course, hidden=True, problems=None if chosen is None else
+        engine = Engine(course=course, hidden=True, details=True,
+                        problems=None if chosen is None else
                         [p.id for p in course.problems if p.assignment in chosen])
         if todo:
             private = [problems_dir, reference_dir, submissions, out, scratch]
@@ -158,5 +159,5 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                         raise RuntimeError(f"the grading session ended with pytest exit code "
                                            f"{code}")
                     del session
-    summary = ClassWriter(out, fingerprint, {}).finish()
+    summary = ClassWriter(out, fingerprint, {}, tolerance=course.tolerance_of).finish()
     return ClassRun(summary.students, len(todo), len(kept), time.monotonic() - start, skipped)

@@ -157,6 +157,14 @@ class Course:
                 return problem
         raise KeyError(problem_id)
 
+    def tolerance_of(self, problem_id: str):
+        """A problem's tolerance, per output key (exact for a problem the course no longer
+        has, such as one in an old grade.json)."""
+        try:
+            return self.problem(problem_id).tolerance_for
+        except KeyError:
+            return Tolerance(0.0, 0.0)
+
     def reference_module(self, assignment: str, module: str | None = None) -> ModuleType:
         """The reference module defining a problem's function (a package's submodule)."""
         reference = self.references[assignment]

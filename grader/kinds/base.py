@@ -26,6 +26,24 @@ class Expected:
 
 
 @dataclass
+class Verdict:
+    """A kind's judgement of one case: the feedback (None when the answer passes), the known
+    mistake it matches, and the structured difference behind the feedback, if any."""
+    message: str | None
+    mistake: Mistake | None = None
+    mismatch: Any = None  # a grader.compare.mismatch.Mismatch
+
+
+@dataclass
+class Judged:
+    """A judged case: its result, and what reports may show of it beyond the feedback (the
+    structured difference and the student's value)."""
+    result: CaseResult
+    mismatch: Any = None
+    value: Any = None
+
+
+@dataclass
 class Answer:
     """What the child sent back for one call."""
     value: Any = None
@@ -76,22 +94,23 @@ class Kind:
         raise NotImplementedError
 
     def verdict(self, problem: Problem, case: Case, values: list, expected: Expected,
-                course: Course | None) -> tuple[str | None, Mistake | None]:
-        """(feedback or None when the answer passes, the known mistake it matches)."""
+                course: Course | None) -> Verdict:
+        """The judgement of the child's values for one case."""
         raise NotImplementedError
 
     def judge(self, problem: Problem, case: Case, answers: list[Answer], expected: Expected,
-              course: Course | None = None) -> CaseResult:
+              course: Course | None = None) -> Judged:
         broken = next((a for a in answers if a.error is not None), None)
         if broken is not None:
-            return failed(case, broken)
+            return Judged(failed(case, broken))
         first = answers[0]
-        message, mistake = self.verdict(problem, case, [a.value for a in answers], expected,
-                                        course)
+        verdict = self.verdict(problem, case, [a.value for a in answers], expected, course)
+        message, mistake = verdict.message, verdict.mistake
         if message is not None and problem.context:
             message = f"{problem.context}\n{message}"
         if mistake is not None:
             message = f"Known mistake: {mistake.message}\n{message}"
-        return CaseResult(case.id, case.visibility, message is None, feedback=message or "",
-                          mistake=mistake.message if mistake else None, output=first.output,
-                          output_dropped=first.output_dropped)
+        result = CaseResult(case.id, case.visibility, message is None, feedback=message or "",
+                            mistake=mistake.message if mistake else None, output=first.output,
+                            output_dropped=first.output_dropped)
+        return Judged(result, verdict.mismatch, first.value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 
 from grader.compare.message import explain
-from grader.kinds.base import Expected, Kind, run_trusted
+from grader.kinds.base import Expected, Kind, Verdict, run_trusted
 
 
 class PropertyKind(Kind):
@@ -19,15 +19,15 @@ class PropertyKind(Kind):
     def expected(self, course, problem, case) -> Expected:
         return Expected(run_trusted(course, problem, case))
 
-    def verdict(self, problem, case, values, expected, course):
+    def verdict(self, problem, case, values, expected, course) -> Verdict:
         (answer,) = values
         checks = course.checks[problem.assignment]
         args = copy.deepcopy(case.args)
         message = getattr(checks, problem.checker)(
             answer, expected.value, args, lambda a, e: explain(a, e, problem.tolerance_for))
         if message is None:
-            return None, None
+            return Verdict(None)
         for mistake in problem.mistakes:
             if mistake.check and getattr(checks, mistake.check)(answer, expected.value, args):
-                return message, mistake
-        return message, None
+                return Verdict(message, mistake)
+        return Verdict(message)

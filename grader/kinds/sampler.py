@@ -10,7 +10,7 @@ import math
 from grader.compare.message import explain
 from grader.course.model import Tolerance
 from grader.kinds import stats
-from grader.kinds.base import Expected, Kind, run_trusted
+from grader.kinds.base import Expected, Kind, Verdict, run_trusted
 
 ANY_VALUE = Tolerance(math.inf, math.inf)
 
@@ -27,9 +27,9 @@ class SamplerKind(Kind):
                                                   problem.module)
         return Expected((run_trusted(course, problem, case), distribution(**case.args)))
 
-    def verdict(self, problem, case, values, expected, course):
+    def verdict(self, problem, case, values, expected, course) -> Verdict:
         sample, distribution = expected.value
         message = explain(values[0], sample, ANY_VALUE)
         if message is None:
             message = stats.check_sample(*values, distribution)
-        return message, None
+        return Verdict(message)

@@ -3,8 +3,9 @@ tolerances, and a wrong answer that matches a declared mistake's value leads wit
 """
 from __future__ import annotations
 
-from grader.compare.message import explain
-from grader.kinds.base import Expected, Kind, run_trusted
+from grader.compare.message import render
+from grader.compare.mismatch import compare
+from grader.kinds.base import Expected, Kind, Verdict, run_trusted
 
 
 class ValueKind(Kind):
@@ -26,12 +27,11 @@ class ValueKind(Kind):
                     course, problem, case, replace={problem.function: wrong})))
         return Expected(value, mistakes)
 
-    def verdict(self, problem, case, values, expected, course):
+    def verdict(self, problem, case, values, expected, course) -> Verdict:
         (answer,) = values
-        message = explain(answer, expected.value, problem.tolerance_for)
-        if message is None:
-            return None, None
-        for mistake, value in expected.mistakes:
-            if explain(answer, value, problem.tolerance_for) is None:
-                return message, mistake
-        return message, None
+        mismatch = compare(answer, expected.value, problem.tolerance_for)
+        if mismatch is None:
+            return Verdict(None)
+        mistake = next((mistake for mistake, value in expected.mistakes
+                        if compare(answer, value, problem.tolerance_for) is None), None)
+        return Verdict(render(mismatch), mistake, mismatch)

@@ -80,7 +80,8 @@ def _from_options(config) -> GradingSession:
     try:
         engine = Engine(course=course, hidden=not option.grader_public_only and not option.grader_kit,
                         problems=option.grader_problems_only,
-                        hidden_seed=option.grader_hidden_seed, expectations=expectations)
+                        hidden_seed=option.grader_hidden_seed, expectations=expectations,
+                        details=bool(option.grader_out))
     except UnknownProblem as exc:
         raise pytest.UsageError(f"--grader-problem: unknown problem id {exc.args[0]}") from None
     engine.sandbox = start_sandbox(private=private)
@@ -90,7 +91,8 @@ def _from_options(config) -> GradingSession:
         from grader.batch.plan import course_fingerprint
         fingerprint = course_fingerprint(option.grader_problems, option.grader_reference,
                                          option.grader_hidden_seed)
-        writer = ClassWriter(Path(option.grader_out), fingerprint, students)
+        writer = ClassWriter(Path(option.grader_out), fingerprint, students,
+                             tolerance=course.tolerance_of)
     session = GradingSession(engine=engine, students=students, jobs=option.grader_jobs,
                              writer=writer, results_path=option.grader_results,
                              on_close=lambda: _close(engine, writer))

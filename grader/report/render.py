@@ -9,6 +9,7 @@ from functools import cache
 
 from grader.report.summary import (case_feedback, file_level, file_problems, fraction, points,
                                    status)
+from grader.results.common import hint
 from grader.results.model import SubmissionResult, has_grader_error
 
 
@@ -23,6 +24,13 @@ def _environment():
     return environment
 
 
+def _without_mistake(feedback: str, mistake: str | None) -> str:
+    """A case's feedback without the known-mistake sentence, which the page shows once, at the
+    top of the problem."""
+    lead = f"Known mistake: {mistake}\n"
+    return feedback[len(lead):] if mistake and feedback.startswith(lead) else feedback
+
+
 def student_context(result: SubmissionResult) -> dict:
     return {
         "student": result.student, "score": result.score, "max_score": result.max_score,
@@ -35,8 +43,10 @@ def student_context(result: SubmissionResult) -> dict:
             "score": fraction(p.points, p.max_points), "status": status(p),
             "passed": p.passed, "grader_error": p.grader_error, "mistakes": p.mistakes,
             "cases": [{"id": c.case_id, "visibility": c.visibility, "passed": c.passed,
-                       "feedback": case_feedback(c), "file_level": file_level(c),
-                       "output": c.output, "output_dropped": c.output_dropped}
+                       "feedback": _without_mistake(case_feedback(c), c.mistake),
+                       "file_level": file_level(c), "picture": c.picture, "mistake": c.mistake,
+                       "reproduce": c.reproduce, "output": c.output,
+                       "output_dropped": c.output_dropped}
                       for c in p.cases],
         } for p in result.problems],
     }
@@ -110,10 +120,16 @@ class ClassSummary:
     """The class page's figures, accumulated one student at a time, so that summarising a
     class never holds more than one student's full result in memory."""
 
-    def __init__(self):
+    def __init__(self, tolerance=None):
+        """`tolerance` maps a problem id to its tolerance (as `compare` takes it), for
+        grouping the class's wrong answers; without it, only identical answers group."""
+        from grader.course.model import Tolerance
+        from grader.results.common import CommonAnswers
         self.students: list[dict] = []
         self.rates: dict[str, list[int]] = {}  # problem id -> [passed, graded]
+        self.spread: dict[str, list[int]] = {}  # problem id -> [full, partial, zero] points
         self.mistakes: Counter = Counter()
+        self.common = CommonAnswers(tolerance or (lambda problem_id: Tolerance(0.0, 0.0)))
 
     def add(self, result: SubmissionResult) -> None:
         error = result.grader_error or next(
@@ -128,7 +144,44 @@ class ClassSummary:
             counts = self.rates.setdefault(problem.problem_id, [0, 0])
             counts[0] += problem.passed
             counts[1] += 1
+            spread = self.spread.setdefault(problem.problem_id, [0, 0, 0])
+            spread[0 if problem.passed else 1 if problem.points > 0 else 2] += 1
             self.mistakes.update((problem.problem_id, m) for m in problem.mistakes)
+            for case in problem.cases:
+                if case.answer is not None and not case.passed:
+                    self._add_answer(result.student, problem.problem_id, case)
+
+    def _add_answer(self, student: str, problem_id: str, case) -> None:
+        from grader.results.common import Record
+        from grader.sandbox import wire
+        try:
+            value = wire.decode(case.answer)
+        except wire.WireError:  # a damaged grade.json: that answer is not grouped
+            return
+        self.common.add(Record(student, problem_id, case.case_id, value, case.mistake))
+
+    def common_groups(self) -> list:
+        """The class's shared wrong answers, largest groups first (see grader.results.common)."""
+        if not hasattr(self, "_groups"):
+            self._groups = self.common.groups()
+        return self._groups
+
+    def _problems(self) -> list[dict]:
+        """Per problem: how many students earned full, partial and no points, and the share
+        of students who made each declared mistake."""
+        rows = []
+        for problem_id, (full, partial, zero) in self.spread.items():
+            total = full + partial + zero
+            mistakes = [{"message": m, "students": n, "share": n / total}
+                        for (p, m), n in self.mistakes.most_common() if p == problem_id]
+            passed = self.rates[problem_id][0]
+            rows.append({"id": problem_id, "students": total, "full": full, "passed": passed,
+                         "rate": passed / total if total else 0.0,
+                         "partial": partial, "zero": zero,
+                         "widths": [round(100 * n / total, 1) if total else 0
+                                    for n in (full, partial, zero)],
+                         "mistakes": mistakes})
+        return rows
 
     def context(self) -> dict:
         graded = [s for s in self.students if not s["grader_error"]]
@@ -146,9 +199,17 @@ class ClassSummary:
                       for pid, (passed, total) in self.rates.items()],
             "mistakes": [{"problem": p, "message": m, "students": n}
                          for (p, m), n in self.mistakes.most_common(10)],
+            "problems": self._problems(),
+            "common": [{"problem": g.problem_id, "case": g.case_id, "count": g.count,
+                        "students": g.students[:12], "more": max(0, g.count - 12),
+                        "answer": g.answer, "declared": g.declared_mistake, "hint": hint(g)}
+                       for g in self.common_groups()[:COMMON_SHOWN]],
             "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
                               for s in self.students if s["grader_error"]],
         }
+
+
+COMMON_SHOWN = 15  # common wrong answers on the class page (all of them go to the CSV)
 
 
 def render_student(result: SubmissionResult) -> str:

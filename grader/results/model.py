@@ -5,6 +5,7 @@ nothing and says so. Scores are computed here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 FEEDBACK_LINES = 40
 
@@ -19,6 +20,10 @@ class CaseResult:
     error_kind: str | None = None
     output: str = ""
     output_dropped: int = 0
+    # for reports, kept only when the engine is asked for details (batch grading):
+    picture: dict | None = None  # where the answer differs (grader.report.pictures)
+    reproduce: str | None = None  # a failing public case as Python to paste
+    answer: Any = None  # a wrong answer, wire-encoded and bounded (for common wrong answers)
 
     @property
     def first_line(self) -> str:

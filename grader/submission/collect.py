@@ -7,6 +7,7 @@ read), of bounded size, and a bounded number of them.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -88,6 +89,22 @@ def _notebook_module(path: Path) -> bytes:
         return f"raise ImportError({str(exc)!r})\n".encode("utf-8")
 
 
+_DEF = re.compile(rb"^def[ \t]+(\w+)", re.MULTILINE)
+
+
+def _functions_of(assignment, file: str) -> set[str]:
+    """The graded functions a package assignment expects in one of its files."""
+    module = Path(file).stem
+    return {p.function for p in assignment.problems if p.module == module}
+
+
+def _defines_any(path: Path, functions: set[str]) -> bool:
+    """Whether a file defines one of `functions` at its top level (read, never run: a file
+    named like another assignment's, such as optim.py, belongs to the package only then)."""
+    data = read_bounded(path) or b""
+    return any(name.decode("ascii", "replace") in functions for name in _DEF.findall(data))
+
+
 def submission_files(course, paths: Sequence[Path | str]) -> dict[str, Path | bytes]:
     """Where each of the student's files goes in the sandbox's folder, for every assignment of
     `course`: a single-file assignment's file by its name, or the module its notebook defines
@@ -111,8 +128,13 @@ def submission_files(course, paths: Sequence[Path | str]) -> dict[str, Path | by
         files.update({name: path for name, path in found.items()
                       if name.startswith(f"{package}/") and path.suffix == ".py"})
         files[f"{package}/__init__.py"] = b""
+        claimed = {a.file for a in course.assignments.values() if not a.package}
         for name in assignment.files:
-            source = found.get(f"{package}/{name}") or found.get(name)
+            source = found.get(f"{package}/{name}")
+            loose = found.get(name)
+            if source is None and loose is not None and (
+                    name not in claimed or _defines_any(loose, _functions_of(assignment, name))):
+                source = loose  # the package's files at the top level of the submission
             if source is not None:
                 files[f"{package}/{name}"] = source
         for support in assignment.support:

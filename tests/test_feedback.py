@@ -1,0 +1,125 @@
+"""Feedback that teaches: in a student's report, a picture of where a matrix answer differs, a
+known mistake said once per problem and a failing public case to paste (never a hidden one);
+across a class, the wrong answers several students share, grouped within the problem's
+tolerance, in OUT/common-wrong-answers.csv and on the class page with per-problem figures."""
+import html
+import re
+import shutil
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import EXAMPLES, PROBLEMS, REFERENCE
+
+COURSE = ["--problems", PROBLEMS, "--reference", REFERENCE]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+WRONG = "\n\ndef cross_entropy(y, p):\n    return float(-np.sum(y * np.log(p))) * {factor}\n"
+
+
+@pytest.fixture(scope="module")
+def klass(tmp_path_factory):
+    """Six students sharing one undeclared wrong cross_entropy (two of them off by less than
+    the tolerance), one with another wrong answer, two honest students and the mistaken one."""
+    root = tmp_path_factory.mktemp("feedback") / "class"
+    for index, factor in enumerate(["2", "2", "2", "2", "2 * (1 + 1e-8)", "2 * (1 - 1e-8)",
+                                    "3"]):
+        student = root / f"twice{index}" if factor != "3" else root / "thrice"
+        shutil.copytree(EXAMPLES / "correct", student)
+        with open(student / "rnn.py", "a") as source:
+            source.write(WRONG.format(factor=factor))
+    shutil.copytree(EXAMPLES / "correct", root / "honest")
+    shutil.copytree(EXAMPLES / "cs231n_folder", root / "honest_cs231n")
+    shutil.copytree(EXAMPLES / "mistaken", root / "mistaken")
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded_class(klass, tmp_path_factory):
+    from click.testing import CliRunner
+    from grader.cli.main import main
+    out = tmp_path_factory.mktemp("feedback-out") / "out"
+    result = CliRunner().invoke(main, ["grade", str(klass), "--out", str(out), "-q",
+                                       *map(str, COURSE)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_six_students_with_one_undeclared_wrong_answer_form_one_group(graded_class):
+    groups = pd.read_csv(graded_class / "common-wrong-answers.csv", dtype=str).fillna("")
+    mine = groups[groups.problem == "rnn.cross_entropy"]
+    assert set(mine.students_count) == {"6"}  # one group per case, never honest or thrice
+    for row in mine.itertuples():
+        assert sorted(row.students.split("; ")) == [f"twice{i}" for i in range(6)]
+        assert row.declared_mistake == ""
+    assert not groups.students.str.contains("honest|thrice").any()  # no group of one
+
+
+def test_the_class_page_shows_the_groups_and_per_problem_figures(graded_class):
+    page = (graded_class / "index.html").read_text()
+    common = page[page.index('<table id="common"'):]
+    assert "rnn.cross_entropy" in common and 'href="twice0/report.html"' in common
+    assert "[[problem.mistake]]" in common  # the hint on how to declare it
+    per_problem = page[page.index('<table id="per-problem"'):page.index('<table id="common"')]
+    row = re.search(r"<tr><td>layers.batchnorm_stats</td>.*?</tr>", per_problem, re.S).group(0)
+    assert "8 full, 0 partial, 2 none" in row  # mistaken (unbiased), honest_cs231n (no file)
+    assert "10%: Your variance is the unbiased one" in row
+
+
+def test_a_report_shows_a_picture_a_mistake_once_and_public_inputs_only(graded_class):
+    page = (graded_class / "mistaken" / "report.html").read_text()
+    section = page[page.index('<section id="rnn.hidden_jacobian">'):]
+    section = section[:section.index("</section>")]
+    assert section.count("diag factor goes on the left") == 1  # once, not once per case
+    assert section.count("(the known mistake above)") == 5
+    assert section.count('<img src="data:image/png;base64,') == 1  # the first difference
+    assert "6 of 9 elements differ" in section
+    assert section.count("Run this case yourself") == 1
+    snippet = section[section.index("<code>"):section.index("</code>")]
+    assert "from rnn import hidden_jacobian" in snippet and "W_hh = np.array" in snippet
+    hidden = page.count("Run this case yourself")
+    failing_public = len(re.findall(r"public case [\w-]+: failed", page))
+    assert 0 < hidden <= failing_public  # a hidden case's inputs are never shown
+
+
+def test_a_paste_able_case_reproduces_the_feedback(graded_class, tmp_path):
+    page = (graded_class / "mistaken" / "report.html").read_text()
+    section = page[page.index('<section id="optim.bias_corrected">'):]
+    code = html.unescape(section[section.index("<code>") + 6:section.index("</code>")])
+    shutil.copytree(EXAMPLES / "mistaken", tmp_path / "student")
+    *lines, call = code.strip().splitlines()
+    script = "\n".join(lines + [f"print({call}.tolist())"])
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path / "student",
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("[[")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
+def test_pictures_render_and_tables_sort_in_a_real_browser(graded_class, tmp_path):
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=3000",
+             "--dump-dom"]
+    probe = tmp_path / "report.html"  # the report, with a probe run once it has loaded
+    probe.write_text((graded_class / "mistaken" / "report.html").read_text().replace(
+        "</body>", "<script>window.addEventListener('load', function () {"
+        "var shown = Array.from(document.images).filter(function (i) {"
+        "return i.complete && i.naturalWidth > 40; }).length;"
+        "document.body.setAttribute('data-pictures', shown); });</script></body>"))
+    dom = subprocess.run([CHROMIUM, *flags, probe.as_uri()], capture_output=True, text=True,
+                         timeout=60).stdout
+    shown = int(re.search(r'data-pictures="(\d+)"', dom).group(1))
+    assert shown == (graded_class / "mistaken" / "report.html").read_text().count("<img ")
+    assert shown >= 5
+    page = tmp_path / "index.html"  # the class page, its students sorted by score, descending
+    page.write_text((graded_class / "index.html").read_text().replace(
+        "</body>", "<script>var th = document.querySelector('#students th:nth-child(2)');"
+        "th.click(); th.click();</script></body>"))
+    dom = subprocess.run([CHROMIUM, *flags, page.as_uri()], capture_output=True, text=True,
+                         timeout=60).stdout
+    table = dom[dom.index('id="students"'):]
+    order = re.findall(r'href="([\w-]+)/report.html"', table[:table.index("</table>")])
+    assert order[0] in ("honest", "honest_cs231n") and order[-1] == "mistaken"
+    assert 'aria-sort="descending"' in table
