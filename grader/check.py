@@ -60,7 +60,7 @@ def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
     kit and UnknownProblem for a bad problem id."""
     from grader.course.manifest import load_course
     from grader.engine import Engine, start_sandbox
-    from grader.pytest_plugin.session import students_of
+    from grader.submission.collect import students_of
     from grader.submission.intake import prepare
     expectations = None
     if kit is not None:

@@ -296,7 +296,7 @@ def test_pages_in_a_real_browser(cli, klass, tmp_path, graded):
     colours = {}
     for name, page in shots.items():
         shot = tmp_path / f"{name}.png"
-        _browse(page, tmp_path, f"--screenshot={shot}", "--window-size=1000,1400")
+        _browse(page, tmp_path, f"--screenshot={shot}", "--window-size=1000,2400")
         assert shot.stat().st_size > 10_000
         colours[name] = _png_colours(shot)
         if os.environ.get("GRADER_SCREENSHOTS"):  # keep them to look at
@@ -305,3 +305,38 @@ def test_pages_in_a_real_browser(cli, klass, tmp_path, graded):
     for rgb in ((0x17, 0x70, 0x2b), (0xa1, 0x5c, 0x00), (0xb3, 0x26, 0x1e)):
         assert colours["report"][bytes(rgb)] > 20, rgb
     assert colours["index"][bytes((0x3b, 0x6f, 0xb6))] > 500  # the histogram's bars
+
+
+def test_shards_partition_the_class_stably():
+    from grader.batch.plan import in_shard
+    names = [f"student{i:03d}" for i in range(300)] + ["José", "=HYPERLINK(1)"]
+    for count in (1, 2, 7):
+        owners = [[k for k in range(count) if in_shard(name, (k, count))] for name in names]
+        assert all(len(found) == 1 for found in owners)  # each student in exactly one shard
+    sizes = [sum(in_shard(n, (k, 7)) for n in names) for k in range(7)]
+    assert min(sizes) > 20  # spread out, not all in one shard
+
+
+def test_shards_and_processes_give_the_same_class_as_one_run(cli, klass, tmp_path):
+    cli("grade", klass, "--out", tmp_path / "one", *COURSE, "-q", "--jobs", "1")
+    cli("grade", klass, "--out", tmp_path / "two", *COURSE, "-q", "--jobs", "2")
+    for k in (1, 2, 3):
+        result = cli("grade", klass, "--out", tmp_path / f"shard{k}", *COURSE, "-q",
+                     "--shard", f"{k}/3")
+        assert f"Shard {k}/3:" in result.stdout
+        assert not (tmp_path / f"shard{k}" / "gradebook.csv").exists()  # merge writes it
+    shards = [tmp_path / f"shard{k}" for k in (1, 2, 3)]
+    assert sum(len(list(s.glob("*/grade.json"))) for s in shards) == 4
+    result = cli("merge", *shards, "--out", tmp_path / "merged", *COURSE)
+    assert "Merged 3 output folders: 4 students." in result.stdout
+    book = (tmp_path / "one" / "gradebook.csv").read_text()
+    assert (tmp_path / "two" / "gradebook.csv").read_text() == book
+    assert (tmp_path / "merged" / "gradebook.csv").read_text() == book
+    assert (tmp_path / "merged" / "common-wrong-answers.csv").read_text() == \
+        (tmp_path / "one" / "common-wrong-answers.csv").read_text()
+
+
+def test_a_bad_shard_is_a_usage_error(cli, klass, tmp_path):
+    result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "--shard", "3/2",
+                 expect=2)
+    assert "K must be from 1 to N" in result.stderr

@@ -38,6 +38,14 @@ def fingerprint(course: str, submission: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def in_shard(student: str, shard: tuple[int, int]) -> bool:
+    """Whether a student belongs to shard k of n (k from 0): a stable hash of the folder name,
+    so every machine agrees whatever else its copy of the class holds."""
+    index, count = shard
+    digest = hashlib.sha256(student.encode("utf-8", "surrogateescape")).digest()
+    return int.from_bytes(digest[:8], "big") % count == index
+
+
 def students_in(root: Path, *, exclude: Path | None = None) -> list[Path]:
     """The student folders of a submissions folder (hidden folders, links and `exclude`, the
     output folder when it lies inside, are not students)."""

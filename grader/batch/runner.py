@@ -91,24 +91,133 @@ def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
 
 def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_dir: Path,
                  jobs: int = 1, force: bool = False, lms_downloads: bool = False,
-                 assignments: Sequence[str] | None = None,
-                 progress: Callable[[SubmissionResult], None] = lambda result: None,
+                 assignments: Sequence[str] | None = None, shard: tuple[int, int] | None = None,
+                 class_files: bool = True,
+                 progress: Callable[[str], None] = lambda student: None,
                  on_plan: Callable[[int], None] = lambda count: None) -> ClassRun:
     """Grade every student of `submissions` that needs it into `out`, on the course's
-    `assignments` (all for None). With `lms_downloads`, `submissions` is a flat folder of Canvas
-    or Moodle downloads, grouped by student first. Raises ManifestError for an unknown
-    assignment."""
+    `assignments` (all for None), in `jobs` processes (each one grading a shard of the class
+    with its own sandbox), then write the class files (unless `class_files` is false). With
+    `shard` = (k, n), only the k-th of n shards of the class is graded here: shards can run on
+    other machines into the same or other output folders, which `merge_outputs` joins. With
+    `lms_downloads`, `submissions` is a flat folder of Canvas or Moodle downloads, grouped by
+    student first. `progress` is called with each student's name as the student is done.
+    Raises ManifestError for an unknown assignment."""
     from grader.course.manifest import load_course
+    options = dict(submissions=Path(submissions), out=Path(out), problems_dir=problems_dir,
+                   reference_dir=reference_dir, force=force, lms_downloads=lms_downloads,
+                   assignments=assignments)
+    course = load_course(problems_dir, reference_dir)  # a broken course fails here, once
+    Path(out).mkdir(parents=True, exist_ok=True)  # even for a shard with no student
+    start = time.monotonic()
+    if jobs > 1 and shard is None:
+        graded, kept, skipped = _in_processes(options, jobs, progress, on_plan)
+    else:
+        graded, kept, skipped = _grade_shard(course, shard=shard, progress=progress,
+                                             on_plan=on_plan, threads=2, **options)
+    students = []
+    if class_files:
+        summary = ClassWriter(Path(out), "", {}, tolerance=course.tolerance_of).finish()
+        students = summary.students
+    return ClassRun(students, graded, kept, time.monotonic() - start, skipped)
+
+
+def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | None = None,
+                  reference_dir: Path | None = None) -> list[dict]:
+    """Join the output folders of shards into `out` (each student's folder is copied unless
+    it is there already) and write the class files; returns the class's students. With the
+    course, near-identical wrong answers are grouped within each problem's tolerance."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for folder in map(Path, shards):
+        if folder.resolve() == out.resolve():
+            continue
+        for student in sorted(p for p in folder.iterdir()
+                              if p.is_dir() and not p.is_symlink()
+                              and (p / planning.GRADE_FILE).is_file()):
+            target = out / student.name
+            if target.exists():
+                shutil.rmtree(target)
+            shutil.copytree(student, target, symlinks=True)
+    tolerance = None
+    if problems_dir is not None and reference_dir is not None:
+        from grader.course.manifest import load_course
+        tolerance = load_course(problems_dir, reference_dir).tolerance_of
+    return ClassWriter(out, "", {}, tolerance=tolerance).finish().students
+
+
+def _in_processes(options: dict, jobs: int, progress, on_plan) -> tuple[int, int, list]:
+    """Grade the class in `jobs` forked processes, one shard each; report their progress and
+    plans here, in the calling process."""
+    import multiprocessing
+    context = multiprocessing.get_context("fork")
+    messages = context.Queue()
+    workers = [context.Process(target=_worker, args=(options, (k, jobs), messages),
+                               daemon=True) for k in range(jobs)]
+    for worker in workers:
+        worker.start()
+    planned, finished, graded, kept, skipped, failure = 0, 0, 0, 0, [], None
+    try:
+        while finished < jobs:
+            kind, value = messages.get()
+            if kind == "plan":
+                planned += value
+                on_plan(planned)  # the students to grade in the shards planned so far
+            elif kind == "student":
+                progress(value)
+            elif kind == "done":
+                finished += 1
+                graded, kept = graded + value[0], kept + value[1]
+                skipped += value[2]
+            else:  # "failed": a shard could not finish
+                finished += 1
+                failure = failure or value
+    except KeyboardInterrupt:
+        for worker in workers:
+            worker.terminate()
+        raise Interrupted() from None
+    finally:
+        for worker in workers:
+            worker.join()
+    if failure == "interrupted":
+        raise Interrupted()
+    if failure:
+        raise RuntimeError(failure)
+    return graded, kept, skipped
+
+
+def _worker(options: dict, shard: tuple[int, int], messages) -> None:
+    """One process of `_in_processes`: grade a shard, saying what happens on `messages`."""
+    from grader.course.manifest import load_course
+    try:
+        course = load_course(options["problems_dir"], options["reference_dir"])
+        graded, kept, skipped = _grade_shard(
+            course, shard=shard, threads=2, **options,
+            progress=lambda student: messages.put(("student", student)),
+            on_plan=lambda count: messages.put(("plan", count)))
+        messages.put(("done", (graded, kept, skipped)))
+    except Interrupted:
+        messages.put(("failed", "interrupted"))
+    except KeyboardInterrupt:
+        messages.put(("failed", "interrupted"))
+    except Exception as exc:  # the grader failed in this shard: say so in the caller
+        messages.put(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+def _grade_shard(course, *, submissions: Path, out: Path, problems_dir: Path,
+                 reference_dir: Path, force: bool, lms_downloads: bool,
+                 assignments: Sequence[str] | None, shard: tuple[int, int] | None,
+                 threads: int, progress, on_plan) -> tuple[int, int, list]:
+    """Grade the students of one shard (all for None) that need it, in this process:
+    (students graded, students kept from an earlier run, what was not graded and why)."""
+    from grader.course.kit import choose
     from grader.engine import Engine, start_sandbox
     from grader.pytest_plugin.session import GradingSession
     from grader.submission.intake import prepare
-    from grader.course.kit import choose
-    course = load_course(problems_dir, reference_dir)
     chosen = [a.name for a in choose(course, assignments)] if assignments else None
     fingerprint = planning.course_fingerprint(problems_dir, reference_dir)
     if chosen:  # results on other assignments are not these
         fingerprint = hashlib.sha256(f"{fingerprint} {chosen}".encode()).hexdigest()
-    start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="grader-class-") as scratch:
         scratch = Path(scratch)
         root, skipped = Path(submissions), []
@@ -117,6 +226,9 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
             root.mkdir()
             skipped += stage_downloads(Path(submissions), root, exclude=Path(out))
         entries, left_out = submissions_of(root, exclude=Path(out))
+        if shard is not None:
+            entries = {n: p for n, p in entries.items() if planning.in_shard(n, shard)}
+            left_out = [(p, why) for p, why in left_out if planning.in_shard(p.name, shard)]
         skipped += left_out
         intakes = {}
         for number, (name, path) in enumerate(entries.items()):
@@ -134,30 +246,30 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
             else:
                 todo.append(name)
         on_plan(len(todo))
+        if not todo:
+            return 0, len(kept), skipped
         engine = Engine(course=course, hidden=True, details=True,
                         problems=None if chosen is None else
                         [p.id for p in course.problems if p.assignment in chosen])
-        if todo:
-            private = [problems_dir, reference_dir, submissions, out, scratch]
-            with start_sandbox(private=private) as sandbox:
-                engine.sandbox = sandbox
-                for first in range(0, len(todo), CHUNK):
-                    students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}
-                    writer = ClassWriter(out, fingerprint, students, class_files=False)
+        private = [problems_dir, reference_dir, submissions, out, scratch]
+        with start_sandbox(private=private) as sandbox:
+            engine.sandbox = sandbox
+            for first in range(0, len(todo), CHUNK):
+                students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}
+                writer = ClassWriter(out, fingerprint, students, class_files=False)
 
-                    def write(result, seconds, writer=writer):
-                        result.notes = intakes[result.student].notes + result.notes
-                        writer(result, seconds)
-                        progress(result)
+                def write(result, seconds, writer=writer):
+                    result.notes = intakes[result.student].notes + result.notes
+                    writer(result, seconds)
+                    progress(result.student)
 
-                    session = GradingSession(engine=engine, students=students, jobs=jobs,
-                                             writer=write)
-                    code = run_pytest(plugins=[session])
-                    if code == 2:  # pytest's code for an interrupted session
-                        raise Interrupted()
-                    if code not in (0, 1):
-                        raise RuntimeError(f"the grading session ended with pytest exit code "
-                                           f"{code}")
-                    del session
-    summary = ClassWriter(out, fingerprint, {}, tolerance=course.tolerance_of).finish()
-    return ClassRun(summary.students, len(todo), len(kept), time.monotonic() - start, skipped)
+                session = GradingSession(engine=engine, students=students, jobs=threads,
+                                         writer=write)
+                code = run_pytest(plugins=[session])
+                if code == 2:  # pytest's code for an interrupted session
+                    raise Interrupted()
+                if code not in (0, 1):
+                    raise RuntimeError(f"the grading session ended with pytest exit code "
+                                       f"{code}")
+                del session
+    return len(todo), len(kept), skipped

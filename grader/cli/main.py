@@ -15,6 +15,23 @@ from grader import __version__
 from grader.cli import exitcodes
 from grader.gradescope import IMAGE_PYTHON
 
+class ShardType(click.ParamType):
+    """K/N, the K-th (from 1) of N shards of a class."""
+    name = "K/N"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            index, count = (int(part) for part in str(value).split("/"))
+        except ValueError:
+            self.fail(f"{value!r} is not K/N, such as 2/8", param, ctx)
+        if not 1 <= index <= count:
+            self.fail(f"{value!r}: K must be from 1 to N", param, ctx)
+        return index - 1, count
+
+
+SHARD = ShardType()
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 LMSES = ("canvas", "moodle")
 
@@ -143,14 +160,19 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
               help="Directory for the reports and the gradebook.")
 @with_course
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
-              show_default="all cores", help="Submissions graded at once.")
+              show_default="all cores",
+              help="Processes grading at once, each a share of the class with its own sandbox.")
+@click.option("--shard", type=SHARD, metavar="K/N",
+              help="Grade only the K-th of N shards of the class (K from 1), for example in a "
+                   "cluster's array job; no class files are written: `grader merge` joins the "
+                   "shards' output folders.")
 @click.option("--force", is_flag=True, help="Regrade every student, even unchanged ones.")
 @click.option("--lms-downloads", is_flag=True,
               help="SUBMISSIONS is a flat folder of Canvas or Moodle downloads "
                    "(doejane_123_456_rnn.py, ...): group the files by student first.")
 @assignment_option("Grade this assignment only (repeatable): a class folder per homework.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def grade(submissions, out, problems_dir, reference_dir, jobs, force, lms_downloads,
+def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms_downloads,
           assignments, quiet):
     """Grade a whole class: each subdirectory of SUBMISSIONS (or zip, named after the
     student) is one student.
@@ -177,7 +199,8 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, lms_downlo
             run = grade_folder(submissions=submissions, out=out, problems_dir=problems_dir,
                                reference_dir=reference_dir, jobs=jobs, force=force,
                                lms_downloads=lms_downloads, assignments=list(assignments),
-                               progress=lambda result: bar.update(1, result.student),
+                               shard=shard, class_files=shard is None,
+                               progress=lambda student: bar.update(1, student),
                                on_plan=on_plan)
     except ManifestError as exc:
         raise click.BadParameter(str(exc), param_hint="--problems/--reference/--assignment") \
@@ -188,6 +211,11 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, lms_downlo
         raise SystemExit(exitcodes.INTERRUPTED) from None
     for path, reason in run.skipped:
         click.echo(f"Not graded: {path.name}: {reason}", err=True)
+    if shard is not None:
+        click.echo(f"Shard {shard[0] + 1}/{shard[1]}: {run.graded} graded now in "
+                   f"{run.seconds:.1f} s, {run.kept} unchanged since the last run. When every "
+                   "shard is done: grader merge SHARD_OUT... --out OUT")
+        raise SystemExit(exitcodes.OK)
     if not run.students:
         raise click.BadParameter(f"{submissions} has no student "
                                  + ("download" if lms_downloads else "subdirectory or zip"),
@@ -195,6 +223,35 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, force, lms_downlo
     click.echo(_summary(run.students, graded=run.graded, kept=run.kept, seconds=run.seconds,
                         out=out))
     raise SystemExit(exitcodes.INTERNAL if any(s["grader_error"] for s in run.students)
+                     else exitcodes.OK)
+
+
+@main.command()
+@click.argument("shards", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The class's output folder (it may be one of the shards').")
+@with_course
+def merge(shards, out, problems_dir, reference_dir):
+    """Join the output folders of `grader grade --shard` runs into one class.
+
+    Copies each student's folder into OUT (unless it is there already) and writes
+    OUT/gradebook.csv, OUT/common-wrong-answers.csv and OUT/index.html.
+
+    Example: grader merge out-1 out-2 out-3 --out reports/
+    """
+    from grader.batch.runner import merge_outputs
+    from grader.course.manifest import ManifestError
+    try:
+        students = merge_outputs(shards=list(shards), out=out, problems_dir=problems_dir,
+                                 reference_dir=reference_dir)
+    except ManifestError as exc:
+        raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
+    click.echo(f"Merged {len(shards)} output folder{'s' if len(shards) != 1 else ''}: "
+               f"{len(students)} students.")
+    click.echo("\n".join(_summary(students, graded=0, kept=0, seconds=0.0,
+                                  out=out).splitlines()[1:]))
+    raise SystemExit(exitcodes.INTERNAL if any(s["grader_error"] for s in students)
                      else exitcodes.OK)
 
 

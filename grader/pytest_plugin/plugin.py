@@ -12,7 +12,8 @@ import pytest
 
 from grader.pytest_plugin.hookspecs import GraderHookSpecs
 from grader.pytest_plugin.options import add_options
-from grader.pytest_plugin.session import STATE, GradingSession, session_of, students_of
+from grader.pytest_plugin.session import STATE, GradingSession, session_of
+from grader.submission.collect import students_of
 
 __all__ = ["session_of"]
 

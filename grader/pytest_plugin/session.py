@@ -14,17 +14,10 @@ from pathlib import Path
 import pytest
 
 from grader.pytest_plugin.items import ProblemItem
+from grader.submission.collect import students_of
 from grader.results.model import SubmissionResult
 
 STATE = pytest.StashKey["GradingSession"]()
-
-
-def students_of(paths: list[Path]) -> dict[str, list[Path]]:
-    """Student name -> submission paths. A single submission given as files is one student."""
-    paths = [Path(p) for p in paths]
-    if all(p.is_dir() for p in paths):
-        return {p.resolve().name: [p] for p in paths}
-    return {paths[0].resolve().parent.name or "submission": paths}
 
 
 class GradingSession:

@@ -149,3 +149,11 @@ def files_for_fingerprint(paths: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
             data = read_bounded(path)
             if data is not None:
                 yield name, data
+
+
+def students_of(paths: list[Path]) -> dict[str, list[Path]]:
+    """Student name -> submission paths. A single submission given as files is one student."""
+    paths = [Path(p) for p in paths]
+    if all(p.is_dir() for p in paths):
+        return {p.resolve().name: [p] for p in paths}
+    return {paths[0].resolve().parent.name or "submission": paths}
