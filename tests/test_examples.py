@@ -61,6 +61,7 @@ FIRST_THREE_EXPECTED = {
     "memory_hog": {"layers.ridge_solution": ["out of memory", "512 MB"]},
     "printer": {},
     "thief": {p: ["nothing stolen"] for p in RNN},
+    "hostile_kernel": {p: ["nothing escaped"] for p in RNN},
     "forger": {p: [] for p in RNN},
     "exiter": {p: ["exited during import of optim.py"] for p in OPTIM}
               | {p: ["exited during import of layers.py"] for p in LAYERS}

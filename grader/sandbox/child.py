@@ -1,9 +1,11 @@
 """Everything that runs outside the grader's process: the zygote (a fresh interpreter that has
 imported NumPy and the standard modules students use, and nothing of the course) and the
-per-submission child it forks. The child starts its own session, applies resource limits,
-drops to an unprivileged user when started as root, installs an audit-hook guard, then imports
-the student's files and answers calls over the wire format. It imports only the standard
-library, NumPy and `grader.sandbox.wire`, so it holds no reference code and no expected value.
+per-submission child it forks. The zygote isolates itself once (see grader.sandbox.isolation);
+each child starts its own session, applies resource limits, confines itself (its own files,
+no network, no new process, an unprivileged uid when started as root), installs an audit-hook
+guard that only turns refusals into friendly messages, then imports the student's files and
+answers calls over the wire format. It imports only the standard library, NumPy and
+`grader.sandbox.{wire,isolation}`, so it holds no reference code and no expected value.
 """
 from __future__ import annotations
 
@@ -19,16 +21,18 @@ import traceback
 
 import numpy as np  # noqa: F401  (preloaded for every child)
 
-from grader.sandbox import wire
+from grader.sandbox import isolation, wire
 
-# Modules students commonly import, loaded before any fork: after dropping privileges the
-# child may not be allowed to read the Python installation.
+# Modules students commonly import, loaded before any fork, so that a child starts fast.
 PRELOAD = ("numpy.linalg", "numpy.random", "numpy.fft", "math", "cmath", "random", "statistics",
            "itertools", "functools", "collections", "typing", "dataclasses", "fractions",
            "decimal", "copy", "operator", "string", "re", "warnings", "numbers", "heapq",
            "bisect", "linecache", "tokenize", "abc", "enum", "contextlib")
 
-# Audit events refused outright: new processes, signals, native code, network.
+# The audit-hook guard is a convenience: it refuses, with a message a student understands,
+# what the kernel refuses anyway (see grader.sandbox.isolation), and a few things the kernel
+# allows only as a safety net (writing in the private /tmp). Student code can switch it off;
+# nothing depends on it. Events refused outright: new processes, signals, native code, network.
 DENIED_EVENTS = {
     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
     "subprocess.Popen", "os.killpg", "signal.pthread_kill", "os.setxattr", "os.removexattr",
@@ -37,8 +41,8 @@ DENIED_EVENTS = {
     "ctypes.cdata", "ctypes.cdata/buffer", "ctypes.PyObj_FromPtr", "ctypes.string_at",
     "ctypes.wstring_at", "ctypes.addressof", "ctypes.set_errno", "ctypes.get_errno",
     "sys.remote_exec", "os.chroot"}
-DENIED_IMPORTS = {"_posixsubprocess", "subprocess", "_ctypes", "ctypes", "multiprocessing",
-                  "_multiprocessing", "pty", "_socket", "socket", "_xxsubinterpreters"}
+DENIED_IMPORTS = {"_ctypes", "ctypes", "multiprocessing", "_multiprocessing", "pty", "_socket",
+                  "socket", "_xxsubinterpreters"}
 WRITE_EVENTS = {"os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.link", "os.symlink",
                 "os.truncate", "os.chmod", "os.chown", "os.utime"}
 READ_EVENTS = {"os.listdir", "os.scandir"}
@@ -46,6 +50,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 EXIT_BROKEN = 70  # the child could not go on serving (its channel was closed or broken)
+THREADS = 8  # threads a submission may start (as root, where the kernel counts them per uid)
 
 
 class Refused(PermissionError):
@@ -119,8 +124,17 @@ class _Capture(io.TextIOBase):
         return out
 
 
+def _clip(text, limit: int) -> str:
+    text = text if isinstance(text, str) else str(text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _student_frames(tb, scratch: str) -> str:
-    frames = [f for f in traceback.extract_tb(tb) if f.filename.startswith(scratch + os.sep)]
+    try:
+        frames = [f for f in traceback.extract_tb(tb, limit=1000)
+                  if f.filename.startswith(scratch + os.sep)]
+    except Exception:  # a traceback the student tampered with
+        return ""
     if len(frames) > 6:  # deep recursion: the first and last frames tell the story
         frames = frames[:2] + [None] + frames[-3:]
     lines = []
@@ -128,26 +142,31 @@ def _student_frames(tb, scratch: str) -> str:
         if frame is None:
             lines.append("  ...")
             continue
-        lines.append(f"  {os.path.relpath(frame.filename, scratch)}, line {frame.lineno}, "
-                     f"in {frame.name}")
+        lines.append(f"  {_clip(os.path.relpath(frame.filename, scratch), 200)}, line "
+                     f"{frame.lineno}, in {_clip(frame.name, 200)}")
         if frame.line:
-            lines.append(f"    {frame.line}")
+            lines.append(f"    {_clip(frame.line, 300)}")
     return "\n".join(lines)
 
 
 def _describe(exc: BaseException, scratch: str, phase: str, file: str) -> dict:
     """An exception from student code as the error dict the grader turns into feedback."""
     if isinstance(exc, SyntaxError):
-        name = os.path.relpath(exc.filename, scratch) if exc.filename else file
-        return {"kind": "syntax", "file": name, "line": exc.lineno or 0,
-                "message": exc.msg, "text": (exc.text or "").rstrip("\n")}
+        name = os.path.relpath(exc.filename, scratch) if isinstance(exc.filename, str) else file
+        return {"kind": "syntax", "file": _clip(name, 200),
+                "line": exc.lineno if type(exc.lineno) is int else 0,
+                "message": _clip(exc.msg, 500), "text": _clip((exc.text or "").rstrip("\n"), 500)}
     where = _student_frames(exc.__traceback__, scratch)
     if isinstance(exc, SystemExit):
-        return {"kind": "exit", "phase": phase, "file": file, "message": f"code {exc.code!r}",
+        try:
+            code = repr(exc.code)
+        except Exception:  # a student object whose repr fails
+            code = "?"
+        return {"kind": "exit", "phase": phase, "file": file, "message": f"code {_clip(code, 200)}",
                 "traceback": where}
     kind = "memory" if isinstance(exc, MemoryError) else "exception"
     message = _safe_str(exc)
-    return {"kind": kind, "phase": phase, "file": file, "type": type(exc).__name__,
+    return {"kind": kind, "phase": phase, "file": file, "type": _clip(type(exc).__name__, 200),
             "message": message, "traceback": where}
 
 
@@ -156,59 +175,102 @@ def _safe_str(exc: BaseException) -> str:
         text = str(exc)
     except Exception:  # a student exception whose __str__ fails
         text = "<the exception's message could not be shown>"
-    return text if len(text) <= 2000 else text[:2000] + "..."
+    return _clip(text, 2000)
+
+
+class _Missing(AttributeError):
+    """A function the call needs is not in the student's module."""
+
+    def __init__(self, function: str):
+        super().__init__(function)
+        self.function = function
+
+
+class _StudentModule:
+    """The student's module as a course driver sees it: a missing function is reported as
+    missing (like a direct call's), not as an error of the driver."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name):
+        value = getattr(self._module, name, None)
+        if value is None and not hasattr(self._module, name):
+            raise _Missing(name)
+        return value
 
 
 class Child:
-    """The student side of one submission: loads modules and answers calls."""
+    """The student side of one submission: loads modules and answers calls. A call names the
+    student's file, the module to import (`rnn`, or `cs231n.layers` in a package), the
+    function, its arguments (a list for positional calls, a dict otherwise) and, optionally,
+    a course driver that receives the student's module and the arguments."""
 
     def __init__(self, fd: int, setup: dict):
         self.fd, self.setup = fd, setup
         self.scratch = os.path.realpath(setup["scratch"])
         self.modules: dict = {}
+        self.drivers: dict = {}
         self.capture = _Capture(setup["output_chars"])
 
-    def module(self, file: str):
-        if file in self.modules:
-            return self.modules[file]
-        path = os.path.join(self.scratch, file)
-        if not os.path.isfile(path):
+    def module(self, file: str, name: str):
+        if name in self.modules:
+            return self.modules[name]
+        if not os.path.isfile(os.path.join(self.scratch, file)):
             raise FileNotFoundError(file)
         wire.send(self.fd, {"phase": "import", "file": file})
-        spec = importlib.util.spec_from_file_location(file[:-3], path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[file[:-3]] = module
-        loaded = False
-        try:
-            spec.loader.exec_module(module)
-            loaded = True
-        finally:
-            if not loaded:
-                sys.modules.pop(file[:-3], None)
+        if "." in name:  # a module of the student's package, which imports its siblings
+            module = importlib.import_module(name)
+        else:  # a single file, loaded from its path whatever else has that name
+            spec = importlib.util.spec_from_file_location(
+                name, os.path.join(self.scratch, file))
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            loaded = False
+            try:
+                spec.loader.exec_module(module)
+                loaded = True
+            finally:
+                if not loaded:
+                    sys.modules.pop(name, None)
         wire.send(self.fd, {"phase": "call", "file": file})
-        self.modules[file] = module
+        self.modules[name] = module
         return module
+
+    def load_drivers(self, sources: dict) -> None:
+        """The course's drivers, compiled before any student code runs."""
+        for key, source in sources.items():
+            namespace = {"__name__": f"grader_drivers_{key}"}
+            exec(compile(source, f"<course drivers {key}>", "exec"), namespace)
+            self.drivers[key] = namespace
 
     def answer(self, call: dict) -> dict:
         file, function = call["file"], call["function"]
         reply = {"call": call["id"]}
         phase = "import"
         try:
-            module = self.module(file)
+            module = self.module(file, call.get("module") or file[:-3])
             phase = "call"
-            target = getattr(module, function, None)
-            if not callable(target):
-                reply["error"] = {"kind": "missing", "file": file, "function": function}
+            args = wire.decode(call["args"])
+            positional, keyword = (args, {}) if isinstance(args, list) else ([], args)
+            if call.get("driver"):
+                driver = self.drivers[call["drivers"]][call["driver"]]
+                value = driver(_StudentModule(module), *positional)
             else:
-                value = target(**wire.decode(call["args"]))
-                reply["value"] = wire.encode(value)
+                target = getattr(module, function, None)
+                if not callable(target):
+                    raise _Missing(function)
+                value = target(*positional, **keyword)
+            reply["value"] = wire.encode(value)
+        except _Missing as exc:
+            reply["error"] = {"kind": "missing", "file": file, "function": exc.function}
         except FileNotFoundError as exc:
             if phase == "import" and exc.args == (file,):
                 reply["error"] = {"kind": "missing_file", "file": file}
             else:
                 reply["error"] = _describe(exc, self.scratch, phase, file)
         except wire.Unsupported as exc:
-            reply["error"] = {"kind": "unsupported", "message": str(exc)}
+            reply["error"] = {"kind": "unsupported", "message": _clip(exc, 500)}
         except (Exception, SystemExit) as exc:  # student code failed; report, keep serving
             reply["error"] = _describe(exc, self.scratch, phase, file)
         reply.update(self.capture.take())
@@ -219,6 +281,7 @@ class Child:
         import so the grader can tell import time from call time."""
         size = wire.HEADER.unpack(wire.read_exactly(self.fd, wire.HEADER.size))[0]
         request = wire.parse(wire.read_exactly(self.fd, size))
+        self.load_drivers(request.get("drivers", {}))
         sys.stdout = sys.stderr = self.capture
         for call in request["calls"]:
             reply = self.answer(call)
@@ -231,17 +294,21 @@ class Child:
         wire.send(self.fd, {"done": True})
 
 
-def _enter_child(fd: int, setup: dict) -> None:
-    """In the freshly forked process: isolate, limit, drop privileges, then serve."""
+def _enter_child(fd: int, setup: dict, confinement: isolation.Confinement) -> None:
+    """In the freshly forked process: limit, confine, drop privileges, then serve."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     devnull = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(devnull, target)
-    os.chdir(setup["scratch"])
     limits = setup["limits"]
-    vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+    try:
+        with open("/proc/self/status") as status:
+            vm = int(status.read().split("VmSize:")[1].split()[0]) * 1024
+    except OSError:  # not Linux
+        vm = 0
     resource.setrlimit(resource.RLIMIT_AS, (vm + (limits["memory_mb"] << 20),) * 2)
     cpu = max(1, int(limits["cpu_seconds"]))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -249,26 +316,28 @@ def _enter_child(fd: int, setup: dict) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     uid = setup.get("uid")
-    if uid is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"] + 1,) * 2)
-        os.setgroups([])
-        os.setgid(setup["gid"])
-        os.setuid(uid)
+    if uid is not None:  # threads count too; seccomp, where present, refuses processes
+        threads = THREADS if confinement.seccomp else 0
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"] + 1 + threads,) * 2)
+    work = confinement.apply(run=setup["run"], limits=limits, uid=uid, gid=setup.get("gid"),
+                             scratch=setup["scratch"], channel=fd)
+    os.chdir(work)
     os.environ.clear()
-    os.environ.update({"HOME": setup["scratch"], "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
-    sys.path[:] = [setup["scratch"]] + [p for p in setup["python_path"]]
-    sys.dont_write_bytecode = True  # the scratch directory goes when the child does
-    install_guard(setup["scratch"], setup["read_roots"], allow_fork=limits["processes"] > 0)
-    Child(fd, setup).serve()
+    os.environ.update({"HOME": work, "TMPDIR": work, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    sys.path[:] = [work] + confinement.python_path
+    sys.dont_write_bytecode = True  # the working directory goes when the child does
+    install_guard(work, confinement.roots, allow_fork=limits["processes"] > 0)
+    Child(fd, {**setup, "scratch": work}).serve()
 
 
-def _fork_child(control: socket.socket, setup: dict, fd: int) -> int:
+def _fork_child(control: socket.socket, setup: dict, fd: int,
+                confinement: isolation.Confinement) -> int:
     pid = os.fork()
     if pid == 0:
         code = EXIT_BROKEN  # kept if anything escapes: never return into the zygote's loop
         try:
             control.close()
-            _enter_child(fd, setup)
+            _enter_child(fd, setup, confinement)
             code = 0
         finally:
             os._exit(code)
@@ -277,8 +346,8 @@ def _fork_child(control: socket.socket, setup: dict, fd: int) -> int:
 
 
 def _kill_orphans(children: set[int]) -> None:
-    """Kill and reap processes that were re-parented to the zygote (it is a subreaper): they
-    were started by a submission and outlived it, outside its process group."""
+    """Kill and reap processes that were re-parented to the zygote (PID 1 of its namespace, or
+    a subreaper): they were started by a submission and outlived it, outside its group."""
     me = os.getpid()
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) in children:
@@ -296,19 +365,33 @@ def _kill_orphans(children: set[int]) -> None:
                 pass
 
 
-def _reap(request: dict, children: set[int]) -> dict:
+def _status(pid: int, wait: bool, children: set[int]) -> dict:
     """The exit status of a child: waits for it, or only looks when `wait` is false."""
-    pid = request["pid"]
     try:
-        done, status = os.waitpid(pid, 0 if request.get("wait", True) else os.WNOHANG)
+        done, status = os.waitpid(pid, 0 if wait else os.WNOHANG)
     except ChildProcessError:
         done, status = pid, None
     if done == 0:
         return {"alive": True}
     children.discard(pid)
+    return {"status": status}
+
+
+def _stop(request: dict, children: set[int]) -> dict:
+    """Kill a child's process group, collect its status, and everything it left behind."""
+    pid = request["pid"]
+    if pid not in children:
+        return {}
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    reply = _status(pid, True, children)
     if request.get("orphans"):
         _kill_orphans(children)
-    return {"status": status}
+        if request.get("uid") is not None:
+            _sweep(request["uid"])
+    return reply
 
 
 def _sweep(uid: int) -> None:
@@ -324,41 +407,35 @@ def _sweep(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def _isolate(hide: list[str]) -> list[str]:
-    """As root: a private mount and network namespace for the zygote and its children, with an
-    empty tmpfs over every hidden course directory. Returns what could be done."""
-    import ctypes
-    done = []
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(0x40000000) == 0:  # CLONE_NEWNET: no interface but a down loopback
-        done.append("network")
-    if libc.unshare(0x00020000) == 0:  # CLONE_NEWNS
-        libc.mount(b"none", b"/", None, 0x40000 | 0x4000, None)  # MS_PRIVATE | MS_REC
-        hidden = [p for p in hide if os.path.isdir(p)
-                  and libc.mount(b"tmpfs", os.fsencode(p), b"tmpfs", 0, b"size=4k,mode=0") == 0]
-        if len(hidden) == len([p for p in hide if os.path.isdir(p)]):
-            done.append("mounts")
-    return done
-
-
-def zygote_main(fd: int, hide: list[str]) -> None:
-    """Serve spawn/reap/sweep requests from the grader over the control socket `fd`."""
+def zygote_main(fd: int) -> None:
+    """Serve spawn/poll/stop requests from the grader over the control socket `fd`. The first
+    message holds the configuration: the sandbox's private directory and the directories to
+    cover if they lie inside the Python installation."""
+    control = socket.socket(fileno=fd)
+    config = json.loads(control.recv(1 << 16))
     for name in PRELOAD:
         importlib.import_module(name)
-    loaded = sorted(n for n in DENIED_IMPORTS - {"socket", "_socket", "ctypes", "_ctypes"}
-                    if n in sys.modules)
-    if loaded:  # they would be importable without an audit event
-        raise RuntimeError(f"the zygote must not hold {loaded}")
-    control = socket.socket(fileno=fd)
-    isolation = _isolate(hide) if os.geteuid() == 0 else []
-    import ctypes
-    if ctypes.CDLL(None).prctl(36, 1, 0, 0, 0) == 0:  # PR_SET_CHILD_SUBREAPER
-        isolation.append("subreaper")
+    base, hide = config["base"], config["hide"]
+    features = isolation.probe(base)
+    roots = isolation.python_roots()
+    python_path = [os.path.realpath(p) for p in sys.path
+                   if p and isolation._within(os.path.realpath(p), roots)]
+    if features.namespaces:
+        isolation.enter_namespaces(features.root)  # from here on: PID 1 of new namespaces
+        isolation.build_root(base, roots, hide)
+    elif not isolation.set_subreaper():
+        features.reasons["subreaper"] = "PR_SET_CHILD_SUBREAPER failed"
+    confinement = isolation.Confinement(features, roots=roots, python_path=python_path,
+                                        mounts=features.namespaces, hide=hide)
+    isolation.set_undumpable()
     children: set[int] = set()
     import gc
     gc.freeze()  # children's collections skip (and so do not copy) the preloaded objects
+    import ctypes
     ctypes.CDLL(None).malloc_trim(0)  # fewer pages to map into every fork
-    control.send(json.dumps({"ready": True, "isolation": isolation}).encode())
+    control.send(json.dumps({"ready": True, "isolation": confinement.active(),
+                             "protections": confinement.protections(),
+                             "reasons": features.reasons}).encode())
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
@@ -368,13 +445,12 @@ def zygote_main(fd: int, hide: list[str]) -> None:
             return
         request = json.loads(data)
         if request["op"] == "spawn":
-            reply = {"pid": _fork_child(control, request["setup"], fds[0])}
+            reply = {"pid": _fork_child(control, request["setup"], fds[0], confinement)}
             children.add(reply["pid"])
-        elif request["op"] == "reap":
-            reply = _reap(request, children)
-        elif request["op"] == "sweep":
-            _sweep(request["uid"])
-            reply = {}
+        elif request["op"] == "poll":
+            reply = _status(request["pid"], False, children) if request["pid"] in children else {}
+        elif request["op"] == "stop":
+            reply = _stop(request, children)
         else:
             reply = {"error": "unknown op"}
         control.send(json.dumps(reply).encode())

@@ -1,30 +1,34 @@
 """Running student code safely: the grader's side of the sandbox. A `Sandbox` owns one zygote
-process (see grader.sandbox.child), asks it for a fresh child per submission, sends that child the calls
-to make, and reads the answers back through the wire format with per-call and per-submission
-deadlines. A child that hangs, crashes, exits or misbehaves is killed with its whole process
-group; the calls it did not answer fail with a `SubmissionError`, and a new child serves the
-problems that are left. Student code never runs in this process.
+process (see grader.sandbox.child), asks it for a fresh child per submission, sends that child the
+calls to make, and reads the answers back through the wire format. Only the grader's clock sets
+deadlines, and what it takes from a child is bounded: frames, the bytes of one submission, every
+string. A child that hangs, crashes, exits or misbehaves is killed with everything it started;
+the calls it did not answer fail with a `SubmissionError` whose fields (`phase`, `file`,
+`fatal`) the sandbox sets, and a new child serves the problems that are left. Student code never
+runs in this process. The sandbox's files live in one private directory per grading run, which
+the next run removes if this one was killed.
 """
 from __future__ import annotations
 
+import fcntl
+import grp
 import json
 import os
-import grp
 import queue
 import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from grader import errors
 from grader.sandbox import wire
@@ -32,26 +36,39 @@ from grader.sandbox.child import EXIT_BROKEN
 
 SANDBOX_GROUP = "nogroup"
 UID_BASE, UID_SLOTS = 62000, 64  # one uid per concurrently running child, when root
-MAX_FRAME = 64 << 20
+MAX_FRAME = 64 << 20             # one message from a child
+MAX_SUBMISSION_BYTES = 256 << 20  # everything one submission's children send, per run
+MAX_PHASES = 4                   # "import"/"call" frames accepted per call
 MAX_FILE = 1 << 20
+BASE_PREFIX = "grader-sandbox-"
 
 
 @dataclass(frozen=True)
 class Call:
     """One call of a student function. Calls sharing a `group` (a problem) stop at the first
-    timeout or crash."""
+    timeout or crash. `module` is the module to import (default: the file's name without .py;
+    `package.name` for a file of a package), `positional` passes the arguments by position, in
+    their order, and `driver` names a function of the course's drivers for assignment `drivers`
+    (see `Sandbox.run`) that is called with the student's module and the arguments instead."""
     id: int
     file: str
     function: str
     args: dict
     time_limit: float
     group: str
+    module: str | None = None
+    positional: bool = False
+    driver: str | None = None
+    drivers: str | None = None
 
     @cached_property
     def request(self) -> str:
         """The call as JSON for the child, encoded once however many students it serves."""
+        by_position = (self.positional or self.driver is not None) and isinstance(self.args, dict)
+        args = list(self.args.values()) if by_position else self.args
         return json.dumps({"id": self.id, "file": self.file, "function": self.function,
-                           "args": wire.encode(self.args)}, separators=(",", ":"))
+                           "module": self.module, "driver": self.driver, "drivers": self.drivers,
+                           "args": wire.encode(args)}, separators=(",", ":"))
 
 
 @dataclass
@@ -75,45 +92,114 @@ class SandboxLimits:
         return int(self.submission_time) + 1
 
 
-@cache
-def _python_roots() -> list[str]:
-    import numpy
-    paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
-    paths.add(os.path.dirname(os.path.dirname(numpy.__file__)))
-    return sorted(paths)
+class SandboxBroken(RuntimeError):
+    """The sandbox itself cannot work (its zygote does not start or keeps dying)."""
 
 
-@cache
-def _python_path() -> list[str]:
-    roots = _python_roots()
-    return [p for p in sys.path if p and any(p == r or p.startswith(r + os.sep) for r in roots)]
+def _remove_stale(temp: str) -> None:
+    """Remove the private directories of earlier runs that were killed: a directory is stale
+    when nobody holds the lock of its `lock` file (the lock goes with the process that held it,
+    however it ended). Only this user's own directories are touched, and never through links."""
+    try:
+        entries = os.listdir(temp)
+    except OSError:
+        return
+    for name in entries:
+        if not name.startswith(BASE_PREFIX):
+            continue
+        path = os.path.join(temp, name)
+        try:
+            info = os.lstat(path)
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+                continue
+            fd = os.open(os.path.join(path, "lock"), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # alive
+        finally:
+            os.close(fd)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+class _ZygoteProcess:
+    """The zygote as the grader sees it. With a PID namespace, the process the grader started
+    only waits for the real zygote (PID 1 of the namespace, its only child): `pid` is the real
+    one's, and waiting, polling and killing act on the pair (each ends when the other does)."""
+
+    def __init__(self, popen: subprocess.Popen):
+        self.popen, self.pid = popen, popen.pid
+
+    def find_server(self) -> None:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat_file:
+                        parent = int(stat_file.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                if parent == self.popen.pid:
+                    self.pid = int(entry)
+                    return
+
+    def poll(self):
+        return self.popen.poll()
+
+    def wait(self, timeout=None):
+        return self.popen.wait(timeout)
+
+    def kill(self) -> None:
+        self.popen.kill()
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of a regular file, read without following a link and without blocking on a
+    FIFO or a device; None for anything else or anything over MAX_FILE."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        data = handle.read(MAX_FILE + 1)
+    return data if len(data) <= MAX_FILE else None
 
 
 class Zygote:
-    """The clean process that forks children. Restarted if a child managed to kill it."""
+    """The clean process that forks children. Restarted if it died."""
 
-    def __init__(self, hide: Sequence[Path]):
+    def __init__(self, base: str, hide: Sequence[Path]):
+        self.base = base
         self.hide = [str(Path(p).resolve()) for p in hide]
         self.lock = threading.Lock()
         self.process = None
         self.ready = False
         self.isolation: list[str] = []
+        self.protections: dict[str, list[str]] = {}
+        self.reasons: dict[str, str] = {}
 
     def launch(self) -> None:
-        """Start a zygote now; it imports NumPy while the grader goes on with its own work."""
+        """Start a zygote now; it imports NumPy and isolates itself while the grader goes on
+        with its own work."""
         if self.process is not None:
             self.socket.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         package_parent = str(Path(__file__).resolve().parents[2])
         code = (f"import sys; sys.path.append({package_parent!r}); "
-                f"from grader.sandbox.child import zygote_main; zygote_main({theirs.fileno()}, "
-                f"{self.hide!r})")
+                f"from grader.sandbox.child import zygote_main; zygote_main({theirs.fileno()})")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
                "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.process = subprocess.Popen([sys.executable, "-I", "-c", code],
-                                        pass_fds=[theirs.fileno()], env=env,
-                                        stdin=subprocess.DEVNULL, cwd="/")
+        self.process = _ZygoteProcess(subprocess.Popen(
+            [sys.executable, "-I", "-c", code], pass_fds=[theirs.fileno()], env=env,
+            stdin=subprocess.DEVNULL, cwd="/"))
         theirs.close()
+        # the configuration goes through the socket, not the command line (which others see)
+        ours.send(json.dumps({"base": self.base, "hide": self.hide}).encode())
         self.socket = ours
         self.ready = False
 
@@ -124,8 +210,11 @@ class Zygote:
         if not self.ready:
             hello = json.loads(self.socket.recv(1 << 16) or b"{}")
             if not hello.get("ready"):
-                raise RuntimeError("the sandbox's zygote process failed to start")
-            self.isolation, self.ready = hello["isolation"], True
+                raise SandboxBroken("the sandbox's zygote process failed to start")
+            self.isolation, self.protections = hello["isolation"], hello["protections"]
+            self.reasons, self.ready = hello["reasons"], True
+            if "PID namespace" in self.isolation:
+                self.process.find_server()
 
     def _exchange(self, message: dict, fds: Sequence[int]) -> dict | None:
         self.ensure_ready()
@@ -136,19 +225,19 @@ class Zygote:
             reply = b""
         if reply:
             return json.loads(reply)
-        self.process.kill()  # it died (a child may have killed it): the next call replaces it
+        self.process.kill()  # it died: the next call replaces it
         self.process.wait()
         return None
 
     def request(self, message: dict, fds: Sequence[int] = ()) -> dict:
         """The zygote's reply to one request. A spawn is retried once on a fresh zygote; any
-        other request to a zygote that died gets {} (the status went with it)."""
+        other request to a zygote that died gets {} (its children died with it)."""
         with self.lock:
             reply = self._exchange(message, fds)
             if reply is None and message["op"] == "spawn":
                 reply = self._exchange(message, fds)
                 if reply is None:
-                    raise RuntimeError("the sandbox's zygote process keeps dying")
+                    raise SandboxBroken("the sandbox's zygote process keeps dying")
             return reply or {}
 
     def close(self) -> None:
@@ -162,18 +251,31 @@ class Zygote:
             self.process = None
 
 
+class _Budget:
+    """The bytes one submission's children may still send."""
+
+    def __init__(self, total: int):
+        self.total, self.left = total, total
+
+
+class _TooMuch(Exception):
+    pass
+
+
 class _Session:
-    """One child serving a list of calls, read with deadlines."""
+    """One child serving a list of calls, read with the grader's deadlines."""
 
     def __init__(self, sandbox: "Sandbox", setup: dict, calls: list[Call], limits: SandboxLimits,
-                 deadline: float, uid: int | None):
+                 deadline: float, budget: _Budget, drivers: dict[str, str]):
         self.sandbox, self.calls, self.limits, self.deadline = sandbox, calls, limits, deadline
-        self.uid = uid
+        self.drivers = drivers
+        self.budget, self.uid = budget, setup.get("uid")
         ours, theirs = socket.socketpair()
         self.sock = ours
         self.pid = sandbox.zygote.request({"op": "spawn", "setup": setup}, [theirs.fileno()])["pid"]
         theirs.close()
-        self.phase: tuple = ("start", "")
+        self.phase = "start"
+        self.imported: set[str] = set()
         self.status: int | None = None  # wait status, once the child has been reaped
         self.buffer = bytearray()
         self.poller = select.poll()
@@ -186,9 +288,15 @@ class _Session:
             wait = deadline - time.monotonic()
             if wait <= 0 or not self.poller.poll(wait * 1000):
                 return False
-            chunk = os.read(self.sock.fileno(), 1 << 20)
+            try:
+                chunk = os.read(self.sock.fileno(), min(1 << 20, max(self.budget.left, 1)))
+            except ConnectionResetError:
+                chunk = b""
             if not chunk:
                 raise EOFError
+            self.budget.left -= len(chunk)
+            if self.budget.left < 0:
+                raise _TooMuch
             self.buffer += chunk
         return True
 
@@ -207,59 +315,86 @@ class _Session:
         del self.buffer[:end]
         return wire.parse(body)
 
-    def run(self, outcomes: dict[int, Outcome]) -> Outcome | None:
-        """Answer calls in order until done or the child fails; the failure, if any, is
-        stored for the call in progress and returned."""
-        body = ('{"calls":[' + ",".join(c.request for c in self.calls) + "]}").encode()
+    def answers(self) -> Iterator[tuple[Call, Outcome]]:
+        """Answer calls in order until done or the child fails fatally (the last outcome)."""
+        body = ('{"calls":[' + ",".join(c.request for c in self.calls) + '],"drivers":'
+                + json.dumps(self.drivers) + "}").encode()
         try:
             wire.write(self.sock.fileno(), wire.HEADER.pack(len(body)) + body)
         except OSError:
             pass  # the child is already gone; reading says why
         for call in self.calls:
-            deadline = min(time.monotonic() + call.time_limit, self.deadline)
             try:
-                outcome = self._answer(call, deadline)
+                outcome = self._answer(call)
             except EOFError:
                 outcome = Outcome(error=self._death(call))
-            except (wire.WireError, ValueError, KeyError, TypeError) as exc:
+            except _TooMuch:
+                self.stop()
+                outcome = Outcome(error=errors.OutputTooLarge(
+                    f"the submission sent the grader more than {self.budget.total >> 20} MB "
+                    f"{self._during(call)}; its process was stopped and the calls after it were "
+                    "not run.", phase=self.phase, file=call.file, fatal=True))
+            except (wire.WireError, ValueError, KeyError, TypeError, RecursionError) as exc:
+                self.stop()
                 outcome = Outcome(error=errors.Crashed(
-                    f"the submission sent the grader something it cannot read while running "
-                    f"{call.function} ({exc}); its process was stopped."))
-            outcomes[call.id] = outcome
-            if outcome.error is not None and outcome.error.kind in FATAL:
-                return outcome
-        return None
+                    f"the submission sent the grader something it cannot read {self._during(call)}"
+                    f" ({str(exc)[:200]}); its process was stopped.", phase=self.phase,
+                    file=call.file, fatal=True))
+            yield call, outcome
+            if outcome.error is not None and outcome.error.fatal:
+                return
 
-    def _answer(self, call: Call, deadline: float) -> Outcome:
+    def _answer(self, call: Call) -> Outcome:
+        """The child's answer to `call`. The call gets `time_limit` from now; if its file is
+        imported first, the call gets `time_limit` again once the import is done, once. The
+        child's "phase" frames can do nothing else: the file is the grader's own."""
+        deadline = min(time.monotonic() + call.time_limit, self.deadline)
+        phases = 0
         while True:
             message = self.frame(deadline)
             if message is None:
                 return Outcome(error=self._timeout(call))
             if "phase" in message:
-                self.phase = (message["phase"], message.get("file", call.file))
-                limit = call.time_limit
-                deadline = min(time.monotonic() + limit, self.deadline)
+                phases += 1
+                if phases > MAX_PHASES:
+                    raise wire.WireError("too many phase messages")
+                if message["phase"] == "import" and call.file not in self.imported:
+                    self.phase = "import"
+                elif message["phase"] == "call" and self.phase == "import":
+                    self.imported.add(call.file)
+                    self.phase = "call"
+                    deadline = min(time.monotonic() + call.time_limit, self.deadline)
                 continue
             if message.get("call") != call.id:
                 raise wire.WireError("an answer out of order")
-            self.phase = ("call", call.file)
-            outcome = Outcome(output=str(message.get("out", "")),
-                              output_dropped=int(message.get("dropped", 0)))
+            self.imported.add(call.file)
+            self.phase = "call"
+            output = message.get("out", "")
+            dropped = message.get("dropped", 0)
+            output = output[:self.limits.output_chars] if isinstance(output, str) else ""
+            outcome = Outcome(output=output,
+                              output_dropped=max(0, dropped) if type(dropped) is int else 0)
             if "error" in message:
-                outcome.error = errors.from_child(message["error"], call.function,
-                                                  self.limits.memory_mb)
+                error = message["error"]
+                if not isinstance(error, dict):
+                    raise wire.WireError("a malformed error")
+                outcome.error = errors.from_child(error, file=call.file, function=call.function,
+                                                  memory_mb=self.limits.memory_mb)
+                if outcome.error.fatal:
+                    self.stop()  # a MemoryError or SystemExit leaves the child in doubt
             else:
                 try:
                     outcome.value = wire.decode(message["value"])
                 except wire.WireError as exc:
                     outcome.error = errors.UnsupportedType(
-                        f"{call.function} returned a value the grader could not read ({exc}).")
+                        f"{call.function} returned a value the grader could not read "
+                        f"({str(exc)[:200]}).", phase="call", file=call.file)
             return outcome
 
     def _during(self, call: Call) -> str:
-        if self.phase[0] == "import":
-            return f"during import of {self.phase[1]}"
-        if self.phase[0] == "start":
+        if self.phase == "import":
+            return f"during import of {call.file}"
+        if self.phase == "start":
             return f"before {call.function} could run"
         return f"while running {call.function}"
 
@@ -268,18 +403,19 @@ class _Session:
         if time.monotonic() >= self.deadline:
             return errors.Timeout(
                 f"the submission used up its total time limit of {self.limits.submission_time:g} s "
-                f"{self._during(call)}; the calls after it were not run.")
-        what = f"the import of {self.phase[1]}" if self.phase[0] == "import" else call.function
+                f"{self._during(call)}; the calls after it were not run.",
+                phase=self.phase, file=call.file, fatal=True)
+        what = f"the import of {call.file}" if self.phase == "import" else call.function
         return errors.Timeout(f"{what} did not finish within the time limit of "
                               f"{call.time_limit:g} s. Look for an infinite loop or a much "
-                              "slower algorithm than needed.")
+                              "slower algorithm than needed.",
+                              phase=self.phase, file=call.file, fatal=True)
 
     def _ended_by_itself(self) -> bool:
         """Whether the child ended (rather than only closing its channel), waiting briefly
         for an exit already under way."""
         for _ in range(10):
-            reply = self.sandbox.zygote.request({"op": "reap", "pid": self.pid, "wait": False,
-                                                 "orphans": self.limits.processes > 0})
+            reply = self.sandbox.zygote.request({"op": "poll", "pid": self.pid})
             if not reply.get("alive"):
                 self.status = reply.get("status")
                 return True
@@ -287,62 +423,71 @@ class _Session:
         return False
 
     def _death(self, call: Call) -> errors.SubmissionError:
-        during = self._during(call)
+        during, phase = self._during(call), self.phase
         ended = self._ended_by_itself()
         status = self.status
         self.stop()
+        fields = {"phase": phase, "file": call.file, "fatal": True}
         if not ended or status is not None and os.WIFEXITED(status) \
                 and os.WEXITSTATUS(status) == EXIT_BROKEN:
             return errors.Crashed(f"the submission closed its connection to the grader {during}; "
-                                  "its process was stopped.")
+                                  "its process was stopped.", **fields)
         if status is None:
-            return errors.Crashed(f"the submission's process ended {during}.")
+            return errors.Crashed(f"the submission's process ended {during}.", **fields)
         if os.WIFEXITED(status):
             return errors.SubmissionExited(
                 f"the submission exited {during} (exit code {os.WEXITSTATUS(status)}). Do not "
-                "call sys.exit(), exit() or os._exit() in a submission.")
+                "call sys.exit(), exit() or os._exit() in a submission.", **fields)
         number = os.WTERMSIG(status)
         if number == signal.SIGXCPU:
             return errors.Timeout(f"the submission used more than {self.limits.cpu_seconds} s of "
-                                  f"CPU time {during}.")
+                                  f"CPU time {during}.", **fields)
         if number == signal.SIGKILL:
             return errors.MemoryLimit(
                 f"the submission's process was killed {during}, most likely for using more than "
-                f"{self.limits.memory_mb} MB of memory or for killing itself.")
+                f"{self.limits.memory_mb} MB of memory or for killing itself.", **fields)
+        if number == signal.SIGSYS:
+            return errors.Crashed(f"the submission's process was stopped {during} for a system "
+                                  "call the sandbox does not allow.", **fields)
         return errors.Crashed(f"the submission's process died with {errors.signal_name(number)} "
-                              f"{during}.")
+                              f"{during}.", **fields)
 
     def stop(self) -> None:
         """Kill the child's process group and everything it left behind; collect its status."""
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if self.pid is None:
+            return
         self.sock.close()
+        reply = self.sandbox.zygote.request({
+            "op": "stop", "pid": self.pid, "orphans": self.limits.processes > 0,
+            "uid": self.uid})
         if self.status is None:
-            self.status = self.sandbox.zygote.request({
-                "op": "reap", "pid": self.pid, "orphans": self.limits.processes > 0}).get("status")
-        if self.uid is not None and self.limits.processes > 0:
-            # processes that left the group still carry the uid (with no process allowed,
-            # RLIMIT_NPROC on the child's own uid already kept it alone)
-            self.sandbox.zygote.request({"op": "sweep", "uid": self.uid})
+            self.status = reply.get("status")
         self.pid = None
-
-
-FATAL = {"timeout", "crash", "exit", "memory", "too_large"}
 
 
 class Sandbox:
     """Runs submissions' functions in children of a clean zygote.
 
-    As root, each child runs under its own unprivileged uid, in private mount and network
-    namespaces where the `hide` directories are empty; otherwise an audit-hook guard refuses
-    reads outside the submission and the Python installation, writes outside the child's scratch
-    directory, new processes, signals to other processes, native code and sockets.
+    Each child sees only the Python installation and a private copy of its files, writes only
+    there and in a private /tmp, has no network, starts no process (unless the problem allows
+    it), and can signal or trace nothing outside itself; as root it also runs under its own
+    unprivileged uid. `isolation` lists the mechanisms in force, `protections` says which
+    mechanisms enforce each protection and `gaps` which protections are off here, and why.
     """
 
     def __init__(self, *, hide: Sequence[Path] = ()):
-        self.zygote = Zygote(hide)
+        temp = tempfile.gettempdir()
+        _remove_stale(temp)
+        self.base = tempfile.mkdtemp(prefix=BASE_PREFIX)
+        self._lock = os.open(os.path.join(self.base, "lock"),
+                             os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        for name in ("root", "runs"):
+            os.mkdir(os.path.join(self.base, name), 0o700)
+        if os.geteuid() == 0:  # without mounts, a child's uid must pass through to its folder
+            for path in (self.base, os.path.join(self.base, "runs")):
+                os.chmod(path, 0o711)
+        self.zygote = Zygote(self.base, hide)
         self.zygote.launch()
         self.root = os.geteuid() == 0
         self.gid = grp.getgrnam(SANDBOX_GROUP).gr_gid if self.root else None
@@ -350,11 +495,27 @@ class Sandbox:
         for uid in range(UID_BASE, UID_BASE + UID_SLOTS):
             self.uids.put(uid)
 
-    @property
-    def isolation(self) -> list[str]:
+    def _hello(self) -> Zygote:
         with self.zygote.lock:
             self.zygote.ensure_ready()
-        return self.zygote.isolation
+        return self.zygote
+
+    @property
+    def isolation(self) -> list[str]:
+        """The isolation mechanisms in force, e.g. "mount namespace", "Landlock ABI 7"."""
+        return self._hello().isolation
+
+    @property
+    def protections(self) -> dict[str, list[str]]:
+        """Each protection (see grader.sandbox.isolation.PROTECTIONS) and what enforces it."""
+        return self._hello().protections
+
+    @property
+    def gaps(self) -> list[str]:
+        """One sentence per protection that is off here, with the reason; [] when all hold."""
+        from grader.sandbox.isolation import describe_gaps
+        zygote = self._hello()
+        return describe_gaps(zygote.protections, zygote.reasons)
 
     def __enter__(self):
         return self
@@ -364,70 +525,114 @@ class Sandbox:
 
     def close(self) -> None:
         self.zygote.close()
+        if self._lock is not None:
+            shutil.rmtree(self.base, ignore_errors=True)
+            os.close(self._lock)
+            self._lock = None
 
-    def _scratch(self, sources: Sequence[Path], uid: int | None) -> str:
-        scratch = tempfile.mkdtemp(prefix="grader-")
-        for source in sources:
-            # a symlink could point at the course: only regular files are the student's
-            if not source.is_symlink() and source.is_file() and source.suffix == ".py" \
-                    and source.stat().st_size <= MAX_FILE:
-                shutil.copyfile(source, os.path.join(scratch, source.name))
-        if uid is not None:
-            for name in [scratch] + [os.path.join(scratch, n) for n in os.listdir(scratch)]:
-                os.chown(name, uid, self.gid)
-        os.chmod(scratch, 0o700)
+    def _scratch(self, files: dict, uid: int | None) -> str:
+        """A private copy of the student's files: `files` maps a name in the sandbox's folder
+        (`rnn.py`, `cs231n/layers.py`) to a path (a regular file is read, never what a link
+        points to, nothing over MAX_FILE) or to the bytes to write."""
+        scratch = tempfile.mkdtemp(prefix="run-", dir=os.path.join(self.base, "runs"))
+        for name, source in files.items():
+            parts = Path(name).parts
+            if not parts or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
+                continue
+            data = source if isinstance(source, bytes) else _read_regular(Path(source))
+            if data is None or len(data) > MAX_FILE:
+                continue
+            target = os.path.join(scratch, *parts)
+            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+            with open(target, "wb") as copy:
+                copy.write(data)
+        if uid is not None:  # without mounts, the child works in this directory
+            for folder, dirs, names in os.walk(scratch):
+                for name in [folder] + [os.path.join(folder, n) for n in names]:
+                    os.chown(name, uid, self.gid)
         return scratch
 
-    def run(self, sources: Sequence[Path], calls: Sequence[Call],
-            limits: SandboxLimits = SandboxLimits()) -> list[Outcome]:
-        """Make `calls` against the student files `sources`; one outcome per call, in order."""
+    def run(self, files, calls: Sequence[Call], limits: SandboxLimits = SandboxLimits(), *,
+            drivers: dict[str, str] | None = None) -> list[Outcome]:
+        """Make `calls` against the student's `files` (a mapping as in `_scratch`, or a list
+        of paths placed by their names); one outcome per call, in order. `drivers` holds the
+        source of each assignment's course drivers, run in the child next to student code."""
+        return list(self.stream(files, calls, limits, drivers=drivers))
+
+    def stream(self, files, calls: Sequence[Call], limits: SandboxLimits = SandboxLimits(), *,
+               drivers: dict[str, str] | None = None) -> Iterator[Outcome]:
+        """Like `run`, but each outcome is handed over, in order, as soon as it is known, so a
+        caller can judge an answer and drop it before the next arrives. Time the caller spends
+        between two outcomes does not count against the submission."""
+        if not isinstance(files, dict):
+            files = {Path(p).name: Path(p) for p in files if Path(p).suffix == ".py"}
         uid = self.uids.get() if self.root else None
+        scratch = None
         try:
-            return self._run(sources, calls, limits, uid)
+            scratch = self._scratch(files, uid)
+            yield from self._stream(scratch, calls, limits, uid, drivers or {})
         finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
             if uid is not None:
                 self.uids.put(uid)
 
-    def _run(self, sources, calls, limits, uid) -> list[Outcome]:
-        scratch = self._scratch(sources, uid)
-        setup = {"scratch": scratch, "uid": uid, "gid": self.gid,
-                 "read_roots": _python_roots(), "python_path": _python_path(),
-                 "output_chars": limits.output_chars,
+    def _stream(self, scratch: str, calls, limits, uid, drivers) -> Iterator[Outcome]:
+        setup = {"run": os.path.basename(scratch), "scratch": scratch, "uid": uid,
+                 "gid": self.gid, "output_chars": limits.output_chars,
                  "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds,
                             "file_bytes": limits.file_bytes, "processes": limits.processes}}
         outcomes: dict[int, Outcome] = {}
+        order = iter(calls)
+        waiting = next(order, None)
         deadline = time.monotonic() + limits.submission_time
+        budget = _Budget(MAX_SUBMISSION_BYTES)
         pending = list(calls)
-        try:
-            while pending:
-                session = _Session(self, setup, pending, limits, deadline, uid)
-                failure = session.run(outcomes)
-                if session.pid is not None:
-                    session.stop()
-                if failure is None:
-                    break
-                failed = next(c for c in pending if outcomes.get(c.id) is failure)
-                pending = self._after_failure(pending, outcomes, failed, failure, deadline)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        return [outcomes[c.id] for c in calls]
+        while pending:
+            session = _Session(self, setup, pending, limits, deadline, budget, drivers)
+            failure = failed = None
+            try:
+                for call, outcome in session.answers():
+                    outcomes[call.id] = outcome
+                    if outcome.error is not None and outcome.error.fatal:
+                        failure, failed = outcome, call
+                    while waiting is not None and waiting.id in outcomes:
+                        paused = time.monotonic()
+                        yield outcomes.pop(waiting.id)
+                        session.deadline += time.monotonic() - paused
+                        waiting = next(order, None)
+                    deadline = session.deadline
+            finally:
+                session.stop()
+            if failure is None:
+                break
+            pending = self._after_failure(pending, outcomes, failed, failure, deadline, budget)
+            while waiting is not None and waiting.id in outcomes:
+                yield outcomes.pop(waiting.id)
+                waiting = next(order, None)
 
     @staticmethod
-    def _after_failure(pending, outcomes, failed, failure, deadline) -> list[Call]:
+    def _after_failure(pending, outcomes, failed, failure, deadline, budget) -> list[Call]:
         """Mark the calls a failure makes pointless; return those still worth a new child."""
-        in_import = "import of" in str(failure.error)
+        in_import = failure.error.phase == "import"
         left = []
         for call in pending:
-            if call.id in outcomes:
+            if call.id in outcomes or call is failed:
                 continue
             if time.monotonic() >= deadline:
                 outcomes[call.id] = Outcome(error=errors.NotRun(
                     "not run: the submission had used up its total time limit."))
+            elif budget.left <= 0:
+                outcomes[call.id] = Outcome(error=errors.NotRun(
+                    f"not run: the submission had sent the grader more than "
+                    f"{budget.total >> 20} MB."))
             elif call.group == failed.group:
                 outcomes[call.id] = Outcome(error=errors.NotRun(
                     f"not run: an earlier case of this problem failed ({failure.error.kind})."))
             elif in_import and call.file == failed.file:
-                outcomes[call.id] = Outcome(error=type(failure.error)(str(failure.error)))
+                error = failure.error
+                outcomes[call.id] = Outcome(error=type(error)(
+                    str(error), phase=error.phase, file=error.file, fatal=error.fatal))
             else:
                 left.append(call)
         return left

@@ -1,12 +1,14 @@
 """The wire format between the grader and a sandboxed child: length-prefixed JSON frames whose
 values are tagged nodes of a closed set of types (None, bool, int, float, str, numeric NumPy
 arrays, lists, tuples, dicts with string keys). Decoding never runs code: nothing is unpickled,
-no class is looked up by name, and every node is checked for type, dtype, shape and size.
+no class is looked up by name, and every node is checked for type, dtype, shape and size. What
+one frame may hold is bounded: its nesting, its number of nodes, the length of dict keys.
 """
 from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import struct
 
@@ -14,6 +16,8 @@ import numpy as np
 
 HEADER = struct.Struct(">I")
 MAX_DEPTH = 32
+MAX_NODES = 1_000_000  # per frame: more small values than that cost the grader too much memory
+MAX_KEY = 200          # characters of a dict key kept; longer keys are cut
 _DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
     "?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")}
 _SCALARS = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
@@ -93,15 +97,19 @@ def decode(node, depth: int = 0):
             for pair in body:
                 if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                     raise WireError("malformed dict item")
-                out[pair[0]] = decode(pair[1], depth + 1)
+                key = pair[0] if len(pair[0]) <= MAX_KEY else pair[0][:MAX_KEY] + "..."
+                out[key] = decode(pair[1], depth + 1)
             return out
     if tag == "array" and len(rest) == 3:
         dtype, shape, data = rest
         if dtype not in _DTYPES or not isinstance(shape, list) or len(shape) > 32 \
                 or not all(type(n) is int and n >= 0 for n in shape) or not isinstance(data, str):
             raise WireError("malformed array")
-        raw = base64.b64decode(data.encode("ascii"), validate=True)
-        if len(raw) != int(np.prod(shape, dtype=np.int64)) * _DTYPES[dtype].itemsize:
+        try:
+            raw = base64.b64decode(data.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError):
+            raise WireError("malformed array data") from None
+        if len(raw) != math.prod(shape) * _DTYPES[dtype].itemsize:
             raise WireError("array data does not match its shape")
         return np.frombuffer(raw, dtype=_DTYPES[dtype]).reshape(shape).copy()  # writable
     raise WireError(f"unknown or malformed node '{tag}'")
@@ -134,6 +142,9 @@ def read_exactly(fd: int, size: int) -> bytes:
 
 
 def parse(body: bytes) -> dict:
+    """A frame's JSON object; refused before parsing when it would hold too many nodes."""
+    if body.count(b"[") > 2 * MAX_NODES:
+        raise WireError(f"a frame with more than {MAX_NODES} values")
     try:
         message = json.loads(body)
     except (ValueError, RecursionError) as exc:

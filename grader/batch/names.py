@@ -1,0 +1,67 @@
+"""Output folder names for students. A student's folder in the submissions folder may be named
+anything a file system allows: bytes that are not UTF-8, characters that mean something in a
+path or to a spreadsheet, names of the class's own output files, names that differ only in
+case. `safe_folder_name` turns any of them into a name that is safe to create under the
+output folder, readable, the same on every run, and distinct from the names given before.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+
+# The class's own files in the output folder, which no student folder may take.
+CLASS_FILES = frozenset({"gradebook.csv", "index.html", "common-wrong-answers.csv"})
+# Names Windows refuses (outputs are often zipped and opened there).
+_WINDOWS = frozenset({"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)}
+                     | {f"lpt{i}" for i in range(1, 10)})
+_UNSAFE = re.compile(r"[^\w.\- ]+")  # \w is Unicode letters, digits and "_"
+MAX_BYTES = 120  # well under the 255 bytes a file name may take, room for a suffix
+FALLBACK = "student"
+
+
+def _text(name: str | bytes) -> str:
+    """The name as text: undecodable bytes (also when they came as surrogate escapes) become
+    U+FFFD, which the next step replaces."""
+    raw = name if isinstance(name, bytes) else os.fsencode(name)
+    return unicodedata.normalize("NFC", raw.decode("utf-8", errors="replace"))
+
+
+def _cut(text: str, limit: int) -> str:
+    while len(text.encode("utf-8")) > limit:
+        text = text[:-1]
+    return text
+
+
+def _cleaned(text: str) -> str:
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"\s+", " ", text).strip(" ._")
+    text = text.lstrip("-")  # not an option to a command, not a formula to a spreadsheet
+    text = _cut(text, MAX_BYTES).rstrip(" .")
+    if not text or text.casefold() in CLASS_FILES or text.split(".")[0].casefold() in _WINDOWS:
+        text = f"{FALLBACK}-{text}" if text else FALLBACK
+    return text
+
+
+def safe_folder_name(name: str | bytes, taken: set[str]) -> str:
+    """A safe output folder name for the student folder `name`, not in `taken` (compared
+    without case, as case-insensitive file systems do); the result is added to `taken`.
+
+    A name that is already safe is kept as it is. Any other is cleaned (letters, digits, "_",
+    "-", "." and spaces are kept; no path separator, no leading dot or dash, no class file or
+    device name, at most MAX_BYTES bytes) and given a short suffix derived from the original
+    bytes, so that two different folders never share a name and a rerun gives the same one.
+    """
+    raw = name if isinstance(name, bytes) else os.fsencode(name)
+    text = _text(name)
+    cleaned = _cleaned(text)
+    folded = {t.casefold() for t in taken}
+    if cleaned != text or cleaned.casefold() in folded:
+        cleaned = f"{cleaned}-{hashlib.sha256(raw).hexdigest()[:8]}"
+    result, number = cleaned, 1
+    while result.casefold() in folded:  # the same name twice, or a suffix already taken
+        number += 1
+        result = f"{cleaned}-{number}"
+    taken.add(result)
+    return result

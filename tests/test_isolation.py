@@ -1,0 +1,489 @@
+"""The sandbox's isolation from the operating system, shown by hostile submissions, as root and
+as an unprivileged user (as root, the unprivileged run drops its privileges itself: see
+privileges.py). Each hostile function tries its tricks twice: with the audit-hook guard on,
+and after switching the guard off from inside, so that only the kernel stands in the way.
+
+Each privilege gets one grading process (the "grader" below, a separate process so that a
+submission that killed it would fail the test rather than end the test run) that grades every
+hostile submission; the tests then check its report and the machine: nothing read, nothing
+written, no network, no signal delivered, no process left, the grader and its zygote alive.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import privileges
+from conftest import PROBLEMS, REFERENCE, ROOT
+
+TOKEN = f"grader-hostile-{secrets.token_hex(6)}"
+LEFTOVER = f"left{secrets.token_hex(5)}"  # the name (comm) of a process meant to outlive its run
+SECRET = f"TOP-SECRET-{secrets.token_hex(8)}"
+SEED = "424242"  # the fake --hidden-seed on the grader's command line
+SETUID = next((p for p in ("/usr/bin/su", "/usr/bin/passwd", "/bin/su", "/usr/bin/mount")
+               if os.path.exists(p) and os.stat(p).st_mode & stat.S_ISUID), "/usr/bin/su")
+
+# Helpers every hostile submission starts with.
+PRELUDE = '''
+import gc, os, signal, sys, time
+
+def attempt(results, label, action):
+    try:
+        value = action()
+    except BaseException as exc:  # noqa: B036 (a hostile student catches everything)
+        results[label] = f"refused {type(exc).__name__}: {str(exc)[:80]}"
+    else:
+        results[label] = "DONE " + (value if isinstance(value, str) else repr(value))[:300]
+
+class _Equal:
+    def __eq__(self, other):
+        return True
+    __hash__ = object.__hash__
+
+def disable_guard():
+    """Switch the audit-hook guard off, through its module and its closure's cells."""
+    child = sys.modules["grader.sandbox.child"]
+    for name in ("DENIED_EVENTS", "DENIED_IMPORTS", "WRITE_EVENTS", "READ_EVENTS"):
+        getattr(child, name).clear()
+    child._within = lambda *args: True
+    for obj in gc.get_objects():
+        if getattr(obj, "__name__", None) == "guard" and getattr(obj, "__closure__", None):
+            for cell in obj.__closure__:
+                if isinstance(cell.cell_contents, (set, frozenset)):
+                    cell.cell_contents = set()
+                elif isinstance(cell.cell_contents, int):
+                    cell.cell_contents = _Equal()
+    try:
+        os.listdir("/")
+    except child.Refused:
+        return "the guard is still on"
+    except OSError:
+        pass
+    return "off"
+
+def phases(body):
+    results = {}
+    for phase in ("guard on", "guard off"):
+        if phase == "guard off":
+            attempt(results, "switching the guard off", disable_guard)
+        body(results, phase)
+    return results
+
+def libc_call(name, *args):
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    result = getattr(libc, name)(*args)
+    if result == -1:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    return result
+'''
+
+HOSTILE = {
+    "reads": '''
+def with_dir_fd():
+    fd = os.open(SECRET_DIR, os.O_RDONLY | os.O_DIRECTORY)
+    return os.read(os.open("secret.txt", os.O_RDONLY, dir_fd=fd), 200).decode()
+
+def after_chdir():
+    here = os.getcwd()
+    try:
+        os.chdir(SECRET_DIR)
+        return open("secret.txt").read()
+    finally:
+        os.chdir(here)
+
+def command_lines():
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    found.append(handle.read().decode(errors="replace"))
+            except OSError:
+                pass
+    return " | ".join(found)
+
+def body(results, phase):
+    for path in TARGETS:
+        attempt(results, f"{phase}: open {path}", lambda: open(path, "rb").read(300).decode("latin-1"))
+    attempt(results, f"{phase}: dir_fd", with_dir_fd)
+    attempt(results, f"{phase}: chdir", after_chdir)
+    attempt(results, f"{phase}: listdir", lambda: os.listdir(SECRET_DIR))
+    attempt(results, f"{phase}: readlink", lambda: os.readlink("/proc/1/cwd"))
+    attempt(results, f"{phase}: /proc/1/root", lambda: open("/proc/1/root" + SECRET_DIR + "/secret.txt").read())
+    attempt(results, f"{phase}: command lines", command_lines)
+    attempt(results, f"{phase}: the sandbox's files", lambda: os.listdir(BASE + "/runs"))
+    attempt(results, f"{phase}: other submissions", lambda: os.listdir("/.sandbox/inbox"))
+
+def f():
+    return phases(body)
+''',
+    "writes": '''
+def with_dir_fd():
+    fd = os.open(OUT, os.O_RDONLY | os.O_DIRECTORY)
+    return os.write(os.open("dirfd.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd), b"x")
+
+def after_chdir():
+    here = os.getcwd()
+    try:
+        os.chdir(OUT)
+        return open("chdir.txt", "w").write("x")
+    finally:
+        os.chdir(here)
+
+def body(results, phase):
+    attempt(results, f"{phase}: open", lambda: open(OUT + "/open.txt", "w").write("x"))
+    attempt(results, f"{phase}: dir_fd", with_dir_fd)
+    attempt(results, f"{phase}: chdir", after_chdir)
+    attempt(results, f"{phase}: mkfifo", lambda: os.mkfifo(OUT + "/fifo"))
+    attempt(results, f"{phase}: symlink", lambda: os.symlink("/etc/passwd", OUT + "/link"))
+    attempt(results, f"{phase}: a FIFO for the next run", lambda: os.mkfifo(BASE + "/runs/run-trap"))
+    attempt(results, f"{phase}: /tmp", lambda: open("/tmp/" + TOKEN, "w").write("x" * 1000))
+    attempt(results, f"{phase}: /dev/shm", lambda: open("/dev/shm/" + TOKEN, "w").write("x"))
+    attempt(results, f"{phase}: own directory", lambda: open("mine.txt", "w").write("x"))
+
+def f():
+    return phases(body)
+''',
+    "network": '''
+
+def raw_socket():
+    return libc_call("socket", 2, 1, 0)
+
+def body(results, phase):
+    attempt(results, f"{phase}: tcp", lambda: socket.create_connection(("127.0.0.1", TCP), 1).send(b"x"))
+    attempt(results, f"{phase}: udp", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", UDP)))
+    def abstract():
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect("\\0" + ABSTRACT)
+        return sock.send(b"x")
+    attempt(results, f"{phase}: abstract unix socket", abstract)
+    if phase == "guard off":
+        attempt(results, f"{phase}: socket through libc", raw_socket)
+
+def f():
+    return phases(body)
+''',
+    "signals": '''
+def every_pid():
+    killed = 0
+    for pid in range(1, 40000):
+        if pid != os.getpid():
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+    if killed:
+        return f"killed {killed}"
+    raise PermissionError("none")
+
+def group_of_parent():
+    group = os.getpgid(os.getppid())
+    if group in (0, os.getpgid(0)):  # not visible from here: killpg would mean its own group
+        raise ProcessLookupError("the parent's group is not visible")
+    return group
+
+def body(results, phase):
+    attempt(results, f"{phase}: the grader", lambda: os.kill(GRADER, signal.SIGKILL))
+    attempt(results, f"{phase}: the parent", lambda: os.kill(os.getppid(), signal.SIGKILL))
+    attempt(results, f"{phase}: pid 1", lambda: os.kill(1, signal.SIGKILL))
+    attempt(results, f"{phase}: kill -1", lambda: os.kill(-1, signal.SIGKILL))
+    attempt(results, f"{phase}: the parent's group", lambda: os.killpg(group_of_parent(), signal.SIGKILL))
+    attempt(results, f"{phase}: pidfd", lambda: signal.pidfd_send_signal(os.pidfd_open(os.getppid()), signal.SIGKILL))
+    attempt(results, f"{phase}: every pid", every_pid)
+
+def f():
+    return phases(body)
+''',
+    "ptrace": '''
+def body(results, phase):
+    if phase == "guard on":
+        return
+    for target in (os.getppid(), 1, GRADER):
+        attempt(results, f"attach {target}", lambda: libc_call("ptrace", 16, target, 0, 0))
+        attempt(results, f"seize {target}", lambda: libc_call("ptrace", 0x4206, target, 0, 0))
+        attempt(results, f"memory of {target}", lambda: open(f"/proc/{target}/mem", "rb").read(1))
+
+def f():
+    return phases(body)
+''',
+    "processes": '''
+import subprocess, threading
+
+def fork():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    return pid
+
+def system():
+    status = os.system("true")
+    if status:
+        raise OSError(f"status {status}")
+    return status
+
+def thread():
+    box = []
+    worker = threading.Thread(target=lambda: box.append(1))
+    worker.start()
+    worker.join()
+    return str(box)
+
+def body(results, phase):
+    attempt(results, f"{phase}: fork", fork)
+    attempt(results, f"{phase}: exec a setuid program", lambda: os.execv(SETUID, [SETUID, "--help"]))
+    attempt(results, f"{phase}: posix_spawn", lambda: os.posix_spawn("/bin/true", ["true"], {}))
+    attempt(results, f"{phase}: subprocess", lambda: subprocess.run(["/bin/true"]))
+    attempt(results, f"{phase}: system", system)
+    if phase == "guard off":
+        attempt(results, f"{phase}: a user namespace", lambda: libc_call("unshare", 0x10000000))
+        attempt(results, f"{phase}: a thread (allowed)", thread)
+
+def f():
+    return phases(body)
+''',
+    "processes allowed": '''
+def f():
+    results = {"guard": disable_guard()}
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.execv(SETUID, [SETUID, "--help"])
+        except OSError as exc:
+            os.write(write, f"exec refused ({type(exc).__name__})".encode())
+        try:
+            os.setsid()
+        except OSError:
+            pass
+        if os.fork() == 0:
+            import ctypes
+            ctypes.CDLL(None).prctl(15, LEFTOVER.encode(), 0, 0, 0)  # PR_SET_NAME
+            time.sleep(120)  # left behind on purpose
+        os._exit(0)
+    os.close(write)
+    results["grandchild"] = os.read(read, 200).decode()
+    os.waitpid(pid, 0)
+    return results
+''',
+    "victim": '''
+def f():
+    time.sleep(2.5)
+    return {"victim": "alive"}
+''',
+}
+
+# The grader process: grades every hostile submission with one sandbox, then reports.
+GRADER = '''
+import json, os, socket, sys, tempfile, threading, time
+from pathlib import Path
+from grader.sandbox.host import Call, Sandbox, SandboxLimits
+
+spec = json.loads(sys.stdin.read())
+tcp = socket.socket(); tcp.bind(("127.0.0.1", 0)); tcp.listen(); tcp.setblocking(False)
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(("127.0.0.1", 0))
+udp.setblocking(False)
+abstract = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+abstract.bind("\\0" + spec["token"]); abstract.listen(); abstract.setblocking(False)
+report = {"grader": os.getpid()}
+folder = tempfile.mkdtemp()
+
+def children_of(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+def grade(box, name, processes=0):
+    constants = {**spec["constants"], "GRADER": os.getpid(), "TCP": tcp.getsockname()[1],
+                 "UDP": udp.getsockname()[1], "ABSTRACT": spec["token"], "BASE": box.base}
+    code = spec["prelude"] + "".join(f"{k} = {v!r}\\n" for k, v in constants.items()) \\
+        + spec["hostile"][name]
+    path = Path(folder, name.replace(" ", "_"), "hw.py")
+    path.parent.mkdir()
+    path.write_text(code)
+    (outcome,) = box.run([path], [Call(0, "hw.py", "f", {}, 20.0, "p")],
+                         SandboxLimits(submission_time=30, processes=processes))
+    return {"value": outcome.value if isinstance(outcome.value, dict) else repr(outcome.value),
+            "error": None if outcome.error is None else
+            {"kind": outcome.error.kind, "message": str(outcome.error)}}
+
+with Sandbox(hide=spec["hide"]) as box:
+    report.update(isolation=box.isolation, protections=box.protections, gaps=box.gaps,
+                  base=box.base)
+    zygote = box.zygote.process.pid
+    victim = {}
+    waiting = threading.Thread(target=lambda: victim.update(grade(box, "victim")))
+    waiting.start()
+    time.sleep(1.0)  # the victim is running while the others attack
+    for name in spec["hostile"]:
+        if name != "victim":
+            report[name] = grade(box, name, 2 if name == "processes allowed" else 0)
+    waiting.join()
+    report["victim"] = victim
+    report["zygote unchanged"] = box.zygote.process.pid == zygote \\
+        and box.zygote.process.poll() is None
+    report["zygote children"] = children_of(zygote)
+try:
+    tcp.accept()
+    report["tcp"] = "accepted"
+except BlockingIOError:
+    report["tcp"] = "nothing"
+try:
+    report["udp"] = udp.recv(100).decode()
+except BlockingIOError:
+    report["udp"] = "nothing"
+try:
+    abstract.accept()
+    report["abstract"] = "accepted"
+except BlockingIOError:
+    report["abstract"] = "nothing"
+report["base left"] = os.path.exists(report["base"])
+print(json.dumps(report))
+'''
+
+
+def processes_named(name: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if Path(f"/proc/{entry}/comm").read_text().strip() == name:
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture(scope="module", params=["root", "unprivileged"])
+def attacked(request):
+    """The report of a grader that graded every hostile submission, and the places the
+    submissions tried to reach, checked afterwards."""
+    if request.param == "root" and os.geteuid() != 0:
+        pytest.skip("not running as root")
+    places = Path(tempfile.mkdtemp(prefix="grader-hostile-"))
+    secret_dir, out = places / "course", places / "out"
+    secret_dir.mkdir()
+    out.mkdir()
+    (secret_dir / "secret.txt").write_text(SECRET)
+    (secret_dir / "autograder.zip").write_text(SECRET + " (an autograder zip)")
+    for path, mode in ((places, 0o755), (secret_dir, 0o755), (out, 0o777),
+                       (secret_dir / "secret.txt", 0o644), (secret_dir / "autograder.zip", 0o644)):
+        path.chmod(mode)
+    targets = [str(secret_dir / "secret.txt"), str(secret_dir / "autograder.zip"),
+               str(REFERENCE / "rnn.py"), str(ROOT / ".git" / "HEAD"), "/etc/passwd"]
+    spec = {"prelude": PRELUDE, "hostile": HOSTILE, "token": TOKEN,
+            "hide": [str(PROBLEMS), str(REFERENCE)],
+            "constants": {"SECRET_DIR": str(secret_dir), "OUT": str(out), "TOKEN": TOKEN,
+                          "TARGETS": targets, "SETUID": SETUID, "LEFTOVER": LEFTOVER}}
+    command = [sys.executable, "-c", GRADER, f"--hidden-seed={SEED}"]
+    if request.param == "unprivileged":
+        command = privileges.unprivileged(command)
+    start = time.monotonic()
+    done = subprocess.run(command, input=json.dumps(spec), capture_output=True, text=True,
+                          timeout=240, cwd=places)
+    assert done.returncode == 0, f"the grader died ({done.returncode}):\n{done.stderr[-3000:]}"
+    report = json.loads(done.stdout)
+    report["seconds"] = time.monotonic() - start
+    report["privilege"] = request.param
+    time.sleep(0.2)
+    report["left on the machine"] = {
+        "out": sorted(os.listdir(out)),
+        "tmp": [p for p in (f"/tmp/{TOKEN}", f"/dev/shm/{TOKEN}") if os.path.exists(p)],
+        "processes": processes_named(LEFTOVER)}
+    yield report
+    shutil.rmtree(places, ignore_errors=True)
+
+
+def values(report, name) -> dict:
+    entry = report[name]
+    assert entry["error"] is None and isinstance(entry["value"], dict), entry
+    return entry["value"]
+
+
+def allowed(got: dict, *exceptions: str) -> dict:
+    """The attempts that were not refused (the guard's own switch aside)."""
+    return {k: v for k, v in got.items() if not v.startswith("refused")
+            and k != "switching the guard off" and k not in exceptions}
+
+
+def test_every_protection_is_on_here(attacked):
+    assert attacked["gaps"] == [], attacked["gaps"]
+    assert attacked["seconds"] < 60
+
+
+def test_the_guard_can_be_switched_off_so_the_kernel_is_tested(attacked):
+    for name in ("reads", "writes", "network", "signals", "ptrace", "processes"):
+        assert values(attacked, name)["switching the guard off"] == "DONE off"
+
+
+def test_nothing_outside_is_read(attacked):
+    got = values(attacked, "reads")
+    for label, result in got.items():
+        assert SECRET not in result and SEED not in result, (label, result)
+        assert "def " not in result and "ref: refs" not in result and "root:" not in result, \
+            (label, result)
+        if label == "guard off: other submissions" and result == "DONE []":
+            continue  # only an empty folder is left in the child's own mount namespace
+        if label != "switching the guard off" and "command lines" not in label:
+            assert result.startswith("refused"), (label, result)
+
+
+def test_nothing_outside_is_written(attacked):
+    got = values(attacked, "writes")
+    assert got["guard on: own directory"] == got["guard off: own directory"] == "DONE 1"
+    for label in got:
+        if "/tmp" not in label and "/dev/shm" not in label and "own" not in label \
+                and label != "switching the guard off":
+            assert got[label].startswith("refused"), (label, got[label])
+    assert got["guard on: /tmp"].startswith("refused")  # the guard's friendly refusal
+    left = attacked["left on the machine"]
+    assert left["out"] == [] and left["tmp"] == []
+    assert attacked["base left"] is False
+
+
+def test_no_network(attacked):
+    assert allowed(values(attacked, "network")) == {}
+    assert (attacked["tcp"], attacked["udp"], attacked["abstract"]) == ("nothing",) * 3
+
+
+def test_no_signal_reaches_the_grader_the_zygote_or_another_submission(attacked):
+    assert values(attacked, "victim") == {"victim": "alive"}
+    assert attacked["zygote unchanged"] is True
+    # kill(-1) reports success even when every process refused the signal: its effect is
+    # what the two lines above check
+    assert allowed(values(attacked, "signals"), "guard off: kill -1") == {}
+
+
+def test_no_tracing(attacked):
+    got = values(attacked, "ptrace")
+    assert len(got) > 1 and allowed(got) == {}
+
+
+def test_no_new_process_and_no_setuid_program(attacked):
+    got = values(attacked, "processes")
+    assert got["guard off: a thread (allowed)"] == "DONE [1]"
+    assert allowed(got, "guard off: a thread (allowed)") == {}
+    permitted = values(attacked, "processes allowed")
+    assert permitted["grandchild"].startswith("exec refused")
+
+
+def test_nothing_is_left_running(attacked):
+    assert attacked["zygote children"] == []
+    assert attacked["left on the machine"]["processes"] == []
