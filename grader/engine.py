@@ -142,52 +142,56 @@ class Engine:
                              for name, a in self.course.assignments.items() if a.drivers}
         return self._drivers
 
-    def _answers(self, files: dict, selected: frozenset | None) -> dict[int, Answer]:
-        answers: dict[int, Answer] = {}
-        for limits, calls in self._requests(selected).items():
-            outcomes = self.sandbox.run(files, calls, sandbox_limits(limits),
-                                        drivers=self.drivers)
-            for call, outcome in zip(calls, outcomes):
-                answers[call.id] = Answer(outcome.value, outcome.error, outcome.output,
-                                          outcome.output_dropped)
-        return answers
+    def _outcomes(self, files: dict, limits: Limits, calls: list) -> Iterator[Answer]:
+        """The child's answers to calls that share limits, one at a time, as they arrive."""
+        for outcome in self.sandbox.stream(files, calls, sandbox_limits(limits),
+                                           drivers=self.drivers):
+            yield Answer(outcome.value, outcome.error, outcome.output, outcome.output_dropped)
 
     # -- grading ---------------------------------------------------------------------------
     def grade(self, student: str, paths: Sequence[Path | str],
               problems: Iterable[str] | None = None) -> SubmissionResult:
         """Grade the submission at `paths` (a folder, or the student's files) on the planned
-        problems, or on those of `problems` only. Never raises for the grader's own failures:
-        they are recorded in the result (see `grader.results.model.has_grader_error`)."""
+        problems, or on those of `problems` only. Each answer is judged as it arrives and
+        dropped, so memory does not grow with the answers. Never raises for the grader's own
+        failures: they are recorded in the result (see `grader.results.model.has_grader_error`)."""
         selected = frozenset(problems) if problems is not None else None
         planned = [p for p in self.plan if selected is None or p.problem.id in selected]
+        graded: dict[str, ProblemResult] = {}
         try:
-            answers = self._answers(submission_files(self.course, paths), selected)
+            files = submission_files(self.course, paths)
+            for limits, calls in self._requests(selected).items():
+                answers = self._outcomes(files, limits, calls)
+                for entry in planned:
+                    if entry.problem.limits == limits:
+                        graded[entry.problem.id] = self._grade_problem(entry, answers)
+                answers.close()
         except Exception as exc:  # the sandbox failed: the student is not to blame
             error = f"{type(exc).__name__}: {exc}"
             return SubmissionResult(student, [ProblemResult(p.problem.id, p.problem.points,
                                                             grader_error=error)
                                               for p in planned], grader_error=error)
-        result = SubmissionResult(student)
-        number = 0
-        for entry in planned:
-            graded = ProblemResult(entry.problem.id, entry.problem.points,
-                                   grader_error=entry.error)
-            for case in entry.cases:
-                count = len(entry.kind.requests(entry.problem, case))
-                mine = [answers[number + i] for i in range(count)]
-                number += count
-                expected = self.expected(entry, case)
-                if expected.error:
-                    graded.grader_error = expected.error
-                    continue
-                judged = entry.kind.judge(entry.problem, case, mine, expected, self.course)
-                if self.details and not judged.result.passed:
-                    self._add_details(entry, case, judged, graded)
-                graded.cases.append(judged.result)
-            if graded.grader_error:
-                graded.cases = []
-            result.problems.append(graded)
-        return result
+        return SubmissionResult(student, [
+            graded.get(p.problem.id) or ProblemResult(p.problem.id, p.problem.points,
+                                                      grader_error=p.error)
+            for p in planned])
+
+    def _grade_problem(self, entry: Planned, answers: Iterator[Answer]) -> ProblemResult:
+        """One problem's cases, judged from the next answers of the child."""
+        graded = ProblemResult(entry.problem.id, entry.problem.points, grader_error=entry.error)
+        for case in entry.cases:
+            mine = [next(answers) for _ in entry.kind.requests(entry.problem, case)]
+            expected = self.expected(entry, case)
+            if expected.error:
+                graded.grader_error = expected.error
+                continue
+            judged = entry.kind.judge(entry.problem, case, mine, expected, self.course)
+            if self.details and not judged.result.passed:
+                self._add_details(entry, case, judged, graded)
+            graded.cases.append(judged.result)
+        if graded.grader_error:
+            graded.cases = []
+        return graded
 
     def _add_details(self, entry: Planned, case: Case, judged, graded: ProblemResult) -> None:
         """What reports show of a failing case beyond its feedback: the first picture and the

@@ -108,15 +108,15 @@ def test_a_killed_run_resumes_to_the_same_gradebook(cli, klass, tmp_path):
 
 def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch):
     from grader.engine import Engine
-    real = Engine._answers
+    real = Engine._outcomes
 
-    def flaky(self, files, selected):
+    def flaky(self, files, limits, calls):
         if any(getattr(source, "parent", None) and source.parent.name == "mistaken"
                for source in files.values()):
             raise RuntimeError("disk on fire")
-        return real(self, files, selected)
+        return real(self, files, limits, calls)
 
-    monkeypatch.setattr(Engine, "_answers", flaky)
+    monkeypatch.setattr(Engine, "_outcomes", flaky)
     out = tmp_path / "out"
     result = cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "1", expect=3)
     assert "Grader failures (1)" in result.stdout
@@ -124,7 +124,7 @@ def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch
     book = pd.read_csv(out / "gradebook.csv").fillna("")
     assert book[book.student == "mistaken"].grader_error.item() == "RuntimeError: disk on fire"
     assert "grader error" in (out / "index.html").read_text()
-    monkeypatch.setattr(Engine, "_answers", real)
+    monkeypatch.setattr(Engine, "_outcomes", real)
     result = cli("grade", klass, "--out", out, *COURSE, "-q")
     assert "Students: 4 (1 graded now" in result.stdout  # only the failed one is retried
 

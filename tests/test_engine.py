@@ -162,3 +162,36 @@ def test_every_module_says_what_it_owns():
     for path in (ROOT / "grader").rglob("*.py"):
         if path.name != "__main__.py":
             assert ast.get_docstring(ast.parse(path.read_text())), path
+
+
+def _peak_grading(course_copy, sandbox, student, hidden: int) -> tuple[int, int]:
+    """(cases graded, peak bytes the grader held) for cross_entropy with `hidden` cases."""
+    import tracemalloc
+    manifest = course_copy / "problems" / "rnn.toml"
+    text = manifest.read_text()
+    old = 'generator = "probabilities"\npublic = 1\nhidden = 3'
+    manifest.write_text(text.replace(old, f'generator = "probabilities"\npublic = 1\n'
+                                          f'hidden = {hidden}', 1))
+    course = load_course(course_copy / "problems", course_copy / "reference")
+    manifest.write_text(text)
+    engine = Engine(course=course, sandbox=sandbox, hidden=True,
+                    problems=["rnn.cross_entropy"])
+    tracemalloc.start()
+    try:
+        (problem,) = engine.grade("big", [student]).problems
+        return len(problem.cases), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_answers_are_judged_and_dropped_as_they_arrive(course_copy, sandbox, tmp_path):
+    """16 MB wrong answers: the grader's peak is that of one answer, however many there are."""
+    student = tmp_path / "big"
+    student.mkdir()
+    (student / "rnn.py").write_text("import numpy as np\n"
+                                    "def cross_entropy(y, p):\n    return np.ones(2_000_000)\n")
+    few, peak_few = _peak_grading(course_copy, sandbox, student, hidden=1)
+    many, peak_many = _peak_grading(course_copy, sandbox, student, hidden=12)
+    assert (few, many) == (3, 14)
+    assert peak_many < 1.3 * peak_few, (peak_few >> 20, peak_many >> 20)
+    assert peak_many < 14 * 16 * 2**20 / 2  # far from holding every answer
