@@ -20,6 +20,7 @@ class Checked:
     result: SubmissionResult
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (assignment, why)
     engine: object = None
+    gaps: list[str] = field(default_factory=list)  # the sandbox's protections that were off
 
     def skipped_lines(self) -> list[str]:
         return [f"Not checked: {name} ({why})" for name, why in self.skipped]
@@ -54,34 +55,37 @@ def choose_problems(course, paths: Sequence[Path]) -> tuple[list[str] | None, li
 
 def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
                reference_dir: Path = Path("reference"), kit: Path | None = None,
-               problems: Sequence[str] | None = None) -> Checked:
+               problems: Sequence[str] | None = None, started: tuple | None = None) -> Checked:
     """Grade `paths` (a folder, a zip, or the student's files) on the public cases of the
     assignments found in it (or of `problems`). Raises ManifestError for a broken course or
     kit and UnknownProblem for a bad problem id."""
-    from grader.course.manifest import load_course
     from grader.engine import Engine, start_sandbox
-    from grader.submission.collect import students_of
-    from grader.submission.intake import prepare
-    expectations = None
-    if kit is not None:
-        from grader.course.kit import load_kit
-        course, expectations = load_kit(kit)
-        private = [kit]
-    else:
-        course = load_course(problems_dir, reference_dir)
-        private = [problems_dir, reference_dir]
-    ((student, _),) = students_of(list(paths)).items()
-    if Path(paths[0]).suffix.lower() == ".zip" and len(paths) == 1:
-        student = Path(paths[0]).stem
-    with tempfile.TemporaryDirectory(prefix="grader-check-") as scratch:
-        intake = prepare(list(paths), course, Path(scratch))
-        skipped: list[tuple[str, str]] = []
-        if not problems:
-            problems, skipped = choose_problems(course, intake.paths)
-        engine = Engine(course=course, hidden=False, problems=problems or None,
-                        expectations=expectations)
-        with start_sandbox(private=private) as sandbox:
-            engine.sandbox = sandbox
+    # the sandbox's zygote starts now, and boots while the course loads
+    sandbox = start_sandbox(private=[kit] if kit is not None else [problems_dir, reference_dir],
+                            started=started)
+    try:
+        from grader.course.manifest import load_course
+        from grader.submission.collect import students_of
+        from grader.submission.intake import prepare
+        expectations = None
+        if kit is not None:
+            from grader.course.kit import load_kit
+            course, expectations = load_kit(kit)
+        else:
+            course = load_course(problems_dir, reference_dir)
+        ((student, _),) = students_of(list(paths)).items()
+        if Path(paths[0]).suffix.lower() == ".zip" and len(paths) == 1:
+            student = Path(paths[0]).stem
+        with tempfile.TemporaryDirectory(prefix="grader-check-") as scratch:
+            intake = prepare(list(paths), course, Path(scratch))
+            skipped: list[tuple[str, str]] = []
+            if not problems:
+                problems, skipped = choose_problems(course, intake.paths)
+            engine = Engine(course=course, hidden=False, problems=problems or None,
+                            expectations=expectations, sandbox=sandbox)
             result = engine.grade(student, intake.paths)
+            gaps = sandbox.gaps
+    finally:
+        sandbox.close(wait=False)  # it ends by itself: the self-check does not wait for it
     result.notes = intake.notes + result.notes
-    return Checked(result, skipped, engine)
+    return Checked(result, skipped, engine, gaps)

@@ -281,9 +281,10 @@ def grade_class(*, course: Course, submissions: dict[str, Sequence[Path]], sandb
         yield result
 
 
-def start_sandbox(*, private: Iterable[Path | str] = ()):
+def start_sandbox(*, private: Iterable[Path | str] = (), started: tuple | None = None):
     """A sandbox for a grading run; `private` lists the folders its children must not see
-    (the course, the submissions, the outputs)."""
+    (the course, the submissions, the outputs); `started`, a zygote already started (see
+    grader.sandbox.launch), is adopted."""
     import tempfile
     from grader.sandbox.host import Sandbox
     temp = Path(tempfile.gettempdir()).resolve()
@@ -292,4 +293,4 @@ def start_sandbox(*, private: Iterable[Path | str] = ()):
         path = Path(path).resolve()
         if path.is_dir() and path != Path("/") and path not in temp.parents and path != temp:
             hide.append(path)
-    return Sandbox(hide=hide)
+    return Sandbox(hide=hide, started=started)

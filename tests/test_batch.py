@@ -340,3 +340,25 @@ def test_a_bad_shard_is_a_usage_error(cli, klass, tmp_path):
     result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "--shard", "3/2",
                  expect=2)
     assert "K must be from 1 to N" in result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_grading_refuses_a_weak_sandbox_unless_allowed(cli, klass, tmp_path, monkeypatch, jobs):
+    from grader.sandbox.host import Sandbox
+    gap = "signals (no signals to other processes) is OFF: landlock: not here"
+    monkeypatch.setattr(Sandbox, "gaps", property(lambda self: [gap]))
+    out = tmp_path / "out"
+    result = cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", jobs, expect=4)
+    assert "Refusing to grade other people's code" in result.stderr and gap in result.stderr
+    assert not list(out.glob("*/grade.json"))
+    result = cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", jobs,
+                 "--allow-weak-sandbox")
+    assert f"Warning: graded with a weaker sandbox: {gap}" in result.stderr
+    assert len(list(out.glob("*/grade.json"))) == 4
+
+
+def test_the_self_check_warns_of_a_weak_sandbox(cli, monkeypatch):
+    from grader.sandbox.host import Sandbox
+    monkeypatch.setattr(Sandbox, "gaps", property(lambda self: ["network is OFF: test"]))
+    result = cli("check", EXAMPLES / "correct", *COURSE, "--problem", "rnn.cross_entropy")
+    assert "Warning: the sandbox is weaker here: network is OFF: test" in result.stderr

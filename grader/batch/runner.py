@@ -30,6 +30,15 @@ class Interrupted(Exception):
     """Grading was interrupted; every student graded so far is saved."""
 
 
+class WeakSandbox(Exception):
+    """Some protections of the sandbox are off here (`gaps`, a sentence each): grading other
+    people's code needs the instructor's explicit consent."""
+
+    def __init__(self, gaps: list[str]):
+        super().__init__("; ".join(gaps))
+        self.gaps = gaps
+
+
 @dataclass
 class ClassRun:
     students: list[dict]  # every student of the class, as the class page lists them
@@ -37,6 +46,7 @@ class ClassRun:
     kept: int
     seconds: float
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (what, why not graded)
+    gaps: list[str] = field(default_factory=list)  # protections that were off (allowed)
 
 
 def stage_downloads(folder: Path, staged: Path, *, exclude: Path | None = None):
@@ -92,7 +102,7 @@ def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
 def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_dir: Path,
                  jobs: int = 1, force: bool = False, lms_downloads: bool = False,
                  assignments: Sequence[str] | None = None, shard: tuple[int, int] | None = None,
-                 class_files: bool = True,
+                 class_files: bool = True, allow_weak_sandbox: bool = False,
                  progress: Callable[[str], None] = lambda student: None,
                  on_plan: Callable[[int], None] = lambda count: None) -> ClassRun:
     """Grade every student of `submissions` that needs it into `out`, on the course's
@@ -102,16 +112,18 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     other machines into the same or other output folders, which `merge_outputs` joins. With
     `lms_downloads`, `submissions` is a flat folder of Canvas or Moodle downloads, grouped by
     student first. `progress` is called with each student's name as the student is done.
-    Raises ManifestError for an unknown assignment."""
+    Raises ManifestError for an unknown assignment, and WeakSandbox when protections of the
+    sandbox are off here, unless `allow_weak_sandbox`."""
     from grader.course.manifest import load_course
+    gaps: list[str] = []
     options = dict(submissions=Path(submissions), out=Path(out), problems_dir=problems_dir,
                    reference_dir=reference_dir, force=force, lms_downloads=lms_downloads,
-                   assignments=assignments)
+                   assignments=assignments, allow_weak_sandbox=allow_weak_sandbox, gaps=gaps)
     course = load_course(problems_dir, reference_dir)  # a broken course fails here, once
     Path(out).mkdir(parents=True, exist_ok=True)  # even for a shard with no student
     start = time.monotonic()
     if jobs > 1 and shard is None:
-        graded, kept, skipped = _in_processes(options, jobs, progress, on_plan)
+        graded, kept, skipped = _in_processes(options, jobs, progress, on_plan, gaps)
     else:
         graded, kept, skipped = _grade_shard(course, shard=shard, progress=progress,
                                              on_plan=on_plan, threads=2, **options)
@@ -119,7 +131,8 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     if class_files:
         summary = ClassWriter(Path(out), "", {}, tolerance=course.tolerance_of).finish()
         students = summary.students
-    return ClassRun(students, graded, kept, time.monotonic() - start, skipped)
+    return ClassRun(students, graded, kept, time.monotonic() - start, skipped,
+                    sorted(set(gaps)))
 
 
 def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | None = None,
@@ -146,7 +159,7 @@ def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | Non
     return ClassWriter(out, "", {}, tolerance=tolerance).finish().students
 
 
-def _in_processes(options: dict, jobs: int, progress, on_plan) -> tuple[int, int, list]:
+def _in_processes(options: dict, jobs: int, progress, on_plan, gaps: list) -> tuple[int, int, list]:
     """Grade the class in `jobs` forked processes, one shard each; report their progress and
     plans here, in the calling process."""
     import multiprocessing
@@ -169,6 +182,10 @@ def _in_processes(options: dict, jobs: int, progress, on_plan) -> tuple[int, int
                 finished += 1
                 graded, kept = graded + value[0], kept + value[1]
                 skipped += value[2]
+                gaps += value[3]
+            elif kind == "weak":
+                finished += 1
+                failure = failure or WeakSandbox(value)
             else:  # "failed": a shard could not finish
                 finished += 1
                 failure = failure or value
@@ -181,6 +198,8 @@ def _in_processes(options: dict, jobs: int, progress, on_plan) -> tuple[int, int
             worker.join()
     if failure == "interrupted":
         raise Interrupted()
+    if isinstance(failure, WeakSandbox):
+        raise failure
     if failure:
         raise RuntimeError(failure)
     return graded, kept, skipped
@@ -191,11 +210,14 @@ def _worker(options: dict, shard: tuple[int, int], messages) -> None:
     from grader.course.manifest import load_course
     try:
         course = load_course(options["problems_dir"], options["reference_dir"])
+        gaps: list[str] = []
         graded, kept, skipped = _grade_shard(
-            course, shard=shard, threads=2, **options,
+            course, shard=shard, threads=2, **{**options, "gaps": gaps},
             progress=lambda student: messages.put(("student", student)),
             on_plan=lambda count: messages.put(("plan", count)))
-        messages.put(("done", (graded, kept, skipped)))
+        messages.put(("done", (graded, kept, skipped, gaps)))
+    except WeakSandbox as exc:
+        messages.put(("weak", exc.gaps))
     except Interrupted:
         messages.put(("failed", "interrupted"))
     except KeyboardInterrupt:
@@ -207,7 +229,8 @@ def _worker(options: dict, shard: tuple[int, int], messages) -> None:
 def _grade_shard(course, *, submissions: Path, out: Path, problems_dir: Path,
                  reference_dir: Path, force: bool, lms_downloads: bool,
                  assignments: Sequence[str] | None, shard: tuple[int, int] | None,
-                 threads: int, progress, on_plan) -> tuple[int, int, list]:
+                 allow_weak_sandbox: bool, gaps: list, threads: int, progress,
+                 on_plan) -> tuple[int, int, list]:
     """Grade the students of one shard (all for None) that need it, in this process:
     (students graded, students kept from an earlier run, what was not graded and why)."""
     from grader.course.kit import choose
@@ -253,6 +276,9 @@ def _grade_shard(course, *, submissions: Path, out: Path, problems_dir: Path,
                         [p.id for p in course.problems if p.assignment in chosen])
         private = [problems_dir, reference_dir, submissions, out, scratch]
         with start_sandbox(private=private) as sandbox:
+            if sandbox.gaps and not allow_weak_sandbox:
+                raise WeakSandbox(sandbox.gaps)
+            gaps += sandbox.gaps
             engine.sandbox = sandbox
             for first in range(0, len(todo), CHUNK):
                 students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}

@@ -114,6 +114,8 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
 
     Example: grader check my_homework/    (students: grader check --kit KIT my_homework/)
     """
+    from grader.sandbox.launch import start_zygote
+    started = start_zygote()  # first: it boots while the grader imports NumPy and the course
     from grader.check import self_check
     from grader.course.manifest import ManifestError
     from grader.engine import UnknownProblem
@@ -121,7 +123,8 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
     from grader.results.model import has_grader_error
     try:
         checked = self_check(paths=list(paths), problems_dir=problems_dir,
-                             reference_dir=reference_dir, kit=kit, problems=list(problems))
+                             reference_dir=reference_dir, kit=kit, problems=list(problems),
+                             started=started)
     except ManifestError as exc:
         raise click.BadParameter(str(exc), param_hint="--kit" if kit else
                                  "--problems/--reference") from None
@@ -129,6 +132,8 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
         raise click.BadParameter(f"unknown problem id {exc.args[0]}",
                                  param_hint="--problem") from None
     result = checked.result
+    for gap in checked.gaps:
+        click.echo(f"Warning: the sandbox is weaker here: {gap}", err=True)
     click.echo(table(result, verbose=verbose, skipped=checked.skipped_lines(),
                      reproduce=checked.reproduce, color=True))
     if has_grader_error(result):
@@ -171,9 +176,12 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
               help="SUBMISSIONS is a flat folder of Canvas or Moodle downloads "
                    "(doejane_123_456_rnn.py, ...): group the files by student first.")
 @assignment_option("Grade this assignment only (repeatable): a class folder per homework.")
+@click.option("--allow-weak-sandbox", is_flag=True,
+              help="Grade even where some of the sandbox's protections are off (an old kernel, "
+                   "a container without namespaces): the protections that are off are listed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms_downloads,
-          assignments, quiet):
+          assignments, allow_weak_sandbox, quiet):
     """Grade a whole class: each subdirectory of SUBMISSIONS (or zip, named after the
     student) is one student.
 
@@ -184,7 +192,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
 
     Example: grader grade submissions_example --out reports/
     """
-    from grader.batch.runner import Interrupted, grade_folder
+    from grader.batch.runner import Interrupted, WeakSandbox, grade_folder
     from grader.course.manifest import ManifestError
     bar = click.progressbar(length=0, label="Grading", show_pos=True,
                             item_show_func=lambda s: s, hidden=quiet)
@@ -200,17 +208,28 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
                                reference_dir=reference_dir, jobs=jobs, force=force,
                                lms_downloads=lms_downloads, assignments=list(assignments),
                                shard=shard, class_files=shard is None,
+                               allow_weak_sandbox=allow_weak_sandbox,
                                progress=lambda student: bar.update(1, student),
                                on_plan=on_plan)
     except ManifestError as exc:
         raise click.BadParameter(str(exc), param_hint="--problems/--reference/--assignment") \
             from None
+    except WeakSandbox as exc:
+        click.echo("\nRefusing to grade other people's code: these protections of the sandbox "
+                   "are off here:", err=True)
+        for gap in exc.gaps:
+            click.echo(f"  - {gap}", err=True)
+        click.echo("Grade on a Linux machine where they hold, or pass --allow-weak-sandbox to "
+                   "grade anyway.", err=True)
+        raise SystemExit(exitcodes.WEAK_SANDBOX) from None
     except (Interrupted, KeyboardInterrupt):
         click.echo("\nInterrupted. Every student graded so far is saved: run the same command "
                    "again to continue.", err=True)
         raise SystemExit(exitcodes.INTERRUPTED) from None
     for path, reason in run.skipped:
         click.echo(f"Not graded: {path.name}: {reason}", err=True)
+    for gap in run.gaps:
+        click.echo(f"Warning: graded with a weaker sandbox: {gap}", err=True)
     if shard is not None:
         click.echo(f"Shard {shard[0] + 1}/{shard[1]}: {run.graded} graded now in "
                    f"{run.seconds:.1f} s, {run.kept} unchanged since the last run. When every "

@@ -412,9 +412,9 @@ def zygote_main(fd: int) -> None:
     message holds the configuration: the sandbox's private directory and the directories to
     cover if they lie inside the Python installation."""
     control = socket.socket(fileno=fd)
-    config = json.loads(control.recv(1 << 16))
-    for name in PRELOAD:
+    for name in PRELOAD:  # while the grader gets going (it may not have sent the config yet)
         importlib.import_module(name)
+    config = json.loads(control.recv(1 << 16))
     base, hide = config["base"], config["hide"]
     features = isolation.probe(base)
     roots = isolation.python_roots()

@@ -33,6 +33,7 @@ from typing import Any, Iterator, Sequence
 from grader import errors
 from grader.sandbox import wire
 from grader.sandbox.child import EXIT_BROKEN
+from grader.sandbox.launch import start_zygote
 
 SANDBOX_GROUP = "nogroup"
 UID_BASE, UID_SLOTS = 62000, 64  # one uid per concurrently running child, when root
@@ -183,22 +184,13 @@ class Zygote:
         self.protections: dict[str, list[str]] = {}
         self.reasons: dict[str, str] = {}
 
-    def launch(self) -> None:
-        """Start a zygote now; it imports NumPy and isolates itself while the grader goes on
-        with its own work."""
+    def launch(self, started: tuple | None = None) -> None:
+        """Start a zygote now (or adopt `started`, from grader.sandbox.launch.start_zygote);
+        it imports NumPy and isolates itself while the grader goes on with its own work."""
         if self.process is not None:
             self.socket.close()
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        package_parent = str(Path(__file__).resolve().parents[2])
-        code = (f"import sys; sys.path.append({package_parent!r}); "
-                f"from grader.sandbox.child import zygote_main; zygote_main({theirs.fileno()})")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8",
-               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.process = _ZygoteProcess(subprocess.Popen(
-            [sys.executable, "-I", "-c", code], pass_fds=[theirs.fileno()], env=env,
-            stdin=subprocess.DEVNULL, cwd="/",
-            start_new_session=True))  # Ctrl-C is the grader's to handle: it closes the socket
-        theirs.close()
+        popen, ours = started or start_zygote()
+        self.process = _ZygoteProcess(popen)
         # the configuration goes through the socket, not the command line (which others see)
         ours.send(json.dumps({"base": self.base, "hide": self.hide}).encode())
         self.socket = ours
@@ -241,14 +233,17 @@ class Zygote:
                     raise SandboxBroken("the sandbox's zygote process keeps dying")
             return reply or {}
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
+        """End the zygote: closing its socket makes it exit. `wait` false leaves its end to
+        itself (a caller about to exit need not wait for it)."""
         if self.process is not None:
             self.socket.close()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            if wait:
+                try:
+                    self.process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
             self.process = None
 
 
@@ -476,7 +471,9 @@ class Sandbox:
     mechanisms enforce each protection and `gaps` which protections are off here, and why.
     """
 
-    def __init__(self, *, hide: Sequence[Path] = ()):
+    def __init__(self, *, hide: Sequence[Path] = (), started: tuple | None = None):
+        """`started`, a zygote from grader.sandbox.launch.start_zygote, is adopted instead of
+        starting one (a command may start it before its own slow imports)."""
         temp = tempfile.gettempdir()
         _remove_stale(temp)
         self.base = tempfile.mkdtemp(prefix=BASE_PREFIX)
@@ -489,7 +486,7 @@ class Sandbox:
             for path in (self.base, os.path.join(self.base, "runs")):
                 os.chmod(path, 0o711)
         self.zygote = Zygote(self.base, hide)
-        self.zygote.launch()
+        self.zygote.launch(started)
         self.root = os.geteuid() == 0
         self.gid = grp.getgrnam(SANDBOX_GROUP).gr_gid if self.root else None
         self.uids: queue.Queue = queue.Queue()
@@ -524,8 +521,10 @@ class Sandbox:
     def __exit__(self, *exc):
         self.close()
 
-    def close(self) -> None:
-        self.zygote.close()
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the zygote (`wait` false: without waiting for it to end) and remove the
+        sandbox's private folder."""
+        self.zygote.close(wait=wait)
         if self._lock is not None:
             shutil.rmtree(self.base, ignore_errors=True)
             os.close(self._lock)
