@@ -362,3 +362,22 @@ def test_the_self_check_warns_of_a_weak_sandbox(cli, monkeypatch):
     monkeypatch.setattr(Sandbox, "gaps", property(lambda self: ["network is OFF: test"]))
     result = cli("check", EXAMPLES / "correct", *COURSE, "--problem", "rnn.cross_entropy")
     assert "Warning: the sandbox is weaker here: network is OFF: test" in result.stderr
+
+
+def test_any_folder_name_becomes_a_safe_output_folder(cli, tmp_path):
+    klass = tmp_path / "class"
+    names = ["gradebook.csv", "index.html", "=HYPERLINK(1)", "a b$c\\d", "Alice"]
+    for name in names:
+        shutil.copytree(EXAMPLES / "correct", klass / name)
+    os.makedirs(os.fsencode(klass) + b"/caf\xe9")  # not UTF-8
+    for file in (EXAMPLES / "correct").glob("*.py"):
+        shutil.copyfile(file, os.fsencode(klass) + b"/caf\xe9/" + file.name.encode())
+    out = tmp_path / "out"
+    result = cli("grade", klass, "--out", out, *COURSE, "-q", "--assignment", "rnn")
+    assert "Students: 6 (6 graded now" in result.stdout
+    assert (out / "gradebook.csv").is_file() and (out / "index.html").is_file()
+    folders = [p for p in out.iterdir() if p.is_dir()]
+    assert len(folders) == 6 and all((p / "grade.json").is_file() for p in folders)
+    assert "Alice" in {p.name for p in folders}
+    book = pd.read_csv(out / "gradebook.csv", dtype=str)
+    assert not book.student.str.startswith(("=", "+", "-", "@")).any()

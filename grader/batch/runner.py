@@ -73,8 +73,13 @@ def stage_downloads(folder: Path, staged: Path, *, exclude: Path | None = None):
 
 def submissions_of(root: Path, *, exclude: Path | None = None):
     """Student name -> the submission's path (a folder, or a top-level zip named after the
-    student), and what was left out, as (path, reason)."""
-    entries = {path.name: path for path in planning.students_in(root, exclude=exclude)}
+    student), and what was left out, as (path, reason). A student's name is their folder's
+    (or zip's) name made safe for an output folder (grader.batch.names): the same on every
+    run, never a class file's name, never a path."""
+    from grader.batch.names import safe_folder_name
+    taken: set[str] = set()
+    entries = {safe_folder_name(path.name, taken): path
+               for path in planning.students_in(root, exclude=exclude)}
     skipped = []
     for path in sorted(Path(root).iterdir()):
         if path.suffix.lower() != ".zip" or path.is_dir():
@@ -85,7 +90,7 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
             skipped.append((path, f"the folder {path.stem} is that student's submission"
                             if path.stem in entries else "a zip without a student's name"))
         else:
-            entries[path.stem] = path
+            entries[safe_folder_name(path.stem, taken)] = path
     return dict(sorted(entries.items())), skipped
 
 
