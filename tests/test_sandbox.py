@@ -12,7 +12,7 @@ import pytest
 
 from grader import errors
 from grader.sandbox import host
-from grader.sandbox.host import UID_BASE, Call, SandboxLimits
+from grader.sandbox.host import UID_BASE, UID_SLOTS, Call, SandboxLimits
 
 from conftest import REFERENCE, zygote_children
 
@@ -346,3 +346,14 @@ def test_a_fifo_or_a_link_in_a_submission_is_not_read(sandbox, tmp_path):
                              SandboxLimits(submission_time=10))
     assert isinstance(outcome.error, errors.MissingFile)
     assert time.monotonic() - start < 3
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="per-child uids are used only under root")
+def test_sandboxes_running_at_once_never_share_a_uid(sandbox):
+    from grader.sandbox.host import Sandbox
+    with Sandbox() as other, Sandbox() as third:
+        blocks = [set(box.uids.queue) for box in (sandbox, other, third)]
+    assert all(len(b) == UID_SLOTS for b in blocks)
+    assert not (blocks[0] & blocks[1] or blocks[0] & blocks[2] or blocks[1] & blocks[2])
+    with Sandbox() as again:  # a closed sandbox's block is free again
+        assert set(again.uids.queue) in blocks[1:]

@@ -37,6 +37,8 @@ from grader.sandbox.launch import start_zygote
 
 SANDBOX_GROUP = "nogroup"
 UID_BASE, UID_SLOTS = 62000, 64  # one uid per concurrently running child, when root
+UID_BLOCKS = 16  # sandboxes running at once as root, each with its own block of uids
+UID_LOCKS = "/run/grader-uids"  # root's: which blocks are taken (an flock each)
 MAX_FRAME = 64 << 20             # one message from a child
 MAX_SUBMISSION_BYTES = 256 << 20  # everything one submission's children send, per run
 MAX_PHASES = 4                   # "import"/"call" frames accepted per call
@@ -169,6 +171,22 @@ def _read_regular(path: Path) -> bytes | None:
             return None
         data = handle.read(MAX_FILE + 1)
     return data if len(data) <= MAX_FILE else None
+
+
+def _claim_uid_block() -> tuple[int, int]:
+    """(block number, the open lock file that holds it): a block of UID_SLOTS uids no other
+    sandbox on this machine uses while this one runs, so no two children share a uid."""
+    os.makedirs(UID_LOCKS, mode=0o700, exist_ok=True)
+    for block in range(UID_BLOCKS):
+        fd = os.open(os.path.join(UID_LOCKS, f"block-{block}"),
+                     os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return block, fd
+        except BlockingIOError:
+            os.close(fd)
+    raise SandboxBroken(f"{UID_BLOCKS} sandboxes already run as root on this machine: wait "
+                        "for one to finish")
 
 
 class Zygote:
@@ -490,8 +508,11 @@ class Sandbox:
         self.root = os.geteuid() == 0
         self.gid = grp.getgrnam(SANDBOX_GROUP).gr_gid if self.root else None
         self.uids: queue.Queue = queue.Queue()
-        for uid in range(UID_BASE, UID_BASE + UID_SLOTS):
-            self.uids.put(uid)
+        self._uid_block = _claim_uid_block() if self.root else None
+        if self._uid_block is not None:
+            first = UID_BASE + self._uid_block[0] * UID_SLOTS
+            for uid in range(first, first + UID_SLOTS):
+                self.uids.put(uid)
 
     def _hello(self) -> Zygote:
         with self.zygote.lock:
@@ -525,6 +546,9 @@ class Sandbox:
         """Stop the zygote (`wait` false: without waiting for it to end) and remove the
         sandbox's private folder."""
         self.zygote.close(wait=wait)
+        if getattr(self, "_uid_block", None) is not None:
+            os.close(self._uid_block[1])  # the block is free again
+            self._uid_block = None
         if self._lock is not None:
             shutil.rmtree(self.base, ignore_errors=True)
             os.close(self._lock)
