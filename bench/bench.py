@@ -1,17 +1,24 @@
-"""Benchmark of batch grading on the example course.
+"""Benchmark of the self-check and of batch grading on the example course, with baselines
+measured in the same run.
 
-Builds N synthetic students from the example submissions (the honest ones; the infinite loop
-and the bomb measure time limits, not throughput), grades them with `grader grade` (sandbox on),
-and prints submissions per second, ms per submission and the grader's peak memory, next to a
-baseline measured in the same run: one `pytest --submission` process per student, on a sample.
+Self-check: `grader check submissions_example/correct` wall time (median of several runs)
+against `python -c "import numpy"`, the floor of any grader written in Python with NumPy.
 
-    python bench/bench.py --students 1000     # measures 100, 500 and 1000 students
+Batch: N synthetic students built from the honest example submissions of the first three
+assignments (rnn, optim, layers; each file made unique), graded with
+`grader grade --assignment rnn --assignment optim --assignment layers` (sandbox on) at 100, 500
+and 1000 students with --jobs 2, and at 500 with --jobs 1; submissions per second, ms per
+submission and the peak resident memory of the grader and every process it waited for. The
+baseline is one `pytest --submission` process per student, on a sample.
+
+    python bench/bench.py --students 1000
 """
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,18 +27,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "submissions_example"
-SLOW = {"infinite_loop", "bomb", "memory_hog", "printer"}
+HONEST = ("correct", "mistaken", "rounded", "syntax_error", "missing_function", "wrong_shapes",
+          "raises", "liar", "thief", "forger", "exiter")  # the slow ones measure time limits
+FIRST_THREE = ("rnn.py", "optim.py", "layers.py", "rounding.py")
+ASSIGNMENTS = ["--assignment", "rnn", "--assignment", "optim", "--assignment", "layers"]
 
 
 def build_class(root: Path, count: int) -> None:
-    sources = sorted(p for p in EXAMPLES.iterdir() if p.is_dir() and p.name not in SLOW)
     for index in range(count):
-        source = sources[index % len(sources)]
+        source = EXAMPLES / HONEST[index % len(HONEST)]
         target = root / f"student{index:04d}"
-        shutil.copytree(source, target)
-        for file in target.glob("*.py"):  # every submission differs from the others
-            with open(file, "a") as stream:
-                stream.write(f"\n# student {index}\n")
+        target.mkdir(parents=True)
+        for name in FIRST_THREE:
+            if (source / name).is_file():
+                shutil.copyfile(source / name, target / name)
+                with open(target / name, "a") as stream:  # every submission differs
+                    stream.write(f"\n# student {index}\n")
 
 
 def timed(command: list[str]) -> tuple[float, float]:
@@ -46,44 +57,58 @@ def timed(command: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
+def median_wall(command: list[str], runs: int) -> float:
+    timed(command)  # warm the file cache
+    return statistics.median(timed(command)[0] for _ in range(runs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=500)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count())
     parser.add_argument("--baseline", type=int, default=20, help="students in the baseline sample")
+    parser.add_argument("--runs", type=int, default=7, help="runs of the self-check timings")
     args = parser.parse_args()
+    grader = [sys.executable, "-m", "grader.cli"]
+    numpy = median_wall([sys.executable, "-c", "import numpy"], args.runs)
+    check = median_wall(grader + ["check", str(EXAMPLES / "correct")], args.runs)
+    print(f"self-check: grader check {check * 1000:.0f} ms, python -c 'import numpy' "
+          f"{numpy * 1000:.0f} ms: {check / numpy:.1f}x (median of {args.runs})")
+    rows = []
     with tempfile.TemporaryDirectory(prefix="grader-bench-") as temp:
         temp = Path(temp)
         build_class(temp / "class", args.students)
-        rows = []
-        for count in sorted({min(100, args.students), min(500, args.students), args.students}):
-            subset = temp / f"class{count}"
+        everyone = sorted((temp / "class").iterdir())
+        sizes = sorted({min(100, args.students), min(500, args.students), args.students})
+        runs = [(count, 2) for count in sizes] + [(min(500, args.students), 1)]
+        for count, jobs in runs:
+            subset = temp / f"class{count}-{jobs}"
             subset.mkdir()
-            for student in sorted((temp / "class").iterdir())[:count]:
+            for student in everyone[:count]:
                 shutil.copytree(student, subset / student.name)
-            seconds, memory = timed([sys.executable, "-m", "grader.cli", "grade", str(subset),
-                                     "--out", str(temp / f"out{count}"), "-q",
-                                     "--jobs", str(args.jobs)])
-            rows.append((f"grader grade, {count} students, {args.jobs} jobs", count, seconds,
+            seconds, memory = timed(grader + ["grade", str(subset), "--out",
+                                              str(temp / f"out{count}-{jobs}"), "-q", "--jobs",
+                                              str(jobs), *ASSIGNMENTS])
+            rows.append((f"grader grade, {count} students, --jobs {jobs}", count, seconds,
                          memory))
-        sample = sorted((temp / "class").iterdir())[:args.baseline]
         total, peak = 0.0, 0.0
-        for student in sample:
-            seconds, memory = timed([sys.executable, "-m", "pytest", "-q", "-p",
-                                     "no:cacheprovider", "--submission", str(student),
-                                     "--results", str(temp / "baseline" / f"{student.name}.json")])
+        for student in everyone[:args.baseline]:
+            seconds, memory = timed([sys.executable, "-m", "pytest", "-q", "-c",
+                                     str(ROOT / "pyproject.toml"), "-p", "no:cacheprovider",
+                                     "--submission", str(student), "--grader-results",
+                                     str(temp / "baseline" / f"{student.name}.json"), "-k",
+                                     "rnn. or optim. or layers."])
             total += seconds
             peak = max(peak, memory)
-        rows.append((f"baseline: pytest --submission per student ({len(sample)} sampled)",
-                     len(sample), total, peak))
-    print(f"{'run':<58}{'subm/s':>8}{'ms/subm':>10}{'peak MB':>10}")
+        rows.append((f"baseline: pytest --submission per student ({args.baseline} sampled)",
+                     args.baseline, total, peak))
+    print(f"{'run':<62}{'subm/s':>8}{'ms/subm':>10}{'peak MB':>10}")
     for name, count, seconds, memory in rows:
-        print(f"{name:<58}{count / seconds:>8.1f}{1000 * seconds / count:>10.1f}{memory:>10.0f}")
-    at_500 = next((r for r in rows if r[1] == 500), rows[-2])
-    batch_ms = 1000 * at_500[2] / at_500[1]
+        print(f"{name:<62}{count / seconds:>8.1f}{1000 * seconds / count:>10.1f}{memory:>10.0f}")
+    at_500 = next(r for r in rows if r[0].endswith(f"{min(500, args.students)} students, --jobs 2"))
+    one_job = next(r for r in rows if r[0].endswith("--jobs 1"))
     baseline_ms = 1000 * rows[-1][2] / rows[-1][1]
-    print(f"speed-up of grader grade ({at_500[1]} students) over the baseline: "
-          f"{baseline_ms / batch_ms:.1f}x")
+    print(f"--jobs 2 over --jobs 1 at {at_500[1]} students: {one_job[2] / at_500[2]:.2f}x; "
+          f"grader grade over the baseline: {baseline_ms / (1000 * at_500[2] / at_500[1]):.1f}x")
 
 
 if __name__ == "__main__":
