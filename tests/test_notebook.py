@@ -621,3 +621,18 @@ def test_the_broken_notebook_loses_only_its_broken_cell(tmp_path):
     assert module.jacobian_norm_bound(np.eye(2), 0, 3) is None
     with pytest.raises(SyntaxError):
         module.hidden_jacobian(np.eye(2), np.eye(2), np.zeros(2), np.zeros(2), np.zeros(2))
+
+
+def test_the_reader_s_warnings_reach_the_student_once(tmp_path, capsys):
+    """Grading prints them when the notebook's module loads: they show in the first call's
+    output, as the other warnings of the notebook do."""
+    from grader.submission.collect import _notebook_module
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import numpy as np\nscale = np.sqrt(2.0)\ndef f(x):\n    return x * scale\n")])
+    (tmp_path / "rnn.ipynb").write_text(nbformat.writes(notebook))
+    source = _notebook_module(tmp_path / "rnn.ipynb").decode()
+    namespace = {"__name__": "rnn", "__file__": str(tmp_path / "rnn.py")}
+    exec(compile(source, str(tmp_path / "rnn.py"), "exec"), namespace)
+    printed = capsys.readouterr().out
+    assert printed.count("warning: rnn.ipynb, cell 1, line 2: `scale = np.sqrt(2.0)` is not "
+                         "run when grading") == 1

@@ -76,15 +76,19 @@ def _candidates(paths: Sequence[Path]) -> dict[str, Path]:
 
 def _notebook_module(path: Path) -> bytes:
     """A student's notebook as the source of the module it defines (see
-    grader.submission.notebook); a file that is not a notebook becomes a module that fails
-    with the reason, so only that assignment's problems fail."""
+    grader.submission.notebook); the reader's warnings (top-level code left out that the
+    functions may need) are printed once, when the module is loaded, so they appear in the
+    output of the first call. A file that is not a notebook becomes a module that fails with
+    the reason, so only that assignment's problems fail."""
     from grader.submission.notebook import NotebookError, from_bytes
     data = read_bounded(path, limit=MAX_NOTEBOOK)
     try:
         if data is None:
             raise NotebookError(f"{path.name} is larger than {MAX_NOTEBOOK >> 20} MB or not a "
                                 "regular file: clear its outputs and submit it again.")
-        return from_bytes(data, path.name).source.encode("utf-8")
+        converted = from_bytes(data, path.name)
+        notes = "".join(f"print({('warning: ' + w)!r})\n" for w in converted.warnings)
+        return (converted.source + "\n" + notes).encode("utf-8")
     except NotebookError as exc:
         return f"raise ImportError({str(exc)!r})\n".encode("utf-8")
 
