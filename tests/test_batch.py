@@ -384,3 +384,13 @@ def test_any_folder_name_becomes_a_safe_output_folder(cli, tmp_path):
     assert "Alice" in {p.name for p in folders}
     book = pd.read_csv(out / "gradebook.csv", dtype=str)
     assert not book.student.str.startswith(("=", "+", "-", "@")).any()
+
+
+def test_class_files_are_readable_as_any_file_written(cli, klass, tmp_path):
+    out = tmp_path / "out"
+    cli("grade", klass, "--out", out, *COURSE, "-q", "--assignment", "rnn")
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("gradebook.csv", "index.html", "common-wrong-answers.csv",
+                 "correct/grade.json"):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name

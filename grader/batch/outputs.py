@@ -20,6 +20,8 @@ from grader.results.model import SubmissionResult, has_grader_error
 from grader.results.rows import csv_rows
 from grader.results.stored import from_dict, to_dict
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once, while the program is still single-threaded
 COMMON_FILE = "common-wrong-answers.csv"
 CSV_COLUMNS = ["problem", "case", "visibility", "passed", "points", "max_points", "mistake",
                "feedback"]
@@ -30,6 +32,7 @@ def atomic_write(path: Path, text: str) -> None:
     The temporary file has an unpredictable name in the same folder."""
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # as any file written: mkstemp's is private
         with os.fdopen(fd, "w", encoding="utf-8") as stream:
             stream.write(text)
         os.replace(temporary, path)
