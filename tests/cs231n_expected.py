@@ -16,7 +16,7 @@ EXPECTED = {
     "cs231n_dropout_drop": {"cs231n.dropout_forward": ["Known mistake", "keep"],
                             "cs231n.dropout_backward": ["Known mistake", "keep"]},
     "cs231n_py2": {p: ["optim.py, line 24", "Python 2", "print("] for p in OPTIM},
-    "cs231n_numpy2": {p: ["rnn_layers.py", "NumPy 2", "numpy.compat"] for p in RNN_LAYERS},
+    "cs231n_numpy2": {p: ["rnn_layers.py", "NumPy 2", "numpy.lib.utils"] for p in RNN_LAYERS},
     "cs231n_pass": {"cs231n.batchnorm_backward_alt": ["None"],
                     "cs231n.layernorm_forward": ["None"],
                     "cs231n.layernorm_backward": ["None"],

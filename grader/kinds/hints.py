@@ -9,6 +9,12 @@ import re
 # module or attribute -> what to use instead
 NUMPY_REMOVED_MODULES = {
     "numpy.compat": "use Python 3's own names (int, str, bytes) instead",
+    "numpy.lib.utils": "it became private; import what you need from numpy itself "
+                       "(byte_bounds is now in numpy.lib.array_utils)",
+    "numpy.lib.arraysetops": "it became private; use np.unique, np.isin, ... directly",
+    "numpy.lib.function_base": "it became private; use the functions from numpy itself",
+    "numpy.lib.index_tricks": "it became private; use np.ix_, np.r_, ... directly",
+    "numpy.core.umath_tests": "use np.matmul or the @ operator",
     "numpy.core": "import from numpy directly (numpy.core became private in NumPy 2)",
     "numpy.matrixlib": "use 2-D arrays and the @ operator",
     "numpy.distutils": "build extensions with setuptools or meson",
