@@ -179,3 +179,17 @@ def test_the_course_config_keeps_a_submission_config_unread(tmp_path):
          "--grader-results", str(results)], cwd=ROOT, capture_output=True, text=True)
     assert process.returncode == 0, process.stdout + process.stderr
     assert "hidden case" in json.loads(results.read_text())["tests"][0]["output"]
+
+
+def test_several_students_are_not_graded_in_a_weak_sandbox_unless_allowed(monkeypatch):
+    from grader.sandbox.host import Sandbox
+    monkeypatch.setattr(Sandbox, "gaps", property(lambda self: ["network is OFF: test"]))
+    two = ["--submission", EXAMPLES / "correct", "--submission", EXAMPLES / "raises",
+           "--grader-problem", "rnn.cross_entropy", "--grader-public-only"]
+    code, state = run(*two)
+    assert code == pytest.ExitCode.USAGE_ERROR and state is None
+    code, state = run(*two, "--grader-allow-weak-sandbox")
+    assert code == 0 and len(state.results) == 2
+    code, state = run("--submission", EXAMPLES / "correct", "--grader-problem",
+                      "rnn.cross_entropy")  # one student's own check: allowed
+    assert code == 0

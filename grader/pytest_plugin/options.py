@@ -29,5 +29,8 @@ def add_options(parser) -> None:
                     "and DIR/index.html at the end")
     group.addoption("--grader-jobs", dest="grader_jobs", type=int, default=1, metavar="N",
                     help="grade up to N submissions at once (default: 1)")
+    group.addoption("--grader-allow-weak-sandbox", dest="grader_allow_weak",
+                    action="store_true", help="grade several students (or write --grader-out) "
+                    "even where some of the sandbox's protections are off here")
     group.addoption("--grader-hidden-seed", dest="grader_hidden_seed", type=int, default=None,
                     metavar="N", help="seed of the hidden cases (default: the manifest's)")

@@ -86,6 +86,13 @@ def _from_options(config) -> GradingSession:
     except UnknownProblem as exc:
         raise pytest.UsageError(f"--grader-problem: unknown problem id {exc.args[0]}") from None
     engine.sandbox = start_sandbox(private=private)
+    gaps = engine.sandbox.gaps
+    if gaps and (len(students) > 1 or option.grader_out) and not option.grader_allow_weak:
+        engine.sandbox.close()
+        raise pytest.UsageError(
+            "refusing to grade other people's code: these protections of the sandbox are off "
+            "here: " + "; ".join(gaps) + ". Grade on a Linux machine where they hold, or pass "
+            "--grader-allow-weak-sandbox.")
     writer = None
     if option.grader_out:
         from grader.batch.outputs import ClassWriter
