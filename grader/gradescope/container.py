@@ -231,6 +231,8 @@ def run(*, root: Path = DEFAULT_ROOT) -> dict:
         with tempfile.TemporaryDirectory(prefix="grader-submission-") as scratch, \
                 start_sandbox(private=[root / "source", root / "results"]) as sandbox:
             engine.sandbox = sandbox
+            for gap in sandbox.gaps:  # the container's limits, for the instructors' stdout
+                print(f"sandbox: {gap}", flush=True)
             submission = root / "submission"
             if not submission.is_dir() or submission.is_symlink():
                 submission = Path(scratch) / "empty"
