@@ -16,6 +16,7 @@ import traceback
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -134,13 +135,11 @@ class Engine:
             self._calls.setdefault(selected, dict(groups))
         return self._calls[selected]
 
-    @property
+    @cached_property
     def drivers(self) -> dict[str, str]:
         """The source of each assignment's drivers, sent to the child with the calls."""
-        if not hasattr(self, "_drivers"):
-            self._drivers = {name: a.drivers.read_text(encoding="utf-8")
-                             for name, a in self.course.assignments.items() if a.drivers}
-        return self._drivers
+        return {name: a.drivers.read_text(encoding="utf-8")
+                for name, a in self.course.assignments.items() if a.drivers}
 
     def _outcomes(self, files: dict, limits: Limits, calls: list) -> Iterator[Answer]:
         """The child's answers to calls that share limits, one at a time, as they arrive."""
