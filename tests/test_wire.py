@@ -53,3 +53,30 @@ def test_nesting_is_bounded():
         node = ["list", [node]]
     with pytest.raises(wire.WireError):
         wire.decode(node)
+
+
+def test_arrays_travel_as_raw_bytes_after_the_json():
+    from grader.sandbox.wire import BLOB
+    value = {"a": np.arange(6.0).reshape(2, 3), "b": [np.array([True, False]), 3, "s"]}
+    attachments = []
+    frame = wire.dumps({"value": wire.encode(value, attachments)}, attachments)
+    assert b"AAAA" not in frame and np.arange(6.0).tobytes() in frame  # not base64
+    message = wire.parse(frame[wire.HEADER.size:])
+    back = wire.decode(message["value"], message[BLOB])
+    assert back["a"].tolist() == value["a"].tolist() and back["a"].flags.writeable
+    assert back["b"][0].tolist() == [True, False] and back["b"][1:] == [3, "s"]
+
+
+@pytest.mark.parametrize("node", [["array", "<f8", [4], 8], ["array", "<f8", [1], -1],
+                                  ["array", "<f8", [2], 1.5]])
+def test_raw_array_nodes_outside_their_bytes_are_refused(node):
+    from grader.sandbox.wire import BLOB
+    frame = wire.dumps({"value": node}, [np.zeros(2).tobytes()])
+    message = wire.parse(frame[wire.HEADER.size:])
+    with pytest.raises(wire.WireError):
+        wire.decode(message["value"], message[BLOB])
+
+
+def test_a_frame_cut_short_is_refused():
+    with pytest.raises(wire.WireError):
+        wire.parse(b"\0\0\0\0\x10{}")

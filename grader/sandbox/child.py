@@ -244,9 +244,11 @@ class Child:
             exec(compile(source, f"<course drivers {key}>", "exec"), namespace)
             self.drivers[key] = namespace
 
-    def answer(self, call: dict) -> dict:
+    def answer(self, call: dict) -> tuple[dict, list]:
+        """The reply to one call, and the raw bytes of the arrays its value holds."""
         file, function = call["file"], call["function"]
         reply = {"call": call["id"]}
+        attachments: list = []
         phase = "import"
         try:
             module = self.module(file, call.get("module") or file[:-3])
@@ -261,7 +263,7 @@ class Child:
                 if not callable(target):
                     raise _Missing(function)
                 value = target(*positional, **keyword)
-            reply["value"] = wire.encode(value)
+            reply["value"] = wire.encode(value, attachments)
         except _Missing as exc:
             reply["error"] = {"kind": "missing", "file": file, "function": exc.function}
         except FileNotFoundError as exc:
@@ -274,7 +276,7 @@ class Child:
         except (Exception, SystemExit) as exc:  # student code failed; report, keep serving
             reply["error"] = _describe(exc, self.scratch, phase, file)
         reply.update(self.capture.take())
-        return reply
+        return reply, attachments if "value" in reply else []
 
     def serve(self) -> None:
         """Answer every call of the one request, in order; a frame "phase" brackets each
@@ -284,9 +286,9 @@ class Child:
         self.load_drivers(request.get("drivers", {}))
         sys.stdout = sys.stderr = self.capture
         for call in request["calls"]:
-            reply = self.answer(call)
+            reply, attachments = self.answer(call)
             try:
-                frame = wire.dumps(reply)
+                frame = wire.dumps(reply, attachments)
             except (ValueError, RecursionError):
                 frame = wire.dumps({"call": call["id"], "error": {
                     "kind": "unsupported", "message": "a value the grader cannot encode"}})

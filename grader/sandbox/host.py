@@ -398,7 +398,7 @@ class _Session:
                     self.stop()  # a MemoryError or SystemExit leaves the child in doubt
             else:
                 try:
-                    outcome.value = wire.decode(message["value"])
+                    outcome.value = wire.decode(message["value"], message.get(wire.BLOB, b""))
                 except wire.WireError as exc:
                     outcome.error = errors.UnsupportedType(
                         f"{call.function} returned a value the grader could not read "

@@ -1,8 +1,11 @@
-"""The wire format between the grader and a sandboxed child: length-prefixed JSON frames whose
+"""The wire format between the grader and a sandboxed child: length-prefixed frames whose
 values are tagged nodes of a closed set of types (None, bool, int, float, str, numeric NumPy
-arrays, lists, tuples, dicts with string keys). Decoding never runs code: nothing is unpickled,
-no class is looked up by name, and every node is checked for type, dtype, shape and size. What
-one frame may hold is bounded: its nesting, its number of nodes, the length of dict keys.
+arrays, lists, tuples, dicts with string keys). A frame is a JSON object, or (starting with a
+zero byte) a JSON object followed by the raw bytes of the arrays it holds, which its array nodes
+locate by offset: the child's answers travel that way, with no base64 to encode or decode.
+Decoding never runs code: nothing is unpickled, no class is looked up by name, and every node is
+checked for type, dtype, shape and size. What one frame may hold is bounded: its nesting, its
+number of nodes, the length of dict keys.
 """
 from __future__ import annotations
 
@@ -24,6 +27,9 @@ _SCALARS = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16
             np.uint64, np.float16, np.float32, np.float64)
 
 
+BLOB = object()  # the key of a parsed frame's raw bytes (no JSON key can be it)
+
+
 class WireError(Exception):
     """A frame or value that does not follow the wire format."""
 
@@ -32,9 +38,11 @@ class Unsupported(WireError):
     """A value of a type that cannot cross the wire (the student's return type)."""
 
 
-def encode(value, depth: int = 0):
+def encode(value, attachments: list | None = None, depth: int = 0):
     """A value as a JSON-ready node. Only exact built-in and NumPy types are accepted:
-    subclasses (which could override __eq__ or __array__) are refused."""
+    subclasses (which could override __eq__ or __array__) are refused. Given `attachments`, an
+    array's bytes are appended there (for `dumps`) and its node holds their offset; otherwise
+    they are inline, in base64."""
     if depth > MAX_DEPTH:
         raise Unsupported(f"nested more than {MAX_DEPTH} levels deep")
     kind = type(value)
@@ -49,28 +57,33 @@ def encode(value, depth: int = 0):
     if kind is str:
         return ["str", value]
     if kind in _SCALARS:
-        return encode(np.asarray(value), depth)
+        return encode(np.asarray(value), attachments, depth)
     if kind is np.ndarray:
         if value.dtype.str not in _DTYPES:
             raise Unsupported(f"a NumPy array of dtype {value.dtype}")
         data = np.ascontiguousarray(value).tobytes()
-        return ["array", value.dtype.str, list(value.shape),
-                base64.b64encode(data).decode("ascii")]
+        if attachments is None:
+            return ["array", value.dtype.str, list(value.shape),
+                    base64.b64encode(data).decode("ascii")]
+        offset = sum(len(a) for a in attachments) if attachments else 0
+        attachments.append(data)
+        return ["array", value.dtype.str, list(value.shape), offset]
     if kind is list or kind is tuple:
-        return [kind.__name__, [encode(v, depth + 1) for v in value]]
+        return [kind.__name__, [encode(v, attachments, depth + 1) for v in value]]
     if kind is dict:
         items = []
         for key, item in value.items():
             if type(key) is not str:
                 raise Unsupported(f"a dict with a {type(key).__name__} key")
-            items.append([key, encode(item, depth + 1)])
+            items.append([key, encode(item, attachments, depth + 1)])
         return ["dict", items]
     raise Unsupported(f"a {kind.__module__}.{kind.__qualname__}"
                       if kind.__module__ != "builtins" else f"a {kind.__name__}")
 
 
-def decode(node, depth: int = 0):
-    """The value a node stands for; raises WireError on anything malformed."""
+def decode(node, blob: bytes | memoryview = b"", depth: int = 0):
+    """The value a node stands for (`blob`: the raw bytes its frame carried); raises WireError
+    on anything malformed."""
     if depth > MAX_DEPTH or not isinstance(node, list) or not node or not isinstance(node[0], str):
         raise WireError("malformed node")
     tag, rest = node[0], node[1:]
@@ -90,7 +103,7 @@ def decode(node, depth: int = 0):
         if tag == "str" and isinstance(body, str):
             return body
         if tag in ("list", "tuple") and isinstance(body, list):
-            items = [decode(v, depth + 1) for v in body]
+            items = [decode(v, blob, depth + 1) for v in body]
             return items if tag == "list" else tuple(items)
         if tag == "dict" and isinstance(body, list):
             out = {}
@@ -98,25 +111,37 @@ def decode(node, depth: int = 0):
                 if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                     raise WireError("malformed dict item")
                 key = pair[0] if len(pair[0]) <= MAX_KEY else pair[0][:MAX_KEY] + "..."
-                out[key] = decode(pair[1], depth + 1)
+                out[key] = decode(pair[1], blob, depth + 1)
             return out
     if tag == "array" and len(rest) == 3:
         dtype, shape, data = rest
         if dtype not in _DTYPES or not isinstance(shape, list) or len(shape) > 32 \
-                or not all(type(n) is int and n >= 0 for n in shape) or not isinstance(data, str):
+                or not all(type(n) is int and n >= 0 for n in shape) \
+                or not (isinstance(data, str) or type(data) is int and data >= 0):
             raise WireError("malformed array")
+        size = math.prod(shape) * _DTYPES[dtype].itemsize
+        if type(data) is int:  # raw bytes carried after the frame's JSON
+            if data + size > len(blob):
+                raise WireError("array data does not match its shape")
+            return np.frombuffer(blob, dtype=_DTYPES[dtype], count=math.prod(shape),
+                                 offset=data).reshape(shape).copy()  # writable, and its own
         try:
             raw = base64.b64decode(data.encode("ascii"), validate=True)
         except (ValueError, UnicodeEncodeError):
             raise WireError("malformed array data") from None
-        if len(raw) != math.prod(shape) * _DTYPES[dtype].itemsize:
+        if len(raw) != size:
             raise WireError("array data does not match its shape")
         return np.frombuffer(raw, dtype=_DTYPES[dtype]).reshape(shape).copy()  # writable
     raise WireError(f"unknown or malformed node '{tag}'")
 
 
-def dumps(message: dict) -> bytes:
+def dumps(message: dict, attachments: list | None = None) -> bytes:
+    """A frame: the message as JSON, followed by the raw bytes of `attachments` if any."""
     body = json.dumps(message, separators=(",", ":")).encode("utf-8")
+    if attachments:
+        blob = b"".join(attachments)
+        return HEADER.pack(1 + HEADER.size + len(body) + len(blob)) + b"\0" \
+            + HEADER.pack(len(body)) + body + blob
     return HEADER.pack(len(body)) + body
 
 
@@ -142,7 +167,18 @@ def read_exactly(fd: int, size: int) -> bytes:
 
 
 def parse(body: bytes) -> dict:
-    """A frame's JSON object; refused before parsing when it would hold too many nodes."""
+    """A frame's JSON object, its raw bytes (if any) under the key BLOB; refused before parsing
+    when it would hold too many nodes."""
+    blob = b""
+    if body[:1] == b"\0":
+        if len(body) < 1 + HEADER.size:
+            raise WireError("a frame cut short")
+        size = HEADER.unpack_from(body, 1)[0]
+        start = 1 + HEADER.size
+        if start + size > len(body):
+            raise WireError("a frame cut short")
+        blob = memoryview(body)[start + size:]
+        body = body[start:start + size]
     if body.count(b"[") > 2 * MAX_NODES:
         raise WireError(f"a frame with more than {MAX_NODES} values")
     try:
@@ -151,4 +187,6 @@ def parse(body: bytes) -> dict:
         raise WireError(f"a frame that is not JSON ({exc.__class__.__name__})") from None
     if not isinstance(message, dict):
         raise WireError("a frame that is not a JSON object")
+    if blob:
+        message[BLOB] = blob
     return message
