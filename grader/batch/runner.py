@@ -17,8 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Sequence
 
 from grader.batch import plan as planning
-from grader.batch.outputs import ClassWriter
-from grader.results.model import SubmissionResult
+from grader.batch.outputs import ClassWriter, write_class
 from grader.submission import archive
 from grader.submission.collect import regular_file
 
@@ -134,7 +133,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                                              on_plan=on_plan, threads=2, **options)
     students = []
     if class_files:
-        summary = ClassWriter(Path(out), "", {}, tolerance=course.tolerance_of).finish()
+        summary = write_class(Path(out), tolerance=course.tolerance_of)
         students = summary.students
     return ClassRun(students, graded, kept, time.monotonic() - start, skipped,
                     sorted(set(gaps)))
@@ -161,7 +160,7 @@ def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | Non
     if problems_dir is not None and reference_dir is not None:
         from grader.course.manifest import load_course
         tolerance = load_course(problems_dir, reference_dir).tolerance_of
-    return ClassWriter(out, "", {}, tolerance=tolerance).finish().students
+    return write_class(out, tolerance=tolerance).students
 
 
 def _in_processes(options: dict, jobs: int, progress, on_plan, gaps: list) -> tuple[int, int, list]:

@@ -10,7 +10,6 @@ import inspect
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 
 class LoadError(Exception):
@@ -55,6 +54,3 @@ def module_functions(module: ModuleType, submodule: str | None) -> set[str]:
     target = getattr(module, submodule, None) if submodule else module
     return functions(target) if isinstance(target, ModuleType) else set()
 
-
-def signature_of(function: Callable) -> inspect.Signature:
-    return inspect.signature(function)

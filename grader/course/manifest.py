@@ -6,13 +6,13 @@ trusted code they name.
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 import sys
 from pathlib import Path
 from types import ModuleType
 
-from grader.course.loader import (LoadError, functions, load_module, module_functions,
-                                  signature_of)
+from grader.course.loader import LoadError, functions, load_module, module_functions
 from grader.course.model import (Assignment, Course, Derivative, Known, Limits, LiteralCase,
                                  Mistake, Problem, Tolerance)
 
@@ -326,11 +326,11 @@ def load_assignment(path: Path, reference_dir: Path | None) -> tuple[Assignment,
         if reference is None:
             return None
         if driver is not None:
-            parameters = list(signature_of(getattr(modules["drivers"], driver)).parameters.values())
-            return signature_of(getattr(modules["drivers"], driver)).replace(
-                parameters=parameters[1:])  # the first is the student's module
+            found = inspect.signature(getattr(modules["drivers"], driver))
+            # the first parameter is the student's module
+            return found.replace(parameters=list(found.parameters.values())[1:])
         target = getattr(reference, module) if module else reference
-        return signature_of(getattr(target, function))
+        return inspect.signature(getattr(target, function))
 
     names["signature"] = signature
     settings = {"name": name, "package": package, "files": files,

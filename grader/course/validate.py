@@ -20,8 +20,7 @@ from grader.compare.message import explain
 from grader.course.cases import HIDDEN, cases_for, generate
 from grader.course.manifest import ManifestError, load_course
 from grader.course.model import Course, Problem, Tolerance
-from grader.kinds import kind_of
-from grader.kinds.base import run_trusted
+from grader.kinds.base import run_mistake, run_trusted
 
 FD_STEP = 1e-6
 FD_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-7)
@@ -110,11 +109,8 @@ def _property_findings(course: Course, problem: Problem, cases, outputs) -> list
         for mistake in problem.mistakes:
             if not (mistake.function and mistake.check):
                 continue
-            wrong = course.reference_function(problem.assignment, mistake.function,
-                                               problem.module)
             try:
-                answer = run_trusted(course, problem, case,
-                                     replace={mistake.replaces or problem.function: wrong})
+                answer = run_mistake(course, problem, case, mistake)
                 rejected = getattr(checks, problem.checker)(answer, outputs[case.id],
                                                              dict(case.args), compare)
                 recognised = getattr(checks, mistake.check)(answer, outputs[case.id],
@@ -171,8 +167,7 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
         if mistake.function is None or problem.kind != "value":
             continue
         try:
-            values = kind_of("value")
-            wrong = {c.id: dict(values.expected(course, problem, c).mistakes)[mistake]
+            wrong = {c.id: run_mistake(course, problem, c, mistake)
                      for c in cases if c.id in outputs}
         except Exception as exc:  # the course's mistake function is broken
             findings.append(f"{problem.id}: mistake {mistake.function} raised {_error(exc)}")

@@ -75,6 +75,13 @@ def run_trusted(course: Course, problem: Problem, case: Case, *, replace: dict |
     return getattr(module, problem.function)(*positional, **keyword)
 
 
+def run_mistake(course: Course, problem: Problem, case: Case, mistake: Mistake):
+    """A known mistake's value on a case: the problem's graded value with the mistake's
+    function standing in for `replaces` (the problem's own function by default)."""
+    wrong = course.reference_function(problem.assignment, mistake.function, problem.module)
+    return run_trusted(course, problem, case, replace={mistake.replaces or problem.function: wrong})
+
+
 def failed(case: Case, answer: Answer) -> CaseResult:
     """The verdict on a call that did not return a value."""
     return CaseResult(case.id, case.visibility, False, feedback=with_hint(str(answer.error)),

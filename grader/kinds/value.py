@@ -5,27 +5,16 @@ from __future__ import annotations
 
 from grader.compare.message import render
 from grader.compare.mismatch import compare
-from grader.kinds.base import Expected, Kind, Verdict, run_trusted
+from grader.kinds.base import Expected, Kind, Verdict, run_mistake, run_trusted
 
 
 class ValueKind(Kind):
     name = "value"
 
     def expected(self, course, problem, case) -> Expected:
-        value = run_trusted(course, problem, case)
-        mistakes = []
-        for mistake in problem.mistakes:
-            if mistake.function is None:
-                continue
-            wrong = course.reference_function(problem.assignment, mistake.function,
-                                               problem.module)
-            if problem.driver:
-                replaced = {mistake.replaces or problem.function: wrong}
-                mistakes.append((mistake, run_trusted(course, problem, case, replace=replaced)))
-            else:
-                mistakes.append((mistake, run_trusted(
-                    course, problem, case, replace={problem.function: wrong})))
-        return Expected(value, mistakes)
+        return Expected(run_trusted(course, problem, case),
+                        [(mistake, run_mistake(course, problem, case, mistake))
+                         for mistake in problem.mistakes if mistake.function is not None])
 
     def verdict(self, problem, case, values, expected, course) -> Verdict:
         (answer,) = values

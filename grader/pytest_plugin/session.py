@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from grader.pytest_plugin.items import ProblemItem
-from grader.submission.collect import students_of
 from grader.results.model import SubmissionResult
 
 STATE = pytest.StashKey["GradingSession"]()

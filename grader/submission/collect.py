@@ -27,18 +27,6 @@ def regular_file(path: Path, *, limit: int = MAX_FILE) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_size <= limit
 
 
-def submission_sources(paths: Sequence[Path | str]) -> list[Path]:
-    """The student's Python files: a folder's top-level *.py files, or the files given; links,
-    special files and files over the size limit are left out."""
-    sources = []
-    for path in map(Path, paths):
-        if path.is_dir() and not path.is_symlink():
-            sources += sorted(p for p in path.glob("*.py") if regular_file(p))
-        elif regular_file(path):
-            sources.append(path)
-    return sources
-
-
 def read_bounded(path: Path, *, limit: int = MAX_FILE) -> bytes | None:
     """The bytes of a regular file of at most `limit` bytes, read without following a link
     (None for anything else)."""
