@@ -74,21 +74,5 @@ def problem_feedback(problem: ProblemResult, *, cases: list[CaseResult] | None =
     """All the verdicts and feedback of a problem's cases (or of `cases`), as the student reads
     them, file-level failures shortened to a line; each case's feedback cut to `feedback_lines`
     lines (None: all of it)."""
-    if problem.grader_error:
-        return f"The grader itself failed on this problem (not your fault): {problem.grader_error}"
-    blocks = []
-    for case in problem.cases if cases is None else cases:
-        verdict = "passed" if case.passed else "FAILED"
-        lines = [f"{case.visibility} case '{case.case_id}': {verdict}"]
-        text = case_feedback(case)
-        if text:
-            lines += ["  " + line for line in text.splitlines()[:feedback_lines]]
-        if case.output:
-            printed = case.output.splitlines()
-            lines.append("  Your code printed:")
-            lines += ["    " + line for line in printed[:output_lines]]
-            if case.output_dropped or len(printed) > output_lines:
-                lines.append(f"    ... (output truncated; {case.output_dropped} more "
-                             "characters not kept)")
-        blocks.append("\n".join(lines))
-    return "\n".join(blocks)
+    return problem.feedback(cases=cases, text=case_feedback, feedback_lines=feedback_lines,
+                            output_lines=output_lines)

@@ -5,7 +5,7 @@ nothing and says so. Scores are computed here and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 FEEDBACK_LINES = 40
 
@@ -55,20 +55,26 @@ class ProblemResult:
     def mistakes(self) -> list[str]:
         return sorted({c.mistake for c in self.cases if c.mistake})
 
-    def feedback(self) -> str:
-        """All cases' verdicts and feedback, as the student reads them."""
+    def feedback(self, *, cases: list[CaseResult] | None = None,
+                 text: Callable[[CaseResult], str] = lambda case: case.feedback,
+                 feedback_lines: int | None = FEEDBACK_LINES, output_lines: int = 10) -> str:
+        """The verdicts and feedback of the problem's cases (or of `cases`), as the student reads
+        them: each case's `text` cut to `feedback_lines` lines (None: all of it), and what it
+        printed cut to `output_lines`."""
         if self.grader_error:
             return f"The grader itself failed on this problem (not your fault): {self.grader_error}"
         blocks = []
-        for case in self.cases:
+        for case in self.cases if cases is None else cases:
             verdict = "passed" if case.passed else "FAILED"
             lines = [f"{case.visibility} case '{case.case_id}': {verdict}"]
-            if case.feedback:
-                lines += ["  " + line for line in case.feedback.splitlines()[:FEEDBACK_LINES]]
+            said = text(case)
+            if said:
+                lines += ["  " + line for line in said.splitlines()[:feedback_lines]]
             if case.output:
+                printed = case.output.splitlines()
                 lines.append("  Your code printed:")
-                lines += ["    " + line for line in case.output.splitlines()[:10]]
-                if case.output_dropped or len(case.output.splitlines()) > 10:
+                lines += ["    " + line for line in printed[:output_lines]]
+                if case.output_dropped or len(printed) > output_lines:
                     lines.append(f"    ... (output truncated; {case.output_dropped} more "
                                  "characters not kept)")
             blocks.append("\n".join(lines))
