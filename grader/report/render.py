@@ -187,16 +187,11 @@ class ClassSummary:
         graded = [s for s in self.students if not s["grader_error"]]
         maximum = max((s["max_score"] for s in self.students), default=0.0)
         mean = sum(s["score"] for s in graded) / len(graded) if graded else 0.0
-        bins = histogram([s["score"] for s in graded], maximum)
         return {
             "students": self.students, "count": len(self.students), "maximum": maximum,
             "mean": mean, "graded": len(graded),
-            "histogram": bins, "tallest": max((b["count"] for b in bins), default=0) or 1,
             "plot": histogram_plot([s["score"] for s in graded], maximum,
                                    mean if graded else None),
-            "rates": [{"id": pid, "passed": passed, "students": total,
-                       "rate": passed / total if total else 0.0}
-                      for pid, (passed, total) in self.rates.items()],
             "mistakes": [{"problem": p, "message": m, "students": n}
                          for (p, m), n in self.mistakes.most_common(10)],
             "problems": self._problems(),
