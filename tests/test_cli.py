@@ -227,3 +227,19 @@ def test_ctrl_c_ends_with_a_sentence_not_a_traceback():
     out, error = process.communicate(timeout=60)
     assert process.returncode == 130 and error.rstrip().endswith("Interrupted.")
     assert "Traceback" not in error, error
+
+
+def test_a_usage_error_prints_no_traceback_from_the_sandbox(course_copy):
+    """The self-check starts the sandbox first; stopping on a bad course must leave the
+    terminal with the one error, not with the sandbox's own traceback (its stderr is the
+    command's, so the pipe stays open until it has ended)."""
+    import subprocess
+    import sys
+    path = course_copy / "problems" / "optim.toml"
+    path.write_text(path.read_text().replace("points = 2", 'points = "two"', 1))
+    done = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(EXAMPLES / "correct"),
+                           "--problems", str(course_copy / "problems"), "--reference",
+                           str(course_copy / "reference")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "must be int or float" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

@@ -409,11 +409,9 @@ def _sweep(uid: int) -> None:
     os.waitpid(pid, 0)
 
 
-def zygote_main(fd: int) -> None:
-    """Serve spawn/poll/stop requests from the grader over the control socket `fd`. The first
-    message holds the configuration: the sandbox's private directory and the directories to
-    cover if they lie inside the Python installation."""
-    control = socket.socket(fileno=fd)
+def _boot(control: socket.socket):
+    """Import what students use, read the configuration, isolate this process, and tell the
+    grader it is ready; returns what confines each child."""
     for name in PRELOAD:  # while the grader gets going (it may not have sent the config yet)
         importlib.import_module(name)
     config = json.loads(control.recv(1 << 16))
@@ -430,7 +428,6 @@ def zygote_main(fd: int) -> None:
     confinement = isolation.Confinement(features, roots=roots, python_path=python_path,
                                         mounts=features.namespaces, hide=hide)
     isolation.set_undumpable()
-    children: set[int] = set()
     import gc
     gc.freeze()  # children's collections skip (and so do not copy) the preloaded objects
     import ctypes
@@ -438,6 +435,32 @@ def zygote_main(fd: int) -> None:
     control.send(json.dumps({"ready": True, "isolation": confinement.active(),
                              "protections": confinement.protections(),
                              "reasons": features.reasons}).encode())
+    return confinement
+
+
+def _grader_gone(control: socket.socket) -> bool:
+    """Whether the grader has closed its end of the control socket."""
+    try:
+        return control.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
+def zygote_main(fd: int) -> None:
+    """Serve spawn/poll/stop requests from the grader over the control socket `fd`. The first
+    message holds the configuration: the sandbox's private directory and the directories to
+    cover if they lie inside the Python installation. If the grader goes away while this
+    boots, this ends quietly."""
+    control = socket.socket(fileno=fd)
+    try:
+        confinement = _boot(control)
+    except Exception:
+        if _grader_gone(control):  # it stopped while this booted (a usage error, Ctrl-C)
+            os._exit(0)
+        raise  # a real failure to start: the grader says so, and this shows why
+    children: set[int] = set()
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
