@@ -294,7 +294,7 @@ def _grade_shard(course, *, submissions: Path, out: Path, problems_dir: Path,
                     progress(result.student)
 
                 session = GradingSession(engine=engine, students=students, jobs=threads,
-                                         writer=write)
+                                         writer=write, per_student=True)
                 code = run_pytest(plugins=[session])
                 if code == 2:  # pytest's code for an interrupted session
                     raise Interrupted()

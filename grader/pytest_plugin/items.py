@@ -1,5 +1,7 @@
 """The test items of a grading session: one per (student, problem), named by the problem id
-(`rnn.bptt_grads`, or `rnn.bptt_grads[alice]` when several students are graded)."""
+(`rnn.bptt_grads`, or `rnn.bptt_grads[alice]` when several students are graded), or, for a
+class graded by `grader grade`, one per student, named by the student (`alice`), which passes
+when every problem does."""
 from __future__ import annotations
 
 import pytest
@@ -37,3 +39,32 @@ class ProblemItem(pytest.Item):
 
     def reportinfo(self):
         return self.student, None, self.problem_id
+
+
+class StudentItem(pytest.Item):
+    def __init__(self, *, student: str, **kwargs):
+        super().__init__(**kwargs)
+        self.student = student
+        self.add_marker(pytest.mark.grader)
+        self.user_properties.append(("grader_student", student))
+
+    def runtest(self):
+        from grader.pytest_plugin.session import session_of
+        from grader.results.model import has_grader_error
+        result = session_of(self.config).result(self.student)
+        if has_grader_error(result):
+            raise GraderFailed(result.grader_error or "the grader failed on "
+                               + ", ".join(p.problem_id for p in result.problems
+                                           if p.grader_error))
+        failed = [p.problem_id for p in result.problems if not p.passed]
+        if failed:
+            raise ProblemFailed(f"{result.score:g} / {result.max_score:g} points; not passed: "
+                                + ", ".join(failed))
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, (ProblemFailed, GraderFailed)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.student, None, self.student

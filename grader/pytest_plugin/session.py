@@ -3,7 +3,8 @@ students, the results kept in memory (`results`, public for tests and callers) a
 of each item. It is a plugin object: the CLI builds one and passes it to `pytest.main`, and
 `pytest --submission PATH` builds one from the options (see grader.pytest_plugin.plugin).
 Items are made before `-k`, `-m` and `--deselect` filter them, and each student is graded on
-the problems whose items remain. A student's files are written as soon as the student is
+the problems whose items remain; with `per_student` (as `grader grade` grades a class), there is
+one item per student, graded on every problem. A student's files are written as soon as the student is
 graded, so stopping early (`-x`, `--maxfail`, Ctrl-C) never loses a graded student.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.pytest_plugin.items import ProblemItem
+from grader.pytest_plugin.items import ProblemItem, StudentItem
 from grader.results.model import SubmissionResult
 
 STATE = pytest.StashKey["GradingSession"]()
@@ -23,11 +24,14 @@ class GradingSession:
     """Grades the students of one pytest session with `engine`; see the module docstring.
     `writer`, when given, is called with each result as soon as it is computed (after the
     `pytest_grader_submission_graded` hook); `results_path` receives one student's
-    results.json at the end of the session."""
+    results.json at the end of the session; `per_student` makes one item per student rather
+    than one per student and problem."""
 
     def __init__(self, *, engine, students: dict[str, list[Path]], jobs: int = 1,
-                 writer=None, results_path: Path | None = None, on_close=None):
+                 writer=None, results_path: Path | None = None, on_close=None,
+                 per_student: bool = False):
         self.engine, self.students, self.jobs = engine, students, max(1, jobs)
+        self.per_student = per_student
         self.writer, self.results_path, self.on_close = writer, results_path, on_close
         self.config = None
         self.results: dict[str, SubmissionResult] = {}
@@ -62,6 +66,10 @@ class GradingSession:
     def pytest_collection_modifyitems(self, session, config, items):
         several = len(self.students) > 1
         items[:] = []
+        if self.per_student:
+            items.extend(StudentItem.from_parent(session, name=student, nodeid=student,
+                                                 student=student) for student in self.students)
+            return
         for student in self.students:
             for planned in self.engine.plan:
                 problem = planned.problem.id
@@ -70,9 +78,12 @@ class GradingSession:
                                                      student=student, problem_id=problem))
 
     def pytest_collection_finish(self, session):
+        every = [p.problem.id for p in self.engine.plan]
         for item in session.items:
             if isinstance(item, ProblemItem):
                 self.selected.setdefault(item.student, []).append(item.problem_id)
+            elif isinstance(item, StudentItem):
+                self.selected[item.student] = every
 
     # -- running ---------------------------------------------------------------------------
     def _graded(self):
