@@ -140,6 +140,41 @@ def test_a_killed_zygote_is_replaced(sandbox, tmp_path):
     assert run(sandbox, tmp_path, "def f():\n    return 2\n").value == 2
 
 
+def test_each_child_gets_its_own_arguments_from_the_program(sandbox, tmp_path):
+    # the zygote decodes a program's arguments once for all its children: a call that changes
+    # them in place changes its own copy only, in its own child
+    source = tmp_path / "hw.py"
+    source.write_text("def f(x):\n    x[0] += 10\n    return float(x.sum())\n")
+    x = np.array([1.0, 2.0])
+    calls = [Call(0, "hw.py", "f", {"x": x}, 2.0, "a"), Call(1, "hw.py", "f", {"x": x}, 2.0, "b")]
+    before = len(sandbox.zygote.programs)
+    for _ in range(3):
+        first, second = sandbox.run([source], calls, SandboxLimits(submission_time=10))
+        assert (first.value, second.value) == (13.0, 13.0)
+    assert len(sandbox.zygote.programs) == before + 1  # the same calls: one program, sent once
+    assert x.tolist() == [1.0, 2.0]
+
+
+def test_a_replaced_zygote_gets_the_programs_again(sandbox, tmp_path):
+    source = tmp_path / "hw.py"
+    source.write_text("def f(n):\n    return n + 1\n")
+    calls = [Call(0, "hw.py", "f", {"n": 1}, 2.0, "a")]
+    assert sandbox.run([source], calls, SandboxLimits(submission_time=10))[0].value == 2
+    os.kill(sandbox.zygote.process.pid, signal.SIGKILL)
+    sandbox.zygote.process.wait()
+    assert sandbox.run([source], calls, SandboxLimits(submission_time=10))[0].value == 2
+
+
+def test_broken_course_drivers_are_the_graders_failure(sandbox, tmp_path):
+    source = tmp_path / "hw.py"
+    source.write_text("def f(x):\n    return x\n")
+    calls = [Call(0, "hw.py", "f", {"x": 1}, 2.0, "a", driver="drive", drivers="a")]
+    with pytest.raises(host.SandboxBroken, match="course's drivers could not be loaded.*NameError"):
+        sandbox.run([source], calls, SandboxLimits(submission_time=10),
+                    drivers={"a": "undefined_name\n"})
+    assert run(sandbox, tmp_path, "def f():\n    return 3\n").value == 3  # still serving
+
+
 def test_child_holds_nothing_of_the_grader(sandbox, tmp_path):
     outcome = run(sandbox, tmp_path, """
         import gc, sys

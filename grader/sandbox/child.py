@@ -1,14 +1,17 @@
 """Everything that runs outside the grader's process: the zygote (a fresh interpreter that has
-imported NumPy and the standard modules students use, and nothing of the course) and the
-per-submission child it forks. The zygote isolates itself once (see grader.sandbox.isolation);
-each child starts its own session, applies resource limits, confines itself (its own files,
-no network, no new process, an unprivileged uid when started as root), installs an audit-hook
-guard that only turns refusals into friendly messages, then imports the student's files and
-answers calls over the wire format. It imports only the standard library, NumPy and
+imported NumPy and the standard modules students use, and nothing of the course's reference)
+and the per-submission child it forks. The zygote isolates itself once (see
+grader.sandbox.isolation) and holds the programs children run (the calls, their arguments
+decoded once, and the course's drivers); each child starts its own session, applies resource
+limits, confines itself (its own files, no network, no new process, an unprivileged uid when
+started as root), receives the student's files, installs an audit-hook guard that only turns
+refusals into friendly messages, then imports the student's files and answers its calls over
+the wire format. It imports only the standard library, NumPy and
 `grader.sandbox.{wire,isolation}`, so it holds no reference code and no expected value.
 """
 from __future__ import annotations
 
+import gc
 import importlib.util
 import io
 import json
@@ -200,18 +203,57 @@ class _StudentModule:
         return value
 
 
-class Child:
-    """The student side of one submission: loads modules and answers calls. A call names the
-    student's file, the module to import (`rnn`, or `cs231n.layers` in a package), the
-    function, its arguments (a list for positional calls, a dict otherwise) and, optionally,
-    a course driver that receives the student's module and the arguments."""
+class Program:
+    """Calls the zygote holds for its children, so that each child inherits them already
+    decoded: a call names the student's file, the module to import (`rnn`, or `cs231n.layers`
+    in a package), the function, its arguments (a list for positional calls, a dict otherwise)
+    and, optionally, a course driver that receives the student's module and the arguments.
+    The course's drivers are compiled here too, once. Each call's arguments are its own
+    objects, used by one call of each child: an in-place change stays in that call."""
 
-    def __init__(self, fd: int, setup: dict):
-        self.fd, self.setup = fd, setup
-        self.scratch = os.path.realpath(setup["scratch"])
-        self.modules: dict = {}
+    def __init__(self, request: dict):
         self.drivers: dict = {}
-        self.capture = _Capture(setup["output_chars"])
+        for key, source in request.get("drivers", {}).items():
+            namespace = {"__name__": f"grader_drivers_{key}"}
+            exec(compile(source, f"<course drivers {key}>", "exec"), namespace)
+            self.drivers[key] = namespace
+        self.calls = request["calls"]
+        for call in self.calls:
+            call["args"] = wire.decode(call["args"])
+
+
+def _receive_program(fd: int) -> Program:
+    """A program sent by the grader on its own channel (a frame, then the end)."""
+    try:
+        size = wire.HEADER.unpack(wire.read_exactly(fd, wire.HEADER.size))[0]
+        return Program(wire.parse(wire.read_exactly(fd, size)))
+    finally:
+        os.close(fd)
+
+
+def _receive_files(fd: int, work: str) -> None:
+    """Write the student's files, sent by the grader as the child's first frame, into its
+    working directory (names the grader has checked: relative, without `..`)."""
+    size = wire.HEADER.unpack(wire.read_exactly(fd, wire.HEADER.size))[0]
+    message = wire.parse(wire.read_exactly(fd, size))
+    blob = message.get(wire.BLOB, b"")
+    for name, offset, length in message["files"]:
+        target = os.path.join(work, name)
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        with open(target, "wb") as copy:
+            copy.write(blob[offset:offset + length])
+
+
+class Child:
+    """The student side of one submission: loads the student's modules and answers the calls
+    of `program` at `positions`, in that order."""
+
+    def __init__(self, fd: int, work: str, output_chars: int, program: Program,
+                 positions: list[int]):
+        self.fd, self.program, self.positions = fd, program, positions
+        self.scratch = os.path.realpath(work)
+        self.modules: dict = {}
+        self.capture = _Capture(output_chars)
 
     def module(self, file: str, name: str):
         if name in self.modules:
@@ -237,13 +279,6 @@ class Child:
         self.modules[name] = module
         return module
 
-    def load_drivers(self, sources: dict) -> None:
-        """The course's drivers, compiled before any student code runs."""
-        for key, source in sources.items():
-            namespace = {"__name__": f"grader_drivers_{key}"}
-            exec(compile(source, f"<course drivers {key}>", "exec"), namespace)
-            self.drivers[key] = namespace
-
     def answer(self, call: dict) -> tuple[dict, list]:
         """The reply to one call, and the raw bytes of the arrays its value holds."""
         file, function = call["file"], call["function"]
@@ -253,10 +288,10 @@ class Child:
         try:
             module = self.module(file, call.get("module") or file[:-3])
             phase = "call"
-            args = wire.decode(call["args"])
+            args = call["args"]
             positional, keyword = (args, {}) if isinstance(args, list) else ([], args)
             if call.get("driver"):
-                driver = self.drivers[call["drivers"]][call["driver"]]
+                driver = self.program.drivers[call["drivers"]][call["driver"]]
                 value = driver(_StudentModule(module), *positional)
             else:
                 target = getattr(module, function, None)
@@ -279,13 +314,11 @@ class Child:
         return reply, attachments if "value" in reply else []
 
     def serve(self) -> None:
-        """Answer every call of the one request, in order; a frame "phase" brackets each
-        import so the grader can tell import time from call time."""
-        size = wire.HEADER.unpack(wire.read_exactly(self.fd, wire.HEADER.size))[0]
-        request = wire.parse(wire.read_exactly(self.fd, size))
-        self.load_drivers(request.get("drivers", {}))
+        """Answer the calls, in order; a frame "phase" brackets each import so the grader can
+        tell import time from call time."""
         sys.stdout = sys.stderr = self.capture
-        for call in request["calls"]:
+        for position in self.positions:
+            call = self.program.calls[position]
             reply, attachments = self.answer(call)
             try:
                 frame = wire.dumps(reply, attachments)
@@ -296,8 +329,10 @@ class Child:
         wire.send(self.fd, {"done": True})
 
 
-def _enter_child(fd: int, setup: dict, confinement: isolation.Confinement) -> None:
-    """In the freshly forked process: limit, confine, drop privileges, then serve."""
+def _enter_child(fd: int, setup: dict, confinement: isolation.Confinement,
+                 program: Program) -> None:
+    """In the freshly forked process: limit, confine, drop privileges, take the student's
+    files, then serve."""
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -321,25 +356,26 @@ def _enter_child(fd: int, setup: dict, confinement: isolation.Confinement) -> No
     if uid is not None:  # threads count too; seccomp, where present, refuses processes
         threads = THREADS if confinement.seccomp else 0
         resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"] + 1 + threads,) * 2)
-    work = confinement.apply(run=setup["run"], limits=limits, uid=uid, gid=setup.get("gid"),
-                             scratch=setup["scratch"], channel=fd)
+    work = confinement.apply(limits=limits, uid=uid, gid=setup.get("gid"),
+                             scratch=setup.get("scratch"), channel=fd)
     os.chdir(work)
+    _receive_files(fd, work)
     os.environ.clear()
     os.environ.update({"HOME": work, "TMPDIR": work, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     sys.path[:] = [work] + confinement.python_path
     sys.dont_write_bytecode = True  # the working directory goes when the child does
     install_guard(work, confinement.roots, allow_fork=limits["processes"] > 0)
-    Child(fd, {**setup, "scratch": work}).serve()
+    Child(fd, work, setup["output_chars"], program, setup["calls"]).serve()
 
 
 def _fork_child(control: socket.socket, setup: dict, fd: int,
-                confinement: isolation.Confinement) -> int:
+                confinement: isolation.Confinement, program: Program) -> int:
     pid = os.fork()
     if pid == 0:
         code = EXIT_BROKEN  # kept if anything escapes: never return into the zygote's loop
         try:
             control.close()
-            _enter_child(fd, setup, confinement)
+            _enter_child(fd, setup, confinement, program)
             code = 0
         finally:
             os._exit(code)
@@ -428,7 +464,6 @@ def _boot(control: socket.socket):
     confinement = isolation.Confinement(features, roots=roots, python_path=python_path,
                                         mounts=features.namespaces, hide=hide)
     isolation.set_undumpable()
-    import gc
     gc.freeze()  # children's collections skip (and so do not copy) the preloaded objects
     import ctypes
     ctypes.CDLL(None).malloc_trim(0)  # fewer pages to map into every fork
@@ -449,10 +484,12 @@ def _grader_gone(control: socket.socket) -> bool:
 
 
 def zygote_main(fd: int) -> None:
-    """Serve spawn/poll/stop requests from the grader over the control socket `fd`. The first
-    message holds the configuration: the sandbox's private directory and the directories to
-    cover if they lie inside the Python installation. If the grader goes away while this
-    boots, this ends quietly."""
+    """Serve program/spawn/poll/stop requests from the grader over the control socket `fd`.
+    The first message holds the configuration: the sandbox's private directory and the
+    directories to cover if they lie inside the Python installation. A program (the calls
+    children make, see `Program`) is loaded once and kept under the grader's number until
+    dropped; each spawn names the program and the positions of the calls to make. If the
+    grader goes away while this boots, this ends quietly."""
     control = socket.socket(fileno=fd)
     try:
         confinement = _boot(control)
@@ -461,6 +498,7 @@ def zygote_main(fd: int) -> None:
             os._exit(0)
         raise  # a real failure to start: the grader says so, and this shows why
     children: set[int] = set()
+    programs: dict[int, Program] = {}
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
@@ -469,9 +507,25 @@ def zygote_main(fd: int) -> None:
         if not data:
             return
         request = json.loads(data)
-        if request["op"] == "spawn":
-            reply = {"pid": _fork_child(control, request["setup"], fds[0], confinement)}
-            children.add(reply["pid"])
+        if request["op"] == "program":
+            try:
+                programs[request["number"]] = _receive_program(fds[0])
+                reply = {"ok": True}
+            except Exception as exc:  # the course's drivers, most likely: the grader says so
+                reply = {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+            gc.freeze()  # its objects too: children's collections never copy them
+        elif request["op"] == "drop":
+            programs.pop(request["number"], None)
+            reply = {}
+        elif request["op"] == "spawn":
+            program = programs.get(request["setup"]["program"])
+            if program is None:
+                os.close(fds[0])
+                reply = {"missing": True}
+            else:
+                reply = {"pid": _fork_child(control, request["setup"], fds[0], confinement,
+                                            program)}
+                children.add(reply["pid"])
         elif request["op"] == "poll":
             reply = _status(request["pid"], False, children) if request["pid"] in children else {}
         elif request["op"] == "stop":

@@ -1,6 +1,8 @@
 """Running student code safely: the grader's side of the sandbox. A `Sandbox` owns one zygote
-process (see grader.sandbox.child), asks it for a fresh child per submission, sends that child the
-calls to make, and reads the answers back through the wire format. Only the grader's clock sets
+process (see grader.sandbox.child), sends it each list of calls once (a program, whose arguments
+it decodes once for all its children), asks it for a fresh child per submission, sends that
+child the student's files and the positions of the calls to make, and reads the answers back
+through the wire format. Only the grader's clock sets
 deadlines, and what it takes from a child is bounded: frames, the bytes of one submission, every
 string. A child that hangs, crashes, exits or misbehaves is killed with everything it started;
 the calls it did not answer fail with a `SubmissionError` whose fields (`phase`, `file`,
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import grp
+import itertools
 import json
 import os
 import queue
@@ -43,6 +46,7 @@ MAX_SUBMISSION_BYTES = 256 << 20  # everything one submission's children send, p
 MAX_PHASES = 4                   # "import"/"call" frames accepted per call
 MAX_FILE = 1 << 20
 BASE_PREFIX = "grader-sandbox-"
+PROGRAMS = 32  # programs (lists of calls) a zygote keeps for its children
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,8 @@ class Call:
 
     @cached_property
     def request(self) -> str:
-        """The call as JSON for the child, encoded once however many students it serves."""
+        """The call as JSON for the zygote's program, encoded once however many students it
+        serves."""
         by_position = (self.positional or self.driver is not None) and isinstance(self.args, dict)
         args = list(self.args.values()) if by_position else self.args
         return json.dumps({"id": self.id, "file": self.file, "function": self.function,
@@ -200,6 +205,8 @@ class Zygote:
         self.isolation: list[str] = []
         self.protections: dict[str, list[str]] = {}
         self.reasons: dict[str, str] = {}
+        self.programs: dict[tuple, tuple[int, tuple]] = {}  # key -> (number, what it keeps)
+        self._numbers = itertools.count()
 
     def launch(self, started: tuple | None = None) -> None:
         """Start a zygote now (or adopt `started`, from grader.sandbox.launch.start_zygote);
@@ -212,6 +219,7 @@ class Zygote:
         ours.send(json.dumps({"base": self.base, "hide": self.hide}).encode())
         self.socket = ours
         self.ready = False
+        self.programs = {}  # a new zygote holds none
 
     def ensure_ready(self) -> None:
         """A running zygote that has said it is ready (call with the lock held)."""
@@ -240,15 +248,65 @@ class Zygote:
         return None
 
     def request(self, message: dict, fds: Sequence[int] = ()) -> dict:
-        """The zygote's reply to one request. A spawn is retried once on a fresh zygote; any
-        other request to a zygote that died gets {} (its children died with it)."""
+        """The zygote's reply to one request; {} from a zygote that died (its children died
+        with it)."""
         with self.lock:
-            reply = self._exchange(message, fds)
-            if reply is None and message["op"] == "spawn":
-                reply = self._exchange(message, fds)
-                if reply is None:
-                    raise SandboxBroken("the sandbox's zygote process keeps dying")
-            return reply or {}
+            return self._exchange(message, fds) or {}
+
+    def spawn(self, setup: dict, fd: int, key: tuple, keep: tuple, body) -> int:
+        """The pid of a new child serving the zygote's program `key` with `setup` on the
+        channel `fd`. A program the zygote does not hold is sent first (`body()` makes it;
+        `keep`, the objects its key names, is kept with it). Retried once on a fresh zygote."""
+        with self.lock:
+            for _ in range(2):
+                self.ensure_ready()
+                number = self._program(key, keep, body)
+                if number is None:
+                    continue  # it died: the next try starts a fresh one
+                reply = self._exchange({"op": "spawn", "setup": {**setup, "program": number}},
+                                       [fd])
+                if reply is not None and "pid" in reply:
+                    return reply["pid"]
+                if reply is not None:  # dropped meanwhile: send it again
+                    self.programs.pop(key, None)
+            raise SandboxBroken("the sandbox's zygote process keeps dying")
+
+    def _program(self, key: tuple, keep: tuple, body) -> int | None:
+        """The zygote's number for program `key`, sending it first if need be; None if the
+        zygote died. The zygote keeps the last PROGRAMS programs."""
+        if key in self.programs:
+            self.programs[key] = self.programs.pop(key)  # the most recently used, last
+            return self.programs[key][0]
+        while len(self.programs) >= PROGRAMS:
+            oldest = next(iter(self.programs))
+            number, _ = self.programs.pop(oldest)
+            if self._exchange({"op": "drop", "number": number}, ()) is None:
+                return None
+        number = next(self._numbers)
+        ours, theirs = socket.socketpair()
+        try:
+            data = body()
+            socket.send_fds(self.socket, [json.dumps({"op": "program", "number": number})
+                                          .encode()], [theirs.fileno()])
+            theirs.close()
+            wire.write(ours.fileno(), wire.HEADER.pack(len(data)) + data)
+            ours.close()
+            reply = self.socket.recv(1 << 16)
+        except OSError:
+            reply = b""
+        finally:
+            theirs.close()
+            ours.close()
+        if not reply:
+            self.process.kill()
+            self.process.wait()
+            return None
+        reply = json.loads(reply)
+        if "error" in reply:
+            raise SandboxBroken(f"the course's drivers could not be loaded in the sandbox: "
+                                f"{reply['error']}")
+        self.programs[key] = (number, keep)
+        return number
 
     def close(self, *, wait: bool = True) -> None:
         """End the zygote: closing its socket makes it exit. `wait` false leaves its end to
@@ -278,15 +336,27 @@ class _TooMuch(Exception):
 class _Session:
     """One child serving a list of calls, read with the grader's deadlines."""
 
-    def __init__(self, sandbox: "Sandbox", setup: dict, calls: list[Call], limits: SandboxLimits,
-                 deadline: float, budget: _Budget, drivers: dict[str, str]):
+    def __init__(self, sandbox: "Sandbox", setup: dict, program, calls: list[Call],
+                 files: bytes, limits: SandboxLimits, deadline: float, budget: _Budget):
+        """A child of the zygote's `program` (see `Sandbox._stream`) making `calls`, a part of
+        it, on the student's `files` (a frame)."""
         self.sandbox, self.calls, self.limits, self.deadline = sandbox, calls, limits, deadline
-        self.drivers = drivers
         self.budget, self.uid = budget, setup.get("uid")
+        key, keep, body, positions = program
         ours, theirs = socket.socketpair()
-        self.sock = ours
-        self.pid = sandbox.zygote.request({"op": "spawn", "setup": setup}, [theirs.fileno()])["pid"]
-        theirs.close()
+        self.sock, self.pid = ours, None
+        try:
+            self.pid = sandbox.zygote.spawn({**setup, "calls": [positions[id(c)] for c in calls]},
+                                            theirs.fileno(), key, keep, body)
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        try:
+            wire.write(ours.fileno(), files)
+        except OSError:
+            pass  # the child is already gone; reading says why
         self.phase = "start"
         self.imported: set[str] = set()
         self.status: int | None = None  # wait status, once the child has been reaped
@@ -330,12 +400,6 @@ class _Session:
 
     def answers(self) -> Iterator[tuple[Call, Outcome]]:
         """Answer calls in order until done or the child fails fatally (the last outcome)."""
-        body = ('{"calls":[' + ",".join(c.request for c in self.calls) + '],"drivers":'
-                + json.dumps(self.drivers) + "}").encode()
-        try:
-            wire.write(self.sock.fileno(), wire.HEADER.pack(len(body)) + body)
-        except OSError:
-            pass  # the child is already gone; reading says why
         for call in self.calls:
             try:
                 outcome = self._answer(call)
@@ -553,11 +617,12 @@ class Sandbox:
             os.close(self._lock)
             self._lock = None
 
-    def _scratch(self, files: dict, uid: int | None) -> str:
-        """A private copy of the student's files: `files` maps a name in the sandbox's folder
-        (`rnn.py`, `cs231n/layers.py`) to a path (a regular file is read, never what a link
-        points to, nothing over MAX_FILE) or to the bytes to write."""
-        scratch = tempfile.mkdtemp(prefix="run-", dir=os.path.join(self.base, "runs"))
+    @staticmethod
+    def _files_frame(files: dict) -> bytes:
+        """The student's files as the frame a child receives first: `files` maps a name in
+        its working directory (`rnn.py`, `cs231n/layers.py`) to a path (a regular file is
+        read, never what a link points to, nothing over MAX_FILE) or to the bytes to write."""
+        entries, contents, offset = [], [], 0
         for name, source in files.items():
             parts = Path(name).parts
             if not parts or Path(name).is_absolute() or any(p in ("..", ".") for p in parts):
@@ -565,21 +630,24 @@ class Sandbox:
             data = source if isinstance(source, bytes) else _read_regular(Path(source))
             if data is None or len(data) > MAX_FILE:
                 continue
-            target = os.path.join(scratch, *parts)
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-            with open(target, "wb") as copy:
-                copy.write(data)
-        if uid is not None:  # without mounts, the child works in this directory
-            for folder, dirs, names in os.walk(scratch):
-                for name in [folder] + [os.path.join(folder, n) for n in names]:
-                    os.chown(name, uid, self.gid)
+            entries.append(["/".join(parts), offset, len(data)])
+            contents.append(data)
+            offset += len(data)
+        return wire.dumps({"files": entries}, contents)
+
+    def _scratch(self, uid: int | None) -> str:
+        """An empty working folder for a child, where mounts do not give it its own."""
+        scratch = tempfile.mkdtemp(prefix="run-", dir=os.path.join(self.base, "runs"))
+        if uid is not None:
+            os.chown(scratch, uid, self.gid)
         return scratch
 
     def run(self, files, calls: Sequence[Call], limits: SandboxLimits = SandboxLimits(), *,
             drivers: dict[str, str] | None = None) -> list[Outcome]:
-        """Make `calls` against the student's `files` (a mapping as in `_scratch`, or a list
-        of paths placed by their names); one outcome per call, in order. `drivers` holds the
-        source of each assignment's course drivers, run in the child next to student code."""
+        """Make `calls` against the student's `files` (a mapping as in `_files_frame`, or a
+        list of paths placed by their names); one outcome per call, in order. `drivers` holds
+        the source of each assignment's course drivers, run in the child next to student
+        code."""
         return list(self.stream(files, calls, limits, drivers=drivers))
 
     def stream(self, files, calls: Sequence[Call], limits: SandboxLimits = SandboxLimits(), *,
@@ -589,22 +657,41 @@ class Sandbox:
         between two outcomes does not count against the submission."""
         if not isinstance(files, dict):
             files = {Path(p).name: Path(p) for p in files if Path(p).suffix == ".py"}
+        frame = self._files_frame(files)
+        mounts = "mount namespace" in self.isolation
         uid = self.uids.get() if self.root else None
         scratch = None
         try:
-            scratch = self._scratch(files, uid)
-            yield from self._stream(scratch, calls, limits, uid, drivers or {})
+            scratch = None if mounts else self._scratch(uid)
+            yield from self._stream(frame, scratch, calls, limits, uid, drivers or {})
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
             if uid is not None:
                 self.uids.put(uid)
 
-    def _stream(self, scratch: str, calls, limits, uid, drivers) -> Iterator[Outcome]:
-        setup = {"run": os.path.basename(scratch), "scratch": scratch, "uid": uid,
-                 "gid": self.gid, "output_chars": limits.output_chars,
+    @staticmethod
+    def _program_of(calls: Sequence[Call], drivers: dict[str, str]) -> tuple:
+        """The program the zygote keeps for children making `calls` (the same Call objects and
+        drivers make the same program, sent once): (its key, the objects the key names, a
+        function making its bytes, the position of each call by id())."""
+        text = json.dumps(drivers, sort_keys=True)
+        calls = tuple(calls)
+
+        def body() -> bytes:
+            return ('{"calls":[' + ",".join(c.request for c in calls) + '],"drivers":' + text
+                    + "}").encode()
+
+        return ((tuple(map(id, calls)), text), calls, body,
+                {id(c): n for n, c in enumerate(calls)})
+
+    def _stream(self, files: bytes, scratch: str | None, calls, limits, uid,
+                drivers) -> Iterator[Outcome]:
+        setup = {"scratch": scratch, "uid": uid, "gid": self.gid,
+                 "output_chars": limits.output_chars,
                  "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds,
                             "file_bytes": limits.file_bytes, "processes": limits.processes}}
+        program = self._program_of(calls, drivers)
         outcomes: dict[int, Outcome] = {}
         order = iter(calls)
         waiting = next(order, None)
@@ -612,7 +699,7 @@ class Sandbox:
         budget = _Budget(MAX_SUBMISSION_BYTES)
         pending = list(calls)
         while pending:
-            session = _Session(self, setup, pending, limits, deadline, budget, drivers)
+            session = _Session(self, setup, program, pending, files, limits, deadline, budget)
             failure = failed = None
             try:
                 for call, outcome in session.answers():

@@ -49,10 +49,10 @@ SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1, 2
 
 # Devices a child may use, and whether it may write them.
 DEVICES = {"null": True, "zero": True, "full": True, "random": False, "urandom": False}
-# Paths in the zygote's root, when mounts work: each child's working directory (its own tmpfs),
-# the read-only inbox of submission copies, and /tmp (each child's own tmpfs, unless the Python
-# installation lies beneath /tmp, which the private /tmp would cover).
-WORK, INBOX, TMP = "/.sandbox/work", "/.sandbox/inbox", "/tmp"
+# Paths in the zygote's root, when mounts work: each child's working directory (its own tmpfs,
+# where it writes the files the grader sends it) and /tmp (each child's own tmpfs, unless the
+# Python installation lies beneath /tmp, which the private /tmp would cover).
+WORK, TMP = "/.sandbox/work", "/tmp"
 
 # Every protection and, for the README and the caller, what it means.
 PROTECTIONS = {
@@ -449,8 +449,8 @@ def private_tmp(roots: list[str]) -> bool:
 
 def build_root(base: str, roots: list[str], hide: list[str]) -> None:
     """Replace this mount namespace's root by a tmpfs holding only: the Python installation
-    (read-only), a few devices, /proc of the PID namespace, the read-only inbox of submission
-    copies (`base`/runs), and empty /work, /tmp and /dev/shm for each child to mount its own.
+    (read-only), a few devices, /proc of the PID namespace, and empty /work, /tmp and /dev/shm
+    for each child to mount its own.
     Course directories inside the Python installation (`hide`) are covered by empty ones."""
     new_root = os.path.join(base, "root")
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
@@ -465,13 +465,11 @@ def build_root(base: str, roots: list[str], hide: list[str]) -> None:
     for name in DEVICES:
         open(os.path.join(dev, name), "w").close()
         _mount(f"/dev/{name}", os.path.join(dev, name), None, MS_BIND)
-    for path in (WORK, "/dev/shm", INBOX, "/proc", "/etc") + ((TMP,) if private_tmp(roots) else ()):
+    for path in (WORK, "/dev/shm", "/proc", "/etc") + ((TMP,) if private_tmp(roots) else ()):
         _makedirs(new_root, path)
     if os.path.isfile("/etc/ld.so.cache"):  # lets not-yet-loaded libraries be found
         open(new_root + "/etc/ld.so.cache", "w").close()
         _bind("/etc/ld.so.cache", new_root + "/etc/ld.so.cache", MS_RDONLY | MS_NOSUID | MS_NODEV)
-    _bind(os.path.join(base, "runs"), new_root + INBOX,
-          MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
     _mount("proc", new_root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     number = _PIVOT_ROOT.get(platform.machine())
     if number is None:
@@ -614,11 +612,12 @@ class Confinement:
             by["reads"] = []
         return by
 
-    def apply(self, *, run: str, limits: dict, uid: int | None, gid: int | None,
-              scratch: str, channel: int) -> str:
-        """Confine this freshly forked child; returns its working directory. After this, the
-        child reads only the Python installation and its own files, writes only there and in
-        its private /tmp, has no network and (with seccomp) starts no process."""
+    def apply(self, *, limits: dict, uid: int | None, gid: int | None, scratch: str | None,
+              channel: int) -> str:
+        """Confine this freshly forked child; returns its working directory (its own tmpfs
+        with mounts, else `scratch`, a folder the grader made for it). After this, the child
+        reads only the Python installation and its own files, writes only there and in its
+        private /tmp, has no network and (with seccomp) starts no process."""
         if not LINUX:  # the guard and the resource limits are all there is
             if uid is not None:
                 os.setgroups([])
@@ -627,7 +626,7 @@ class Confinement:
             return scratch
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if self.mounts:
-            work = self._private_mounts(run, limits, uid, gid)
+            work = self._private_mounts(limits, uid, gid)
         else:
             work = scratch
         _prctl(PR_SET_NO_NEW_PRIVS, 1, "no_new_privs")
@@ -649,10 +648,9 @@ class Confinement:
         os.closerange(channel + 1, 1 << 16)
         return work
 
-    def _private_mounts(self, run: str, limits: dict, uid, gid) -> str:
-        """Its own mount namespace: WORK (a copy of its files) and /dev/shm (also its /tmp),
-        two size-limited tmpfs that vanish with it; the inbox of other submissions is
-        unmounted."""
+    def _private_mounts(self, limits: dict, uid, gid) -> str:
+        """Its own mount namespace: WORK (for its files) and /dev/shm (also its /tmp), two
+        size-limited tmpfs that vanish with it."""
         _check(_libc.unshare(CLONE_NEWNS), "unshare mount namespace")
         owner = f",uid={uid},gid={gid}" if uid is not None else ""
         size = f"size={max(limits['file_bytes'], 1 << 20)},nr_inodes=4096"
@@ -661,25 +659,7 @@ class Confinement:
         _mount("tmpfs", "/dev/shm", "tmpfs", flags, f"mode=0700,{size}{owner}")
         if self.private_tmp:
             _mount("/dev/shm", TMP, None, MS_BIND)
-        _copy_tree(os.path.join(INBOX, run), WORK, uid, gid)
-        _check(_libc.umount2(os.fsencode(INBOX), MNT_DETACH), "umount inbox")
         return WORK
-
-
-def _copy_tree(source: str, target: str, uid, gid) -> None:
-    """Copy the submission's files (and folders, for a package) into its working directory."""
-    for entry in os.scandir(source):
-        path = os.path.join(target, entry.name)
-        if entry.is_dir(follow_symlinks=False):
-            os.mkdir(path, 0o700)
-            _copy_tree(entry.path, path, uid, gid)
-        elif entry.is_file(follow_symlinks=False):
-            with open(entry.path, "rb") as original, open(path, "wb") as copy:
-                copy.write(original.read(1 << 22))
-        else:
-            continue
-        if uid is not None:
-            os.chown(path, uid, gid)
 
 
 def set_subreaper() -> bool:
