@@ -9,16 +9,16 @@ reference marks its problem, a failing sandbox marks the submission, and the run
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 import traceback
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
+
+import numpy as np
 
 from grader.course.cases import Case, cases_for
 from grader.course.model import Course, Limits, Problem
@@ -36,6 +36,25 @@ def _exception(exc: Exception) -> str:
 
 
 ANSWER_KEPT = 16 << 10  # bytes of a wrong answer kept for the class's common wrong answers
+
+
+def _data_size(value, budget: int) -> int:
+    """About how many bytes `value` holds (arrays' data, strings, 8 a number or an item),
+    counted until it is over `budget`."""
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        value = [item for pair in value.items() for item in pair]
+    if isinstance(value, (list, tuple)):
+        total = 8
+        for item in value:
+            total += 8 + _data_size(item, budget - total)
+            if total > budget:
+                break
+        return total
+    return 8
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,7 @@ class Engine:
         self.plan: list[Planned] = [self._planned(p, hidden, hidden_seed) for p in chosen]
         self._expected: dict[tuple[str, str], Expected] = dict(expectations or {})
         self._calls: dict[frozenset | None, dict] = {}
+        self._snippets: dict[tuple[str, str], str | None] = {}
         self._lock = threading.Lock()
 
     def _planned(self, problem: Problem, hidden: bool, hidden_seed: int | None) -> Planned:
@@ -206,17 +226,22 @@ class Engine:
                                   "width": picture.width, "height": picture.height}
         if case.visibility == "public" and not any(c.reproduce for c in graded.cases):
             result.reproduce = self.reproduce(entry.problem.id, case.id)
-        if entry.problem.kind == "value" and judged.mismatch is not None:
+        if entry.problem.kind == "value" and judged.mismatch is not None \
+                and _data_size(judged.value, ANSWER_KEPT) <= ANSWER_KEPT:
             try:
-                node = wire.encode(judged.value)
+                result.answer = wire.encode(judged.value)
             except wire.WireError:
-                return
-            if len(json.dumps(node)) <= ANSWER_KEPT:
-                result.answer = node
+                pass
 
     def reproduce(self, problem_id: str, case_id: str) -> str | None:
         """A public case as Python the student can paste to call their function on it (never
-        a hidden case: its inputs are not shown)."""
+        a hidden case: its inputs are not shown); made once per case."""
+        key = (problem_id, case_id)
+        if key not in self._snippets:
+            self._snippets[key] = self._reproduce(problem_id, case_id)
+        return self._snippets[key]
+
+    def _reproduce(self, problem_id: str, case_id: str) -> str | None:
         from grader.report.reproduce import snippet
         planned = next((p for p in self.plan if p.problem.id == problem_id), None)
         case = next((c for c in planned.cases if c.id == case_id), None) if planned else None
@@ -246,6 +271,7 @@ class Engine:
             for student, paths in submissions:
                 yield timed(student, paths)
             return
+        from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(jobs) as pool:
             pending = []
             iterator = iter(submissions)

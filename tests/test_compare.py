@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from grader.compare.message import explain as compare
+from grader.compare.mismatch import matches
 from grader.course.model import Tolerance
 
 TOL = Tolerance(1e-6, 1e-9)
@@ -96,3 +97,19 @@ def test_unreadable_student_values_never_crash_the_message():
 def test_infinite_tolerance_checks_structure_only():
     assert compare(np.ones(3), np.zeros(3), Tolerance(math.inf, math.inf)) is None
     assert compare(np.ones(2), np.zeros(3), Tolerance(math.inf, math.inf)) is not None
+
+
+def test_matches_decides_as_compare_does():
+    tol = Tolerance(rtol=1e-6, atol=1e-9)
+    pairs = [(np.array([1.0, np.nan]), np.array([1.0, np.nan])),
+             (np.array([1.0, np.nan]), np.array([1.0, 2.0])),
+             (np.array([np.inf, 1.0]), np.array([np.inf, 1.0])),
+             (np.array([-np.inf]), np.array([np.inf])),
+             (np.array([1.0, 2.0]), np.array([1.0, 2.1])),
+             ((1.0, [2.0]), (1.0, [2.0 + 1e-12])), ({"a": 1.0}, {"a": 1.5}),
+             (np.array([1, 2]), np.array([1.0, 2.0])), (1.0, np.float64(1.0)),
+             (float("nan"), np.float64(1.0)), ([1.0, 2.0], np.array([1.0, 2.0])),
+             (np.zeros((2, 2)), np.zeros(4)), (np.float32(0.1), np.float64(0.1))]
+    for actual, expected in pairs:
+        assert matches(actual, expected, tol) == (compare(actual, expected, tol) is None)
+    assert [i for i, (a, e) in enumerate(pairs) if matches(a, e, tol)] == [0, 2, 5, 7, 8, 10, 12]

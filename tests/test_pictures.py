@@ -230,3 +230,16 @@ def test_other_stages_and_numbers_give_no_picture():
     assert difference_picture(compare(1.5, 2.0, TOL)) is None                  # a number
     assert difference_picture(Mismatch("values", yours=np.zeros(3),
                                        wanted=np.ones(3))) is None  # no tolerance
+
+
+def test_a_shared_wrong_answer_is_drawn_once():
+    wanted = np.arange(12.0).reshape(3, 4)
+    shared = picture_of(wanted.T.copy().reshape(3, 4), wanted)
+    again = picture_of(wanted.T.copy().reshape(3, 4), wanted)  # another student, same answer
+    assert again is shared
+    other = wanted.T.copy().reshape(3, 4)
+    other[0, 1] += 1.0
+    different = picture_of(other, wanted)
+    assert different is not shared and different.data_uri != shared.data_uri
+    looser = picture_of(wanted.T.copy().reshape(3, 4), wanted, Tolerance(1e-3, 1e-3))
+    assert looser is not shared  # the tolerance is part of what a picture shows

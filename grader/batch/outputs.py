@@ -43,9 +43,10 @@ def atomic_write(path: Path, text: str) -> None:
 
 def _csv(rows: list[dict]) -> str:
     stream = io.StringIO()
-    writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({key: neutralise(value) for key, value in row.items()} for row in rows)
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows([neutralise(row[key]) if type(row[key]) is str else row[key]
+                      for key in CSV_COLUMNS] for row in rows)
     return stream.getvalue()
 
 

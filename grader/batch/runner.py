@@ -22,6 +22,7 @@ from grader.submission import archive
 from grader.submission.collect import regular_file
 
 CHUNK = 200  # students per pytest session
+THREADS = 2
 ISOLATED_INI = Path(__file__).resolve().parent.parent / "cli" / "isolated.ini"
 
 
@@ -130,7 +131,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
         graded, kept, skipped = _in_processes(options, jobs, progress, on_plan, gaps)
     else:
         graded, kept, skipped = _grade_shard(course, shard=shard, progress=progress,
-                                             on_plan=on_plan, threads=2, **options)
+                                             on_plan=on_plan, threads=THREADS, **options)
     students = []
     if class_files:
         summary = write_class(Path(out), tolerance=course.tolerance_of)

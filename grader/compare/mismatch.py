@@ -131,12 +131,23 @@ def _differences(a: np.ndarray, e: np.ndarray, mask: np.ndarray) -> tuple[Differ
                             e[tuple(index)].item()) for index in indices)
 
 
+def matches(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance) -> bool:
+    """Whether `actual` matches `expected` as `compare` decides, without describing how it
+    differs (for checking an answer against the values of declared mistakes)."""
+    return compare(actual, expected, tolerance, brief=True) is None
+
+
 def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
-            path: tuple = ()) -> Mismatch | None:
+            path: tuple = (), *, brief: bool = False) -> Mismatch | None:
     """None if `actual` matches `expected`, else the first Mismatch. `tolerance` is one
-    Tolerance or a function from the top-level output key (such as "0" or "U") to one."""
+    Tolerance or a function from the top-level output key (such as "0" or "U") to one. With
+    `brief`, a difference in values is found but not described (no counts, indices or
+    largest differences)."""
     if isinstance(tolerance, Tolerance):
         tolerance = (lambda fixed: lambda key: fixed)(tolerance)
+    if type(expected) is np.ndarray and expected.dtype.kind in "iuf":  # the common case, first
+        return _compare_numbers(actual, expected, tolerance(str(path[0]) if path else ""), path,
+                                brief)
     if isinstance(expected, dict):
         if not isinstance(actual, dict):
             return Mismatch("type", path, f"a dict with keys {list(_shown(expected))}",
@@ -146,7 +157,7 @@ def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
         if missing or extra:
             return Mismatch("keys", path, missing=_shown(missing), extra=_shown(extra))
         for key in expected:
-            found = compare(actual[key], expected[key], tolerance, path + (key,))
+            found = compare(actual[key], expected[key], tolerance, path + (key,), brief=brief)
             if found:
                 return found
         return None
@@ -158,7 +169,7 @@ def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
         if len(actual) != len(expected):
             return Mismatch("length", path, f"{len(expected)} values", describe(actual))
         for index, (a, e) in enumerate(zip(actual, expected)):
-            found = compare(a, e, tolerance, path + (index,))
+            found = compare(a, e, tolerance, path + (index,), brief=brief)
             if found:
                 return found
         return None
@@ -174,7 +185,7 @@ def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
     if expected is None:
         return None if actual is None else Mismatch("type", path, "None", describe(actual))
     key = str(path[0]) if path else ""
-    return _compare_numbers(actual, np.asarray(expected), tolerance(key), path)
+    return _compare_numbers(actual, np.asarray(expected), tolerance(key), path, brief)
 
 
 def _compare_exact_bools(actual, expected, path: tuple) -> Mismatch | None:
@@ -199,7 +210,23 @@ def _compare_exact_bools(actual, expected, path: tuple) -> Mismatch | None:
     return None
 
 
-def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple) -> Mismatch | None:
+def _within(a: np.ndarray, e: np.ndarray, tol: Tolerance) -> bool:
+    """Whether every element of `a` is within the tolerance of `e` (both float64, one shape):
+    the common case, tested first and cheaply. NaN and inf never pass this test."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        bound = np.minimum(tol.atol + tol.rtol * np.abs(e), _LARGEST)
+        return bool((np.abs(a - e) <= bound).all())
+
+
+def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple,
+                     brief: bool = False) -> Mismatch | None:
+    if type(actual) is float and expected.dtype == np.float64 and expected.ndim == 0:
+        wanted = float(expected)
+        if abs(actual - wanted) <= min(tol.atol + tol.rtol * abs(wanted), _LARGEST):
+            return None  # a Python float within the tolerance (NaN and inf never are)
+    elif type(actual) is np.ndarray and actual.dtype == np.float64 == expected.dtype \
+            and actual.shape == expected.shape and _within(actual, expected, tol):
+        return None
     if isinstance(actual, (bool, np.bool_)):
         return Mismatch("type", path, _kind(expected), describe(actual))
     array = _as_numeric_array(actual)
@@ -214,15 +241,15 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple) 
                         from_list=isinstance(actual, list))
     a = array if array.dtype == np.float64 else array.astype(float)
     e = expected if expected.dtype == np.float64 else expected.astype(float)
-    with np.errstate(invalid="ignore", over="ignore"):
-        bound = np.minimum(tol.atol + tol.rtol * np.abs(e), _LARGEST)
-        if np.all(np.abs(a - e) <= bound):
-            return None  # the common case; NaN and inf never pass this test
+    if _within(a, e, tol):
+        return None
     nan = np.isnan(a) != np.isnan(e)
     with np.errstate(invalid="ignore"):
         inf = (np.isinf(a) | np.isinf(e)) & (a != e) & ~np.isnan(a) & ~np.isnan(e)
     special = nan | inf
     if special.any():
+        if brief:
+            return Mismatch("nan", path)
         return Mismatch("nan", path, count=int(special.sum()), total=e.size,
                         differences=_differences(a, e, special), scalar=e.ndim == 0,
                         yours=a, wanted=e)
@@ -232,6 +259,8 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple) 
         bad = finite & (diff > tol.atol + tol.rtol * np.abs(e))
     if not bad.any():
         return None
+    if brief:
+        return Mismatch("values", path)
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(bad, diff / np.abs(e), 0.0)  # inf where expected is 0
     return Mismatch("values", path, count=int(bad.sum()), total=e.size,

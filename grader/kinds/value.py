@@ -4,7 +4,7 @@ tolerances, and a wrong answer that matches a declared mistake's value leads wit
 from __future__ import annotations
 
 from grader.compare.message import render
-from grader.compare.mismatch import compare
+from grader.compare.mismatch import compare, matches
 from grader.kinds.base import Expected, Kind, Verdict, run_mistake, run_trusted
 
 
@@ -22,5 +22,5 @@ class ValueKind(Kind):
         if mismatch is None:
             return Verdict(None)
         mistake = next((mistake for mistake, value in expected.mistakes
-                        if compare(answer, value, problem.tolerance_for) is None), None)
+                        if matches(answer, value, problem.tolerance_for)), None)
         return Verdict(render(mismatch), mistake, mismatch)

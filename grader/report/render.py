@@ -16,7 +16,17 @@ from grader.results.model import SubmissionResult, has_grader_error
 @cache
 def _environment():
     from jinja2 import Environment, PackageLoader, select_autoescape
-    environment = Environment(loader=PackageLoader("grader.report", "templates"),
+
+    class DictsFirst(Environment):
+        """Reads `x.key` of a context dict as its item at once (Jinja tries an attribute
+        first, and a failed lookup costs an exception: thousands per report)."""
+
+        def getattr(self, obj, attribute):
+            if type(obj) is dict and attribute in obj:
+                return obj[attribute]
+            return super().getattr(obj, attribute)
+
+    environment = DictsFirst(loader=PackageLoader("grader.report", "templates"),
                               autoescape=select_autoescape(default=True,
                                                            default_for_string=True),
                               trim_blocks=True, lstrip_blocks=True)

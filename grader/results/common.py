@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from grader.compare.mismatch import compare
+from grader.compare.mismatch import matches
 from grader.course.model import Tolerance
 
 LARGE = 64 * 1024   # bytes of an answer's data above which it is grouped by its digest only
@@ -332,7 +332,7 @@ def _leaders(members: list[tuple[_Answer, dict]], tolerance) -> list[list[_Answe
         candidates += loose
         candidates.sort(key=lambda leader: leader[0])
         match = next((leader for leader in candidates
-                      if compare(answer.value, leader[1].value, tolerance) is None), None)
+                      if matches(answer.value, leader[1].value, tolerance)), None)
         if match is not None:
             groups[match[0]].append(answer)
             continue
