@@ -122,6 +122,13 @@ class Engine:
                 self._expected.setdefault(key, found)
         return found
 
+    def compute_expected(self) -> None:
+        """Compute the expected value of every planned case now (processes forked afterwards
+        share them)."""
+        for planned in self.plan:
+            for case in planned.cases:
+                self.expected(planned, case)
+
     def _compute(self, planned: Planned, case: Case) -> Expected:
         try:
             return planned.kind.expected(self.course, planned.problem, case)

@@ -22,7 +22,6 @@ from grader.submission import archive
 from grader.submission.collect import regular_file
 
 CHUNK = 200  # students per pytest session
-THREADS = 2
 ISOLATED_INI = Path(__file__).resolve().parent.parent / "cli" / "isolated.ini"
 
 
@@ -119,19 +118,26 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     student first. `progress` is called with each student's name as the student is done.
     Raises ManifestError for an unknown assignment, and WeakSandbox when protections of the
     sandbox are off here, unless `allow_weak_sandbox`."""
+    from grader.course.kit import choose
     from grader.course.manifest import load_course
+    from grader.engine import Engine
     gaps: list[str] = []
+    course = load_course(problems_dir, reference_dir)  # a broken course fails here, once
+    chosen = [a.name for a in choose(course, assignments)] if assignments else None
+    engine = Engine(course=course, hidden=True, details=True,
+                    problems=None if chosen is None else
+                    [p.id for p in course.problems if p.assignment in chosen])
     options = dict(submissions=Path(submissions), out=Path(out), problems_dir=problems_dir,
                    reference_dir=reference_dir, force=force, lms_downloads=lms_downloads,
-                   assignments=assignments, allow_weak_sandbox=allow_weak_sandbox, gaps=gaps)
-    course = load_course(problems_dir, reference_dir)  # a broken course fails here, once
+                   chosen=chosen, allow_weak_sandbox=allow_weak_sandbox, gaps=gaps)
     Path(out).mkdir(parents=True, exist_ok=True)  # even for a shard with no student
     start = time.monotonic()
     if jobs > 1 and shard is None:
-        graded, kept, skipped = _in_processes(options, jobs, progress, on_plan, gaps)
+        _before_forking(engine)
+        graded, kept, skipped = _in_processes(options, engine, jobs, progress, on_plan, gaps)
     else:
-        graded, kept, skipped = _grade_shard(course, shard=shard, progress=progress,
-                                             on_plan=on_plan, threads=THREADS, **options)
+        graded, kept, skipped = _grade_shard(engine, shard=shard, progress=progress,
+                                             on_plan=on_plan, threads=2, **options)
     students = []
     if class_files:
         summary = write_class(Path(out), tolerance=course.tolerance_of)
@@ -164,13 +170,25 @@ def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | Non
     return write_class(out, tolerance=tolerance).students
 
 
-def _in_processes(options: dict, jobs: int, progress, on_plan, gaps: list) -> tuple[int, int, list]:
-    """Grade the class in `jobs` forked processes, one shard each; report their progress and
-    plans here, in the calling process."""
+def _before_forking(engine) -> None:
+    """What every worker process needs, done once here so that each inherits it: the expected
+    values of every case, pytest and the grader's plugin imported, the report templates
+    compiled."""
+    import pytest  # noqa: F401
+    import grader.pytest_plugin.session  # noqa: F401
+    from grader.report.render import prepare_templates
+    engine.compute_expected()
+    prepare_templates()
+
+
+def _in_processes(options: dict, engine, jobs: int, progress, on_plan,
+                  gaps: list) -> tuple[int, int, list]:
+    """Grade the class in `jobs` forked processes, one shard each (each inherits `engine`);
+    report their progress and plans here, in the calling process."""
     import multiprocessing
     context = multiprocessing.get_context("fork")
     messages = context.Queue()
-    workers = [context.Process(target=_worker, args=(options, (k, jobs), messages),
+    workers = [context.Process(target=_worker, args=(options, engine, (k, jobs), messages),
                                daemon=True) for k in range(jobs)]
     for worker in workers:
         worker.start()
@@ -210,14 +228,13 @@ def _in_processes(options: dict, jobs: int, progress, on_plan, gaps: list) -> tu
     return graded, kept, skipped
 
 
-def _worker(options: dict, shard: tuple[int, int], messages) -> None:
-    """One process of `_in_processes`: grade a shard, saying what happens on `messages`."""
-    from grader.course.manifest import load_course
+def _worker(options: dict, engine, shard: tuple[int, int], messages) -> None:
+    """One process of `_in_processes`: grade a shard, saying what happens on `messages`. It
+    drives one child at a time: the other processes keep the other cores busy."""
     try:
-        course = load_course(options["problems_dir"], options["reference_dir"])
         gaps: list[str] = []
         graded, kept, skipped = _grade_shard(
-            course, shard=shard, threads=2, **{**options, "gaps": gaps},
+            engine, shard=shard, threads=1, **{**options, "gaps": gaps},
             progress=lambda student: messages.put(("student", student)),
             on_plan=lambda count: messages.put(("plan", count)))
         messages.put(("done", (graded, kept, skipped, gaps)))
@@ -231,18 +248,18 @@ def _worker(options: dict, shard: tuple[int, int], messages) -> None:
         messages.put(("failed", f"{type(exc).__name__}: {exc}"))
 
 
-def _grade_shard(course, *, submissions: Path, out: Path, problems_dir: Path,
+def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                  reference_dir: Path, force: bool, lms_downloads: bool,
-                 assignments: Sequence[str] | None, shard: tuple[int, int] | None,
+                 chosen: list[str] | None, shard: tuple[int, int] | None,
                  allow_weak_sandbox: bool, gaps: list, threads: int, progress,
                  on_plan) -> tuple[int, int, list]:
-    """Grade the students of one shard (all for None) that need it, in this process:
+    """Grade the students of one shard (all for None) that need it, in this process, with
+    `engine` (on the `chosen` assignments, None for all) and `threads` grading ahead:
     (students graded, students kept from an earlier run, what was not graded and why)."""
-    from grader.course.kit import choose
-    from grader.engine import Engine, start_sandbox
+    from grader.engine import start_sandbox
     from grader.pytest_plugin.session import GradingSession
     from grader.submission.intake import prepare
-    chosen = [a.name for a in choose(course, assignments)] if assignments else None
+    course = engine.course
     fingerprint = planning.course_fingerprint(problems_dir, reference_dir)
     if chosen:  # results on other assignments are not these
         fingerprint = hashlib.sha256(f"{fingerprint} {chosen}".encode()).hexdigest()
@@ -276,9 +293,6 @@ def _grade_shard(course, *, submissions: Path, out: Path, problems_dir: Path,
         on_plan(len(todo))
         if not todo:
             return 0, len(kept), skipped
-        engine = Engine(course=course, hidden=True, details=True,
-                        problems=None if chosen is None else
-                        [p.id for p in course.problems if p.assignment in chosen])
         private = [problems_dir, reference_dir, submissions, out, scratch]
         with start_sandbox(private=private) as sandbox:
             if sandbox.gaps and not allow_weak_sandbox:

@@ -34,6 +34,12 @@ def _environment():
     return environment
 
 
+def prepare_templates() -> None:
+    """Load and compile the templates now (processes forked afterwards share them)."""
+    for name in ("report.html", "index.html"):
+        _environment().get_template(name)
+
+
 def _without_mistake(feedback: str, mistake: str | None) -> str:
     """A case's feedback without the known-mistake sentence, which the page shows once, at the
     top of the problem."""
