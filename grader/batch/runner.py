@@ -173,12 +173,15 @@ def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | Non
 def _before_forking(engine) -> None:
     """What every worker process needs, done once here so that each inherits it: the expected
     values of every case, pytest and the grader's plugin imported, the report templates
-    compiled."""
+    compiled; then all of it is moved out of the garbage collector's sight, so the workers'
+    collections neither scan nor copy it."""
+    import gc
     import pytest  # noqa: F401
     import grader.pytest_plugin.session  # noqa: F401
     from grader.report.render import prepare_templates
     engine.compute_expected()
     prepare_templates()
+    gc.freeze()
 
 
 def _in_processes(options: dict, engine, jobs: int, progress, on_plan,
