@@ -59,6 +59,22 @@ def test_several_submissions_get_one_item_per_student_and_problem():
                               "rnn.bptt_grads[raises]": "failed"}
 
 
+def test_a_class_graded_by_grader_grade_is_one_item_per_student(course, sandbox, graded):
+    from grader.batch.runner import run_pytest
+    from grader.engine import Engine
+    from grader.pytest_plugin.session import GradingSession
+    engine = Engine(course=course, sandbox=sandbox, hidden=True)
+    students = {name: [EXAMPLES / name] for name in ("correct", "mistaken")}
+    written = []
+    state = GradingSession(engine=engine, students=students, per_student=True,
+                           writer=lambda result, seconds: written.append(result))
+    assert run_pytest(plugins=[state]) == 1  # a student with a failing problem fails
+    assert state.outcomes == {"correct": "passed", "mistaken": "failed"}
+    assert [r.student for r in written] == ["correct", "mistaken"]
+    for result in written:  # every problem graded, as the grading core grades it
+        assert len(result.problems) == 44 and result.score == graded[result.student].score
+
+
 def test_a_hook_may_adjust_results_before_they_are_written(tmp_path):
     class HalfMarks:
         def pytest_grader_submission_graded(self, result, config):

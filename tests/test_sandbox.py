@@ -392,3 +392,55 @@ def test_sandboxes_running_at_once_never_share_a_uid(sandbox):
     assert not (blocks[0] & blocks[1] or blocks[0] & blocks[2] or blocks[1] & blocks[2])
     with Sandbox() as again:  # a closed sandbox's block is free again
         assert set(again.uids.queue) in blocks[1:]
+
+
+# A grader in a container whose seccomp profile forbids new namespaces (Docker's default does):
+# the zygote cannot isolate itself with namespaces, so each child works in a folder the grader
+# makes for it, and writes the files it receives there.
+NO_NAMESPACES = r"""
+import ctypes, json, os, sys, textwrap
+sys.path.insert(0, sys.argv[1])
+seccomp = ctypes.CDLL("libseccomp.so.2")
+seccomp.seccomp_init.restype = ctypes.c_void_p
+seccomp.seccomp_rule_add.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int, ctypes.c_uint]
+seccomp.seccomp_load.argtypes = [ctypes.c_void_p]
+context = seccomp.seccomp_init(0x7FFF0000)  # allow, but:
+for name in (b"unshare", b"setns"):  # EPERM
+    seccomp.seccomp_rule_add(context, 0x00050000 | 1, seccomp.seccomp_syscall_resolve_name(name), 0)
+ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)  # no_new_privs, which loading a filter needs
+assert seccomp.seccomp_load(context) == 0
+from grader.sandbox.host import Call, Sandbox, SandboxLimits
+files = {"pkg/__init__.py": b"", "pkg/mod.py": b"from pkg import helper\n"
+         b"def f():\n    import os\n    return helper.k, sorted(os.listdir('.'))\n",
+         "pkg/helper.py": b"k = 2\n", "hw.py": b"def g():\n    open('mine.txt', 'w').write('x')\n"
+         b"    import os\n    return sorted(os.listdir('.'))\n"}
+calls = [Call(0, "pkg/mod.py", "f", {}, 2.0, "a", module="pkg.mod"), Call(1, "hw.py", "g", {}, 2.0, "b")]
+with Sandbox() as box:
+    first = box.run(files, calls, SandboxLimits(submission_time=10))
+    again = box.run(files, calls, SandboxLimits(submission_time=10))
+    print(json.dumps({"isolation": box.isolation, "gaps": box.gaps,
+                      "values": [[o.value for o in run] for run in (first, again)],
+                      "errors": [str(o.error) for o in first + again if o.error],
+                      "left": os.listdir(os.path.join(box.base, "runs"))}))
+"""
+
+
+@pytest.mark.parametrize("privilege", ["root", "unprivileged"])
+def test_without_namespaces_each_child_still_gets_its_own_files(privilege):
+    import json
+    import subprocess
+    import sys
+    from privileges import unprivileged
+    if privilege == "root" and os.geteuid() != 0:
+        pytest.skip("not running as root")
+    command = [sys.executable, "-c", NO_NAMESPACES, str(Path(__file__).parents[1])]
+    done = subprocess.run(unprivileged(command) if privilege == "unprivileged" else command,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert "mount namespace" not in report["isolation"]
+    assert report["errors"] == []
+    listing = ["hw.py", "mine.txt", "pkg"]  # its own files, and what it wrote: nothing else
+    for values in report["values"]:  # the second child does not see the first one's file
+        assert values == [[2, listing[:1] + listing[2:]], listing]
+    assert report["left"] == []  # each child's folder is removed when it is done
