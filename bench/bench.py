@@ -7,7 +7,8 @@ against `python -c "import numpy"`, the floor of any grader written in Python wi
 Batch: N synthetic students built from the honest example submissions of the first three
 assignments (rnn, optim, layers; each file made unique), graded with
 `grader grade --assignment rnn --assignment optim --assignment layers` (sandbox on) at 100, 500
-and 1000 students with --jobs 2, and at 500 with --jobs 1; submissions per second, ms per
+and 1000 students with --jobs 2, and at 500 with --jobs 1 on every core and on one core only;
+submissions per second, ms per
 submission (wall, and CPU of every process, children included: the steadier figure on a shared
 machine) and the peak resident memory of the grader and every process it waited for. The
 baseline is one `pytest --submission` process per student, on a sample.
@@ -58,12 +59,15 @@ def build_class(root: Path, count: int) -> None:
                     stream.write(f"\n# student {index}\n")
 
 
-def timed(command: list[str]) -> tuple[float, float, float]:
+def timed(command: list[str], cores: set[int] | None = None) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds and peak resident memory (MB) of a command and the processes
-    it waited for (the sandbox's zygotes and, through them, every child)."""
+    it waited for (the sandbox's zygotes and, through them, every child); `cores` confines
+    them all to those cores."""
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+                               stderr=subprocess.PIPE,
+                               preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores
+                               else None)
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -100,20 +104,24 @@ def main() -> None:
         build_class(temp / "class", args.students)
         everyone = sorted((temp / "class").iterdir())
         sizes = sorted({min(100, args.students), min(500, args.students), args.students})
-        runs = [(count, 2) for count in sizes] + [(min(500, args.students), 1)]
+        middle = min(500, args.students)
+        runs = [(count, 2, None) for count in sizes] + [(middle, 1, None)]
+        if len(os.sched_getaffinity(0)) >= 2:  # the same class on one core, for the ratio
+            runs.append((middle, 1, {min(os.sched_getaffinity(0))}))
         own_cpu = {}
-        for count, jobs in runs:
-            subset = temp / f"class{count}-{jobs}"
+        for count, jobs, cores in runs:
+            name = f"{count}-{jobs}-{len(cores) if cores else 'all'}"
+            subset = temp / f"class{name}"
             subset.mkdir()
             for student in everyone[:count]:
                 shutil.copytree(student, subset / student.name)
-            own = temp / f"own{count}-{jobs}"
+            own = temp / f"own{name}"
             seconds, cpu, memory = timed([sys.executable, "-c", OWN_CPU, str(own), "grade",
-                                          str(subset), "--out", str(temp / f"out{count}-{jobs}"),
-                                          "-q", "--jobs", str(jobs), *ASSIGNMENTS])
-            rows.append((f"grader grade, {count} students, --jobs {jobs}", count, seconds,
-                         cpu, memory))
-            own_cpu[count, jobs] = float(own.read_text())
+                                          str(subset), "--out", str(temp / f"out{name}"),
+                                          "-q", "--jobs", str(jobs), *ASSIGNMENTS], cores)
+            rows.append((f"grader grade, {count} students, --jobs {jobs}"
+                         + (", one core" if cores else ""), count, seconds, cpu, memory))
+            own_cpu[count, jobs, bool(cores)] = float(own.read_text())
         total, total_cpu, peak = 0.0, 0.0, 0.0
         for student in everyone[:args.baseline]:
             seconds, cpu, memory = timed([sys.executable, "-m", "pytest", "-q", "-c",
@@ -132,10 +140,14 @@ def main() -> None:
               f"{1000 * cpu / count:>13.1f}{memory:>10.0f}")
     at_500 = next(r for r in rows if r[0].endswith(f"{min(500, args.students)} students, --jobs 2"))
     one_job = next(r for r in rows if r[0].endswith("--jobs 1"))
+    one_core = next((r for r in rows if r[0].endswith("one core")), None)
     baseline_ms = 1000 * rows[-1][2] / rows[-1][1]
     print(f"--jobs 2 over --jobs 1 at {at_500[1]} students: {one_job[2] / at_500[2]:.2f}x; "
           f"grader grade over the baseline: {baseline_ms / (1000 * at_500[2] / at_500[1]):.1f}x")
-    interpreter = 1000 * own_cpu[one_job[1], 1] / one_job[1]
+    if one_core:
+        print(f"all {len(os.sched_getaffinity(0))} cores with --jobs 2 over one core with --jobs "
+              f"1: {one_core[2] / at_500[2]:.2f}x")
+    interpreter = 1000 * own_cpu[one_job[1], 1, False] / one_job[1]
     everything = 1000 * one_job[3] / one_job[1]
     print(f"--jobs 1: the grading process's own interpreter spends {interpreter:.1f} ms of CPU per "
           f"submission (so one process keeps up with {1000 / interpreter:.0f} submissions/s), "
