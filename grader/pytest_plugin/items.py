@@ -15,43 +15,52 @@ class GraderFailed(Exception):
     """Raised by a problem item on which the grader itself failed (not the student)."""
 
 
-class ProblemItem(pytest.Item):
-    def __init__(self, *, student: str, problem_id: str, **kwargs):
-        super().__init__(**kwargs)
-        self.student, self.problem_id = student, problem_id
-        self.add_marker(pytest.mark.grader)
-        self.user_properties.append(("grader_student", student))
+class GradingItem(pytest.Item):
+    """What the items of a grading session share: the student, the `grader` marker, and a
+    failure shown as the grader's feedback rather than a traceback."""
 
-    def runtest(self):
-        from grader.pytest_plugin.session import session_of
-        result = session_of(self.config).result(self.student)
-        problem = next(p for p in result.problems if p.problem_id == self.problem_id)
-        if problem.grader_error:
-            raise GraderFailed(problem.feedback())
-        if not problem.passed:
-            raise ProblemFailed(f"{problem.points:g} / {problem.max_points:g} points\n"
-                                + problem.feedback())
-
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, (ProblemFailed, GraderFailed)):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self):
-        return self.student, None, self.problem_id
-
-
-class StudentItem(pytest.Item):
     def __init__(self, *, student: str, **kwargs):
         super().__init__(**kwargs)
         self.student = student
         self.add_marker(pytest.mark.grader)
         self.user_properties.append(("grader_student", student))
 
-    def runtest(self):
+    def graded(self):
+        """The student's result (graded on first request)."""
         from grader.pytest_plugin.session import session_of
+        return session_of(self.config).result(self.student)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, (ProblemFailed, GraderFailed)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class ProblemItem(GradingItem):
+    """One problem of one student: passes when every case of the problem does."""
+
+    def __init__(self, *, problem_id: str, **kwargs):
+        super().__init__(**kwargs)
+        self.problem_id = problem_id
+
+    def runtest(self):
+        problem = next(p for p in self.graded().problems if p.problem_id == self.problem_id)
+        if problem.grader_error:
+            raise GraderFailed(problem.feedback())
+        if not problem.passed:
+            raise ProblemFailed(f"{problem.points:g} / {problem.max_points:g} points\n"
+                                + problem.feedback())
+
+    def reportinfo(self):
+        return self.student, None, self.problem_id
+
+
+class StudentItem(GradingItem):
+    """One student on every problem: passes when every problem does."""
+
+    def runtest(self):
         from grader.results.model import has_grader_error
-        result = session_of(self.config).result(self.student)
+        result = self.graded()
         if has_grader_error(result):
             raise GraderFailed(result.grader_error or "the grader failed on "
                                + ", ".join(p.problem_id for p in result.problems
@@ -60,11 +69,6 @@ class StudentItem(pytest.Item):
         if failed:
             raise ProblemFailed(f"{result.score:g} / {result.max_score:g} points; not passed: "
                                 + ", ".join(failed))
-
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, (ProblemFailed, GraderFailed)):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
 
     def reportinfo(self):
         return self.student, None, self.student
