@@ -215,7 +215,11 @@ class Program:
         self.drivers: dict = {}
         for key, source in request.get("drivers", {}).items():
             namespace = {"__name__": f"grader_drivers_{key}"}
-            exec(compile(source, f"<course drivers {key}>", "exec"), namespace)
+            try:
+                exec(compile(source, f"<course drivers {key}>", "exec"), namespace)
+            except Exception as exc:
+                raise RuntimeError(f"the course's drivers for {key} failed: "
+                                   f"{type(exc).__name__}: {exc}") from None
             self.drivers[key] = namespace
         self.calls = request["calls"]
         for call in self.calls:
@@ -512,7 +516,7 @@ def zygote_main(fd: int) -> None:
                 programs[request["number"]] = _receive_program(fds[0])
                 reply = {"ok": True}
             except Exception as exc:  # the course's drivers, most likely: the grader says so
-                reply = {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
+                reply = {"error": str(exc)[:500]}
             gc.freeze()  # its objects too: children's collections never copy them
         elif request["op"] == "drop":
             programs.pop(request["number"], None)

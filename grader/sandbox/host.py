@@ -303,8 +303,7 @@ class Zygote:
             return None
         reply = json.loads(reply)
         if "error" in reply:
-            raise SandboxBroken(f"the course's drivers could not be loaded in the sandbox: "
-                                f"{reply['error']}")
+            raise SandboxBroken(f"the sandbox could not take the calls to make: {reply['error']}")
         self.programs[key] = (number, keep)
         return number
 
