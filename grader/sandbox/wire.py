@@ -1,8 +1,9 @@
 """The wire format between the grader and a sandboxed child: length-prefixed frames whose
 values are tagged nodes of a closed set of types (None, bool, int, float, str, numeric NumPy
 arrays, lists, tuples, dicts with string keys). A frame is a JSON object, or (starting with a
-zero byte) a JSON object followed by the raw bytes of the arrays it holds, which its array nodes
-locate by offset: the child's answers travel that way, with no base64 to encode or decode.
+zero byte) a JSON object followed by raw bytes, which its array nodes (or other entries, such as
+the student's files sent to a child) locate by offset: the child's answers travel that way, with
+no base64 to encode or decode.
 Decoding never runs code: nothing is unpickled, no class is looked up by name, and every node is
 checked for type, dtype, shape and size. What one frame may hold is bounded: its nesting, its
 number of nodes, the length of dict keys.
