@@ -151,6 +151,9 @@ def body(results, phase):
     attempt(results, f"{phase}: /tmp", lambda: open("/tmp/" + TOKEN, "w").write("x" * 1000))
     attempt(results, f"{phase}: /dev/shm", lambda: open("/dev/shm/" + TOKEN, "w").write("x"))
     attempt(results, f"{phase}: own directory", lambda: open("mine.txt", "w").write("x"))
+    # System V shared memory and queues outlive a child and are seen by later ones
+    attempt(results, f"{phase}: System V shared memory", lambda: libc_call("shmget", 0, 4096, 0o1666))
+    attempt(results, f"{phase}: System V message queue", lambda: libc_call("msgget", 0, 0o1666))
 
 def f():
     return phases(body)

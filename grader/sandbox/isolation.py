@@ -133,7 +133,10 @@ DENIED_SYSCALLS = (
     "userfaultfd", "keyctl", "add_key", "request_key", "io_uring_setup", "io_uring_enter",
     "io_uring_register", "acct", "swapon", "swapoff", "reboot", "kexec_load", "kexec_file_load",
     "init_module", "finit_module", "delete_module", "quotactl", "syslog", "name_to_handle_at",
-    "open_by_handle_at", "iopl", "ioperm", "vhangup", "tkill")
+    "open_by_handle_at", "iopl", "ioperm", "vhangup", "tkill",
+    # System V IPC: its objects outlive a child and are shared by every child of the zygote
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget",
+    "semop", "semtimedop", "semctl", "ipc")
 NEW_PROCESS_SYSCALLS = ("fork", "vfork")
 
 
