@@ -65,6 +65,10 @@ class OutputTooLarge(SubmissionError):
     kind = "too_large"
 
 
+class FilesTooLarge(SubmissionError):
+    kind = "files_too_large"
+
+
 class NotRun(SubmissionError):
     kind = "not_run"
 

@@ -444,3 +444,37 @@ def test_without_namespaces_each_child_still_gets_its_own_files(privilege):
     for values in report["values"]:  # the second child does not see the first one's file
         assert values == [[2, listing[:1] + listing[2:]], listing]
     assert report["left"] == []  # each child's folder is removed when it is done
+
+
+def test_a_program_of_many_calls(sandbox, tmp_path):
+    # the positions of a child's calls travel in its own first frame, not in the zygote's
+    # control messages (which are read 64 KB at a time)
+    source = tmp_path / "hw.py"
+    source.write_text("def f(i):\n    return i\n")
+    calls = [Call(n, "hw.py", "f", {"i": n}, 2.0, "p") for n in range(12_000)]
+    outcomes = sandbox.run([source], calls, SandboxLimits(submission_time=60))
+    assert [o.value for o in outcomes] == list(range(12_000))
+
+
+def test_the_zygote_compiles_the_same_drivers_once(sandbox, tmp_path):
+    source = tmp_path / "hw.py"
+    source.write_text("def f():\n    return 1\n")
+    drivers = {"a": "import sys\nsys.__dict__.setdefault('drivers_compiled', []).append(1)\n"
+                    "def drive(module):\n    return len(sys.drivers_compiled)\n"}
+    for _ in range(3):  # three programs (new calls each time), the same drivers
+        calls = [Call(0, "hw.py", "f", {}, 2.0, "a", driver="drive", drivers="a")]
+        (outcome,) = sandbox.run([source], calls, SandboxLimits(submission_time=10),
+                                 drivers=drivers)
+        assert outcome.value == 1
+
+
+def test_files_larger_than_the_working_folder_are_refused_before_a_child_starts(sandbox, tmp_path):
+    files = {"hw.py": b"def f():\n    return 1\n", "data.py": b"#" * (600 << 10),
+             "more.py": b"#" * (600 << 10)}
+    calls = [Call(0, "hw.py", "f", {}, 2.0, "a"), Call(1, "hw.py", "f", {}, 2.0, "b")]
+    outcomes = sandbox.run(files, calls, SandboxLimits(submission_time=10, file_bytes=1 << 20))
+    assert all(isinstance(o.error, errors.FilesTooLarge) for o in outcomes)
+    assert "files hold 1.2 MB, more than the 1 MB a submission may have" in str(outcomes[0].error)
+    del files["more.py"]
+    assert sandbox.run(files, calls[:1], SandboxLimits(submission_time=10,
+                                                       file_bytes=1 << 20))[0].value == 1

@@ -11,7 +11,7 @@ from grader.results.export import format_score
 from grader.results.model import FEEDBACK_LINES, CaseResult, ProblemResult, SubmissionResult
 
 # Error kinds (grader.errors) that come from a file as a whole, not from one call.
-FILE_LEVEL_KINDS = frozenset({"syntax", "missing_file", "import"})
+FILE_LEVEL_KINDS = frozenset({"syntax", "missing_file", "import", "files_too_large"})
 STATUSES = ("passed", "partial", "failed", "error")
 
 

@@ -211,33 +211,39 @@ class Program:
     The course's drivers are compiled here too, once. Each call's arguments are its own
     objects, used by one call of each child: an in-place change stays in that call."""
 
-    def __init__(self, request: dict):
+    def __init__(self, request: dict, drivers: dict):
+        """`drivers` holds the namespaces of the drivers compiled so far, by (assignment,
+        source): programs that share drivers share them (each namespace is a cycle of
+        references that lives as long as the zygote)."""
         self.drivers: dict = {}
         for key, source in request.get("drivers", {}).items():
-            namespace = {"__name__": f"grader_drivers_{key}"}
-            try:
-                exec(compile(source, f"<course drivers {key}>", "exec"), namespace)
-            except Exception as exc:
-                raise RuntimeError(f"the course's drivers for {key} failed: "
-                                   f"{type(exc).__name__}: {exc}") from None
-            self.drivers[key] = namespace
+            if (key, source) not in drivers:
+                namespace = {"__name__": f"grader_drivers_{key}"}
+                try:
+                    exec(compile(source, f"<course drivers {key}>", "exec"), namespace)
+                except Exception as exc:
+                    raise RuntimeError(f"the course's drivers for {key} failed: "
+                                       f"{type(exc).__name__}: {exc}") from None
+                drivers[key, source] = namespace
+            self.drivers[key] = drivers[key, source]
         self.calls = request["calls"]
         for call in self.calls:
             call["args"] = wire.decode(call["args"])
 
 
-def _receive_program(fd: int) -> Program:
+def _receive_program(fd: int, drivers: dict) -> Program:
     """A program sent by the grader on its own channel (a frame, then the end)."""
     try:
         size = wire.HEADER.unpack(wire.read_exactly(fd, wire.HEADER.size))[0]
-        return Program(wire.parse(wire.read_exactly(fd, size)))
+        return Program(wire.parse(wire.read_exactly(fd, size)), drivers)
     finally:
         os.close(fd)
 
 
-def _receive_files(fd: int, work: str) -> None:
-    """Write the student's files, sent by the grader as the child's first frame, into its
-    working directory (names the grader has checked: relative, without `..`)."""
+def _receive_files(fd: int, work: str) -> list[int]:
+    """Write the student's files, sent by the grader in the child's first frame, into its
+    working directory (names the grader has checked: relative, without `..`); returns the
+    positions in the program of the calls to make, which the frame also holds."""
     size = wire.HEADER.unpack(wire.read_exactly(fd, wire.HEADER.size))[0]
     message = wire.parse(wire.read_exactly(fd, size))
     blob = message.get(wire.BLOB, b"")
@@ -246,6 +252,7 @@ def _receive_files(fd: int, work: str) -> None:
         os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
         with open(target, "wb") as copy:
             copy.write(blob[offset:offset + length])
+    return message["calls"]
 
 
 class Child:
@@ -363,13 +370,13 @@ def _enter_child(fd: int, setup: dict, confinement: isolation.Confinement,
     work = confinement.apply(limits=limits, uid=uid, gid=setup.get("gid"),
                              scratch=setup.get("scratch"), channel=fd)
     os.chdir(work)
-    _receive_files(fd, work)
+    positions = _receive_files(fd, work)
     os.environ.clear()
     os.environ.update({"HOME": work, "TMPDIR": work, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
     sys.path[:] = [work] + confinement.python_path
     sys.dont_write_bytecode = True  # the working directory goes when the child does
     install_guard(work, confinement.roots, allow_fork=limits["processes"] > 0)
-    Child(fd, work, setup["output_chars"], program, setup["calls"]).serve()
+    Child(fd, work, setup["output_chars"], program, positions).serve()
 
 
 def _fork_child(control: socket.socket, setup: dict, fd: int,
@@ -503,6 +510,7 @@ def zygote_main(fd: int) -> None:
         raise  # a real failure to start: the grader says so, and this shows why
     children: set[int] = set()
     programs: dict[int, Program] = {}
+    drivers: dict[tuple[str, str], dict] = {}
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
@@ -510,10 +518,18 @@ def zygote_main(fd: int) -> None:
             return
         if not data:
             return
-        request = json.loads(data)
+        try:
+            request = json.loads(data)
+            request["op"]
+        except (ValueError, TypeError, KeyError):  # a message cut short: say so, go on
+            for fd in fds:
+                os.close(fd)
+            control.send(json.dumps({"error": f"a request of {len(data)} bytes that is not "
+                                              "a whole JSON object"}).encode())
+            continue
         if request["op"] == "program":
             try:
-                programs[request["number"]] = _receive_program(fds[0])
+                programs[request["number"]] = _receive_program(fds[0], drivers)
                 reply = {"ok": True}
             except Exception as exc:  # the course's drivers, most likely: the grader says so
                 reply = {"error": str(exc)[:500]}

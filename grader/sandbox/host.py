@@ -35,6 +35,7 @@ from typing import Any, Iterator, Sequence
 from grader import errors
 from grader.sandbox import wire
 from grader.sandbox.child import EXIT_BROKEN
+from grader.sandbox.isolation import WORK_MIN_BYTES
 from grader.sandbox.launch import start_zygote
 
 SANDBOX_GROUP = "nogroup"
@@ -46,7 +47,8 @@ MAX_SUBMISSION_BYTES = 256 << 20  # everything one submission's children send, p
 MAX_PHASES = 4                   # "import"/"call" frames accepted per call
 MAX_FILE = 1 << 20
 BASE_PREFIX = "grader-sandbox-"
-PROGRAMS = 32  # programs (lists of calls) a zygote keeps for its children
+PROGRAMS = 64  # programs (lists of calls) a zygote keeps for its children
+CONTROL_MESSAGE = 1 << 16  # bytes of one message to the zygote (which it reads at once)
 
 
 @dataclass(frozen=True)
@@ -236,8 +238,11 @@ class Zygote:
 
     def _exchange(self, message: dict, fds: Sequence[int]) -> dict | None:
         self.ensure_ready()
+        data = json.dumps(message).encode()
+        if len(data) > CONTROL_MESSAGE:
+            raise SandboxBroken(f"a request of {len(data)} bytes, more than the zygote reads")
         try:
-            socket.send_fds(self.socket, [json.dumps(message).encode()], list(fds))
+            socket.send_fds(self.socket, [data], list(fds))
             reply = self.socket.recv(1 << 16)
         except OSError:
             reply = b""
@@ -267,6 +272,9 @@ class Zygote:
                                        [fd])
                 if reply is not None and "pid" in reply:
                     return reply["pid"]
+                if reply is not None and "error" in reply:
+                    raise SandboxBroken(f"the sandbox's zygote refused to start a child: "
+                                        f"{reply['error']}")
                 if reply is not None:  # dropped meanwhile: send it again
                     self.programs.pop(key, None)
             raise SandboxBroken("the sandbox's zygote process keeps dying")
@@ -336,24 +344,28 @@ class _Session:
     """One child serving a list of calls, read with the grader's deadlines."""
 
     def __init__(self, sandbox: "Sandbox", setup: dict, program, calls: list[Call],
-                 files: bytes, limits: SandboxLimits, deadline: float, budget: _Budget):
+                 files: tuple[list, list], limits: SandboxLimits, deadline: float,
+                 budget: _Budget):
         """A child of the zygote's `program` (see `Sandbox._stream`) making `calls`, a part of
-        it, on the student's `files` (a frame)."""
+        it, on the student's `files` (see `Sandbox._files`). Its first frame holds the files
+        and the positions of its calls in the program."""
         self.sandbox, self.calls, self.limits, self.deadline = sandbox, calls, limits, deadline
         self.budget, self.uid = budget, setup.get("uid")
         key, keep, body, positions = program
+        entries, contents = files
+        first = wire.dumps({"files": entries, "calls": [positions[id(c)] for c in calls]},
+                           contents)
         ours, theirs = socket.socketpair()
         self.sock, self.pid = ours, None
         try:
-            self.pid = sandbox.zygote.spawn({**setup, "calls": [positions[id(c)] for c in calls]},
-                                            theirs.fileno(), key, keep, body)
+            self.pid = sandbox.zygote.spawn(setup, theirs.fileno(), key, keep, body)
         except BaseException:
             ours.close()
             raise
         finally:
             theirs.close()
         try:
-            wire.write(ours.fileno(), files)
+            wire.write(ours.fileno(), first)
         except OSError:
             pass  # the child is already gone; reading says why
         self.phase = "start"
@@ -617,10 +629,11 @@ class Sandbox:
             self._lock = None
 
     @staticmethod
-    def _files_frame(files: dict) -> bytes:
-        """The student's files as the frame a child receives first: `files` maps a name in
-        its working directory (`rnn.py`, `cs231n/layers.py`) to a path (a regular file is
-        read, never what a link points to, nothing over MAX_FILE) or to the bytes to write."""
+    def _files(files: dict) -> tuple[list, list]:
+        """The student's files as a child receives them: (entries [name, offset, length],
+        contents). `files` maps a name in the child's working directory (`rnn.py`,
+        `cs231n/layers.py`) to a path (a regular file is read, never what a link points to,
+        nothing over MAX_FILE) or to the bytes to write."""
         entries, contents, offset = [], [], 0
         for name, source in files.items():
             parts = Path(name).parts
@@ -632,7 +645,7 @@ class Sandbox:
             entries.append(["/".join(parts), offset, len(data)])
             contents.append(data)
             offset += len(data)
-        return wire.dumps({"files": entries}, contents)
+        return entries, contents
 
     def _scratch(self, uid: int | None) -> str:
         """An empty working folder for a child, where mounts do not give it its own."""
@@ -643,7 +656,7 @@ class Sandbox:
 
     def run(self, files, calls: Sequence[Call], limits: SandboxLimits = SandboxLimits(), *,
             drivers: dict[str, str] | None = None) -> list[Outcome]:
-        """Make `calls` against the student's `files` (a mapping as in `_files_frame`, or a
+        """Make `calls` against the student's `files` (a mapping as in `_files`, or a
         list of paths placed by their names); one outcome per call, in order. `drivers` holds
         the source of each assignment's course drivers, run in the child next to student
         code."""
@@ -656,13 +669,23 @@ class Sandbox:
         between two outcomes does not count against the submission."""
         if not isinstance(files, dict):
             files = {Path(p).name: Path(p) for p in files if Path(p).suffix == ".py"}
-        frame = self._files_frame(files)
+        entries, contents = self._files(files)
+        room = max(limits.file_bytes, WORK_MIN_BYTES)  # what the child's working folder holds
+        total = sum(len(data) for data in contents)
+        if total > room:
+            for call in calls:
+                yield Outcome(error=errors.FilesTooLarge(
+                    f"the submission's files hold {total / (1 << 20):.1f} MB, more than the "
+                    f"{room >> 20} MB a submission may have: hand in only the homework's files.",
+                    phase="import", file=call.file, fatal=True))
+            return
         mounts = "mount namespace" in self.isolation
         uid = self.uids.get() if self.root else None
         scratch = None
         try:
             scratch = None if mounts else self._scratch(uid)
-            yield from self._stream(frame, scratch, calls, limits, uid, drivers or {})
+            yield from self._stream((entries, contents), scratch, calls, limits, uid,
+                                    drivers or {})
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -684,7 +707,7 @@ class Sandbox:
         return ((tuple(map(id, calls)), text), calls, body,
                 {id(c): n for n, c in enumerate(calls)})
 
-    def _stream(self, files: bytes, scratch: str | None, calls, limits, uid,
+    def _stream(self, files: tuple[list, list], scratch: str | None, calls, limits, uid,
                 drivers) -> Iterator[Outcome]:
         setup = {"scratch": scratch, "uid": uid, "gid": self.gid,
                  "output_chars": limits.output_chars,

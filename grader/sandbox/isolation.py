@@ -53,6 +53,7 @@ DEVICES = {"null": True, "zero": True, "full": True, "random": False, "urandom":
 # where it writes the files the grader sends it) and /tmp (each child's own tmpfs, unless the
 # Python installation lies beneath /tmp, which the private /tmp would cover).
 WORK, TMP = "/.sandbox/work", "/tmp"
+WORK_MIN_BYTES = 1 << 20  # a child's working folder holds at least this (else its file limit)
 
 # Every protection and, for the README and the caller, what it means.
 PROTECTIONS = {
@@ -656,7 +657,7 @@ class Confinement:
         size-limited tmpfs that vanish with it."""
         _check(_libc.unshare(CLONE_NEWNS), "unshare mount namespace")
         owner = f",uid={uid},gid={gid}" if uid is not None else ""
-        size = f"size={max(limits['file_bytes'], 1 << 20)},nr_inodes=4096"
+        size = f"size={max(limits['file_bytes'], WORK_MIN_BYTES)},nr_inodes=4096"
         flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
         _mount("tmpfs", WORK, "tmpfs", flags, f"mode=0700,{size}{owner}")
         _mount("tmpfs", "/dev/shm", "tmpfs", flags, f"mode=0700,{size}{owner}")
