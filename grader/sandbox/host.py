@@ -236,13 +236,18 @@ class Zygote:
             if "PID namespace" in self.isolation:
                 self.process.find_server()
 
-    def _exchange(self, message: dict, fds: Sequence[int]) -> dict | None:
+    def _exchange(self, message: dict, fds: Sequence[int], then=None) -> dict | None:
+        """The zygote's reply to `message` (sent with the descriptors `fds`), or None if the
+        zygote died, which is then replaced on the next call. `then`, if given, runs between
+        sending and reading the reply (to write what the zygote reads before it replies)."""
         self.ensure_ready()
         data = json.dumps(message).encode()
         if len(data) > CONTROL_MESSAGE:
             raise SandboxBroken(f"a request of {len(data)} bytes, more than the zygote reads")
         try:
             socket.send_fds(self.socket, [data], list(fds))
+            if then is not None:
+                then()
             reply = self.socket.recv(1 << 16)
         except OSError:
             reply = b""
@@ -291,25 +296,21 @@ class Zygote:
             if self._exchange({"op": "drop", "number": number}, ()) is None:
                 return None
         number = next(self._numbers)
+        data = body()
         ours, theirs = socket.socketpair()
-        try:
-            data = body()
-            socket.send_fds(self.socket, [json.dumps({"op": "program", "number": number})
-                                          .encode()], [theirs.fileno()])
-            theirs.close()
+
+        def send_program():
+            theirs.close()  # the zygote holds its own copy now
             wire.write(ours.fileno(), wire.HEADER.pack(len(data)) + data)
-            ours.close()
-            reply = self.socket.recv(1 << 16)
-        except OSError:
-            reply = b""
+
+        try:
+            reply = self._exchange({"op": "program", "number": number}, [theirs.fileno()],
+                                   then=send_program)
         finally:
             theirs.close()
             ours.close()
-        if not reply:
-            self.process.kill()
-            self.process.wait()
+        if reply is None:
             return None
-        reply = json.loads(reply)
         if "error" in reply:
             raise SandboxBroken(f"the sandbox could not take the calls to make: {reply['error']}")
         self.programs[key] = (number, keep)
