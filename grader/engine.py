@@ -18,12 +18,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-import numpy as np
-
 from grader.course.cases import Case, cases_for
 from grader.course.model import Course, Limits, Problem
 from grader.kinds import kind_of
 from grader.kinds.base import Answer, Expected, Kind
+from grader.results.common import data_size
 from grader.results.model import ProblemResult, SubmissionResult
 from grader.submission.collect import submission_files
 
@@ -36,25 +35,6 @@ def _exception(exc: Exception) -> str:
 
 
 ANSWER_KEPT = 16 << 10  # bytes of a wrong answer kept for the class's common wrong answers
-
-
-def _data_size(value, budget: int) -> int:
-    """About how many bytes `value` holds (arrays' data, strings, 8 a number or an item),
-    counted until it is over `budget`."""
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        value = [item for pair in value.items() for item in pair]
-    if isinstance(value, (list, tuple)):
-        total = 8
-        for item in value:
-            total += 8 + _data_size(item, budget - total)
-            if total > budget:
-                break
-        return total
-    return 8
 
 
 @dataclass(frozen=True)
@@ -234,7 +214,7 @@ class Engine:
         if case.visibility == "public" and not any(c.reproduce for c in graded.cases):
             result.reproduce = self.reproduce(entry.problem.id, case.id)
         if entry.problem.kind == "value" and judged.mismatch is not None \
-                and _data_size(judged.value, ANSWER_KEPT) <= ANSWER_KEPT:
+                and data_size(judged.value, ANSWER_KEPT) <= ANSWER_KEPT:
             try:
                 result.answer = wire.encode(judged.value)
             except wire.WireError:

@@ -217,3 +217,14 @@ def test_a_class_of_1000_students_and_100_cases_is_grouped_fast():
     elapsed = time.perf_counter() - start
     assert len(found) == 400 and all(g.variants == 2 for g in found)
     assert elapsed < 10  # about 0.3 s here; a generous bound for a loaded machine
+
+
+def test_data_size_is_the_size_fingerprint_gives_counted_only_up_to_a_budget():
+    from grader.results.common import data_size, fingerprint
+    values = [None, True, 3, 10**30, 2.5, "é" * 5, np.arange(6.0), np.float32(1.5),
+              [1, (2.0, "ab")], {"W": np.ones((3, 4)), "b": [np.zeros(2), None]}, object()]
+    for value in values:
+        assert data_size(value) == fingerprint(value)[1], value
+    big = [np.ones(1000)] * 50  # 50 arrays of 8 KB each
+    assert data_size(big) == fingerprint(big)[1] > 400_000
+    assert 16 << 10 < data_size(big, 16 << 10) < 40_000  # stopped soon after the budget

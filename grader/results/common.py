@@ -167,6 +167,29 @@ def fingerprint(value) -> tuple[bytes, float]:
     return digest.digest(), size
 
 
+def data_size(value, budget: float = math.inf) -> float:
+    """The size `fingerprint` gives `value`, without digesting it: counted only until it is
+    over `budget` (a cheap check of whether an answer is small enough to keep)."""
+    kind = type(value)
+    if kind is str:
+        return len(value.encode("utf-8", "surrogatepass")) + 8
+    if kind is int:
+        return max(8, len(str(value)))
+    if value is None or kind in (bool, float, np.bool_):
+        return 8
+    if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in "biuf":
+        return np.asarray(value).nbytes + 8
+    if kind is list or kind is tuple or kind is dict:
+        total = 8
+        for item in (value if kind is not dict else
+                     (part for pair in value.items() for part in pair)):
+            total += data_size(item, budget - total)
+            if total > budget:
+                break
+        return total
+    return math.inf
+
+
 def _feed(digest, value) -> float:
     kind = type(value)
     if value is None:
