@@ -234,8 +234,7 @@ class Program:
 def _receive_program(fd: int, drivers: dict) -> Program:
     """A program sent by the grader on its own channel (a frame, then the end)."""
     try:
-        size = wire.HEADER.unpack(wire.read_exactly(fd, wire.HEADER.size))[0]
-        return Program(wire.parse(wire.read_exactly(fd, size)), drivers)
+        return Program(wire.receive(fd), drivers)
     finally:
         os.close(fd)
 
@@ -244,8 +243,7 @@ def _receive_files(fd: int, work: str) -> list[int]:
     """Write the student's files, sent by the grader in the child's first frame, into its
     working directory (names the grader has checked: relative, without `..`); returns the
     positions in the program of the calls to make, which the frame also holds."""
-    size = wire.HEADER.unpack(wire.read_exactly(fd, wire.HEADER.size))[0]
-    message = wire.parse(wire.read_exactly(fd, size))
+    message = wire.receive(fd)
     blob = message.get(wire.BLOB, b"")
     for name, offset, length in message["files"]:
         target = os.path.join(work, name)
