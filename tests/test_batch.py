@@ -339,6 +339,62 @@ def test_shards_and_processes_give_the_same_class_as_one_run(cli, klass, tmp_pat
         (tmp_path / "one" / "common-wrong-answers.csv").read_text()
 
 
+CLASS_FILES = ("gradebook.csv", "common-wrong-answers.csv", "index.html")
+
+
+def test_class_files_are_the_same_however_the_students_were_summarised(cli, course, tmp_path):
+    """Students are summarised as they are graded (in one process or in two), kept from an
+    earlier run, or read back when their submission is gone: the class files are those written
+    from every grade.json."""
+    root = tmp_path / "class"
+    for name in ("mistaken", "mistaken2", "mistaken3", "rounded", "correct"):
+        shutil.copytree(EXAMPLES / name.rstrip("23"), root / name)
+    cli("grade", root, "--out", tmp_path / "one", *COURSE, "-q", "--jobs", "1")
+    cli("grade", root, "--out", tmp_path / "two", *COURSE, "-q", "--jobs", "2")
+    for name in CLASS_FILES:
+        assert (tmp_path / "two" / name).read_text() == (tmp_path / "one" / name).read_text()
+    common = pd.read_csv(tmp_path / "one" / "common-wrong-answers.csv")
+    assert common["students"].str.contains("mistaken; mistaken2; mistaken3").any()
+
+    shutil.rmtree(root / "rounded")  # its submission is gone, its results stay
+    shutil.copyfile(root / "correct" / "optim.py", root / "mistaken3" / "optim.py")
+    result = cli("grade", root, "--out", tmp_path / "two", *COURSE, "-q", "--jobs", "2")
+    assert "Students: 5 (1 graded now" in result.stdout
+    written = {name: (tmp_path / "two" / name).read_text() for name in CLASS_FILES}
+    assert "rounded" in written["gradebook.csv"] and written != {
+        name: (tmp_path / "one" / name).read_text() for name in CLASS_FILES}
+    batch.write_class(tmp_path / "two", tolerance=course.tolerance_of)  # all from grade.json
+    assert {name: (tmp_path / "two" / name).read_text() for name in CLASS_FILES} == written
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_class_files_read_back_only_students_not_graded_now(klass, tmp_path, monkeypatch,
+                                                                jobs):
+    """The students graded in a run reach the class files from memory; only those kept from an
+    earlier run, or whose submission is gone, are read back from their grade.json."""
+    from grader.batch import runner
+    read = []
+    original = batch.stored_results
+
+    def stored_results(out, *, besides=()):
+        for result in original(out, besides=besides):
+            read.append(result.student)
+            yield result
+
+    monkeypatch.setattr(batch, "stored_results", stored_results)
+    options = dict(submissions=klass, out=tmp_path / "out", problems_dir=PROBLEMS,
+                   reference_dir=REFERENCE, jobs=jobs)
+    run = runner.grade_folder(**options)
+    assert run.graded == 4 and read == []
+    assert [s["name"] for s in run.students] == ["correct", "mistaken", "syntax_error",
+                                                 "zz_script"]
+    shutil.rmtree(klass / "syntax_error")
+    shutil.copyfile(klass / "correct" / "optim.py", klass / "mistaken" / "optim.py")
+    run = runner.grade_folder(**options)
+    assert (run.graded, run.kept) == (1, 2) and read == ["syntax_error"]
+    assert len(run.students) == 4
+
+
 def test_a_bad_shard_is_a_usage_error(cli, klass, tmp_path):
     result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "--shard", "3/2",
                  expect=2)

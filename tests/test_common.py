@@ -169,9 +169,10 @@ def test_fingerprints_tell_types_apart():
 
 
 def naive_groups(answers, tol):
-    """Leader clustering without pruning: each answer compared with every earlier leader."""
+    """Leader clustering without pruning: each answer (one student's, all distinct) compared
+    with every earlier leader, in the order of their students' names."""
     leaders = []
-    for student, value in answers:
+    for student, value in sorted(answers, key=lambda answer: answer[0]):
         for leader in leaders:
             if compare(value, leader[0][1], tol) is None:
                 leader.append((student, value))
@@ -228,3 +229,54 @@ def test_data_size_is_the_size_fingerprint_gives_counted_only_up_to_a_budget():
     big = [np.ones(1000)] * 50  # 50 arrays of 8 KB each
     assert data_size(big) == fingerprint(big)[1] > 400_000
     assert 16 << 10 < data_size(big, 16 << 10) < 40_000  # stopped soon after the budget
+
+
+def _mixed_records(seed):
+    """Records of a class: shared, near-identical, distinct and large wrong answers, declared
+    mistakes tied in count, and two answers by one student."""
+    rng = np.random.default_rng(seed)
+    shared = [rng.normal(size=(3, 3)) for _ in range(4)]
+    big = rng.normal(size=10_000)
+    records = []
+    for i in range(60):
+        pick = rng.integers(6)
+        value = (shared[pick] + (1e-12 if rng.random() < 0.3 else 0.0) if pick < 4 else
+                 big.copy() if pick == 4 else rng.normal(size=rng.integers(1, 30)))
+        mistake = ["a", "b", None][i % 3] if pick < 2 else None
+        records.append(Record(f"s{i:02d}", "p.f", f"c{i % 2}", value, mistake))
+    records.append(Record("s00", "p.f", "c0", shared[0] * 3))
+    return records
+
+
+def _everything(common):
+    """What a CommonAnswers tells: its groups of one and more, and which values it kept."""
+    kept = sorted((key, digest) for key, answers in common._cases.items()
+                  for digest, answer in answers.items() if answer.value is not None)
+    return common.groups(minimum=1), kept
+
+
+@pytest.mark.parametrize("budget", [10 ** 9, 600, 0])
+def test_groups_do_not_depend_on_the_order_or_on_merging_parts(budget):
+    """Whatever the order the answers come in, and however the class is split into parts
+    merged afterwards (each part's answers pickled, as a process sends them), the groups, their
+    rendering and the values kept under the memory budget are the same."""
+    import pickle
+    records = _mixed_records(0)
+    whole = CommonAnswers(tolerance, kept=budget)
+    for record in records:
+        whole.add(record)
+    expected = _everything(whole)
+    assert any(len(g.students) >= 3 for g in expected[0])
+    if budget == 600:  # some values kept and some not: the budget decided
+        assert 0 < len(expected[1]) < sum(len(a) for a in whole._cases.values())
+    rng = np.random.default_rng(1)
+    for _ in range(4):
+        order = rng.permutation(len(records))
+        parts = [CommonAnswers(tolerance, kept=budget) for _ in range(3)]
+        for n in order:
+            parts[rng.integers(3)].add(records[n])
+        merged = pickle.loads(pickle.dumps(parts[0]))
+        merged._tolerance_of = tolerance  # the tolerance does not travel with it
+        for part in parts[1:]:
+            merged.merge(pickle.loads(pickle.dumps(part)))
+        assert _everything(merged) == expected

@@ -1,7 +1,9 @@
 """The files of a graded class. Each student gets `OUT/<student>/` with results.json,
 report.csv, report.html and, written last, grade.json (the full result and the fingerprint it
-was computed from). The class files, gradebook.csv and index.html, are rebuilt from every
-grade.json and replaced atomically.
+was computed from). The class files, gradebook.csv, common-wrong-answers.csv and index.html,
+are written from a summary of every student of the folder, replaced atomically: the students
+graded in this run are summarised as they are graded, the others read back from their
+grade.json.
 """
 from __future__ import annotations
 
@@ -66,25 +68,31 @@ def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
                                                   "result": to_dict(result)}))
 
 
-def stored_results(out: Path):
-    """Every student's stored result, one at a time, by student name."""
+def stored_results(out: Path, *, besides=()):
+    """Every student's stored result, one at a time, by student name; none of the students in
+    `besides`."""
     if not Path(out).is_dir():
         return
     for folder in sorted(p for p in Path(out).iterdir() if p.is_dir() and not p.is_symlink()):
+        if folder.name in besides:
+            continue
         record = stored(out, folder.name)
         if record is not None:
             yield from_dict(record["result"])
 
 
-def write_class(out: Path, *, tolerance=None) -> ClassSummary:
-    """Rebuild gradebook.csv, common-wrong-answers.csv and index.html from every student's
-    grade.json (`tolerance`, a problem id's tolerance, groups near-identical wrong answers). A
-    text cell a spreadsheet would run as a formula (a folder named `=HYPERLINK(...)`) is
-    neutralised."""
+def write_class(out: Path, *, tolerance=None, summary: ClassSummary | None = None
+                ) -> ClassSummary:
+    """Write gradebook.csv, common-wrong-answers.csv and index.html for every student of `out`:
+    those of `summary` (if given: the students graded in this run), and the others from their
+    grade.json (`tolerance`, a problem id's tolerance, groups near-identical wrong answers,
+    when there is no `summary`). A text cell a spreadsheet would run as a formula (a folder
+    named `=HYPERLINK(...)`) is neutralised."""
     import pandas as pd
     from grader.results.common import CSV_COLUMNS as COMMON_COLUMNS, to_csv_rows
-    summary = ClassSummary(tolerance)
-    for result in stored_results(out):
+    if summary is None:
+        summary = ClassSummary(tolerance)
+    for result in stored_results(out, besides=summary):
         summary.add(result)
     rows = [{"student": neutralise(s["name"]), **s["points"], "total": s["score"],
              "max": s["max_score"], "grader_error": neutralise(s["grader_error"] or "")}
@@ -100,14 +108,14 @@ def write_class(out: Path, *, tolerance=None) -> ClassSummary:
 
 class ClassWriter:
     """Writes each student's files as soon as the student is graded (call it with the result
-    and the seconds it took), and the class files on `finish`."""
+    and the seconds it took) and adds the student to `summary` (if given); `finish` writes the
+    class files from it."""
 
     def __init__(self, out: Path, course: str, students: dict[str, list[Path]],
-                 *, class_files: bool = True, tolerance=None):
-        """`course` is the course's fingerprint; `tolerance` maps a problem id to its
-        tolerance, for grouping the class's wrong answers."""
+                 *, summary: ClassSummary | None = None):
+        """`course` is the course's fingerprint."""
         self.out, self.course, self.students = Path(out), course, students
-        self.class_files, self.tolerance = class_files, tolerance
+        self.summary = summary
         self.out.mkdir(parents=True, exist_ok=True)
         self.grader_errors = 0
 
@@ -116,6 +124,11 @@ class ClassWriter:
         write_student(self.out, result,
                       fingerprint=fingerprint(self.course, self.students[result.student]),
                       execution_time=seconds)
+        if self.summary is not None:
+            self.summary.add(result)
 
     def finish(self) -> ClassSummary | None:
-        return write_class(self.out, tolerance=self.tolerance) if self.class_files else None
+        """The class files, when there is a summary (see `write_class`)."""
+        if self.summary is None:
+            return None
+        return write_class(self.out, summary=self.summary)

@@ -9,8 +9,10 @@ however large the class.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -18,6 +20,8 @@ from typing import Callable, Sequence
 
 from grader.batch import plan as planning
 from grader.batch.outputs import ClassWriter, write_class
+from grader.report.render import ClassSummary
+from grader.results.stored import from_dict
 from grader.submission import archive
 from grader.submission.collect import regular_file
 
@@ -111,7 +115,9 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                  on_plan: Callable[[int], None] = lambda count: None) -> ClassRun:
     """Grade every student of `submissions` that needs it into `out`, on the course's
     `assignments` (all for None), in `jobs` processes (each one grading a shard of the class
-    with its own sandbox), then write the class files (unless `class_files` is false). With
+    with its own sandbox), then write the class files (unless `class_files` is false) from the
+    summaries the processes made as they graded (and the stored results of the students they
+    did not grade). With
     `shard` = (k, n), only the k-th of n shards of the class is graded here: shards can run on
     other machines into the same or other output folders, which `merge_outputs` joins. With
     `lms_downloads`, `submissions` is a flat folder of Canvas or Moodle downloads, grouped by
@@ -132,16 +138,18 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                    chosen=chosen, allow_weak_sandbox=allow_weak_sandbox, gaps=gaps)
     Path(out).mkdir(parents=True, exist_ok=True)  # even for a shard with no student
     start = time.monotonic()
+    summary = ClassSummary(course.tolerance_of) if class_files else None
     if jobs > 1 and shard is None:
         _before_forking(engine)
-        graded, kept, skipped = _in_processes(options, engine, jobs, progress, on_plan, gaps)
+        graded, kept, skipped = _in_processes(options, engine, jobs, progress, on_plan, gaps,
+                                              summary)
     else:
         graded, kept, skipped = _grade_shard(engine, shard=shard, progress=progress,
-                                             on_plan=on_plan, threads=2, **options)
+                                             on_plan=on_plan, threads=2, summary=summary,
+                                             **options)
     students = []
-    if class_files:
-        summary = write_class(Path(out), tolerance=course.tolerance_of)
-        students = summary.students
+    if summary is not None:
+        students = write_class(Path(out), summary=summary).students
     return ClassRun(students, graded, kept, time.monotonic() - start, skipped,
                     sorted(set(gaps)))
 
@@ -184,17 +192,21 @@ def _before_forking(engine) -> None:
     gc.freeze()
 
 
-def _in_processes(options: dict, engine, jobs: int, progress, on_plan,
-                  gaps: list) -> tuple[int, int, list]:
+def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: list,
+                  summary: ClassSummary | None) -> tuple[int, int, list]:
     """Grade the class in `jobs` forked processes, one shard each (each inherits `engine`);
-    report their progress and plans here, in the calling process."""
+    report their progress and plans here, in the calling process, and merge their summaries
+    of the students into `summary`."""
     import multiprocessing
     context = multiprocessing.get_context("fork")
     messages = context.Queue()
-    workers = [context.Process(target=_worker, args=(options, engine, (k, jobs), messages),
-                               daemon=True) for k in range(jobs)]
+    workers = [context.Process(target=_worker, daemon=True,
+                               args=(options, engine, (k, jobs), messages, summary is not None))
+               for k in range(jobs)]
     for worker in workers:
         worker.start()
+    if summary is not None:  # this process only waits: ready the class files' library now
+        threading.Thread(target=importlib.import_module, args=("pandas",), daemon=True).start()
     planned, finished, graded, kept, skipped, failure = 0, 0, 0, 0, [], None
     try:
         while finished < jobs:
@@ -209,6 +221,8 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan,
                 graded, kept = graded + value[0], kept + value[1]
                 skipped += value[2]
                 gaps += value[3]
+                if summary is not None:
+                    summary.merge(value[4])
             elif kind == "weak":
                 finished += 1
                 failure = failure or WeakSandbox(value)
@@ -231,16 +245,18 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan,
     return graded, kept, skipped
 
 
-def _worker(options: dict, engine, shard: tuple[int, int], messages) -> None:
-    """One process of `_in_processes`: grade a shard, saying what happens on `messages`. It
-    drives one child at a time: the other processes keep the other cores busy."""
+def _worker(options: dict, engine, shard: tuple[int, int], messages, summarise: bool) -> None:
+    """One process of `_in_processes`: grade a shard, saying what happens on `messages`, last
+    with the summary of its students (if `summarise`). It drives one child at a time: the
+    other processes keep the other cores busy."""
     try:
         gaps: list[str] = []
+        summary = ClassSummary(engine.course.tolerance_of) if summarise else None
         graded, kept, skipped = _grade_shard(
-            engine, shard=shard, threads=1, **{**options, "gaps": gaps},
+            engine, shard=shard, threads=1, summary=summary, **{**options, "gaps": gaps},
             progress=lambda student: messages.put(("student", student)),
             on_plan=lambda count: messages.put(("plan", count)))
-        messages.put(("done", (graded, kept, skipped, gaps)))
+        messages.put(("done", (graded, kept, skipped, gaps, summary)))
     except WeakSandbox as exc:
         messages.put(("weak", exc.gaps))
     except Interrupted:
@@ -255,9 +271,10 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                  reference_dir: Path, force: bool, lms_downloads: bool,
                  chosen: list[str] | None, shard: tuple[int, int] | None,
                  allow_weak_sandbox: bool, gaps: list, threads: int, progress,
-                 on_plan) -> tuple[int, int, list]:
+                 on_plan, summary: ClassSummary | None = None) -> tuple[int, int, list]:
     """Grade the students of one shard (all for None) that need it, in this process, with
-    `engine` (on the `chosen` assignments, None for all) and `threads` grading ahead:
+    `engine` (on the `chosen` assignments, None for all) and `threads` grading ahead, adding
+    each student of the shard to `summary`, if given (those kept, from their stored result):
     (students graded, students kept from an earlier run, what was not graded and why)."""
     from grader.engine import start_sandbox
     from grader.pytest_plugin.session import GradingSession
@@ -291,6 +308,8 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                     and not record["result"].get("grader_error") \
                     and not any(p.get("grader_error") for p in record["result"]["problems"]):
                 kept.append(name)
+                if summary is not None:
+                    summary.add(from_dict(record["result"]))
             else:
                 todo.append(name)
         on_plan(len(todo))
@@ -304,7 +323,7 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
             engine.sandbox = sandbox
             for first in range(0, len(todo), CHUNK):
                 students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}
-                writer = ClassWriter(out, fingerprint, students, class_files=False)
+                writer = ClassWriter(out, fingerprint, students, summary=summary)
 
                 def write(result, seconds, writer=writer):
                     result.notes = intakes[result.student].notes + result.notes

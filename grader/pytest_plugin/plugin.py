@@ -97,10 +97,11 @@ def _from_options(config) -> GradingSession:
     if option.grader_out:
         from grader.batch.outputs import ClassWriter
         from grader.batch.plan import course_fingerprint
+        from grader.report.render import ClassSummary
         fingerprint = course_fingerprint(option.grader_problems, option.grader_reference,
                                          option.grader_hidden_seed)
         writer = ClassWriter(Path(option.grader_out), fingerprint, students,
-                             tolerance=course.tolerance_of)
+                             summary=ClassSummary(course.tolerance_of))
     session = GradingSession(engine=engine, students=students, jobs=option.grader_jobs,
                              writer=writer, results_path=option.grader_results,
                              on_close=lambda: _close(engine, writer))

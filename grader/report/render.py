@@ -134,26 +134,42 @@ def histogram_plot(scores: list[float], maximum: float, mean: float | None) -> d
 
 class ClassSummary:
     """The class page's figures, accumulated one student at a time, so that summarising a
-    class never holds more than one student's full result in memory."""
+    class never holds more than one student's full result in memory. Summaries of parts of a
+    class (each process's students) `merge` into the summary of the whole, the same whatever
+    the order the students came in; a summary pickles without its tolerance."""
 
     def __init__(self, tolerance=None):
         """`tolerance` maps a problem id to its tolerance (as `compare` takes it), for
         grouping the class's wrong answers; without it, only identical answers group."""
         from grader.course.model import Tolerance
         from grader.results.common import CommonAnswers
-        self.students: list[dict] = []
+        self._students: dict[str, dict] = {}
         self.rates: dict[str, list[int]] = {}  # problem id -> [passed, graded]
         self.spread: dict[str, list[int]] = {}  # problem id -> [full, partial, zero] points
         self.mistakes: Counter = Counter()
         self.common = CommonAnswers(tolerance or (lambda problem_id: Tolerance(0.0, 0.0)))
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k != "_groups"}
+
+    @property
+    def students(self) -> list[dict]:
+        """Every student summarised, by name."""
+        return [self._students[name] for name in sorted(self._students)]
+
+    def __contains__(self, student: str) -> bool:
+        return student in self._students
+
     def add(self, result: SubmissionResult) -> None:
+        """One student's result (a student is summarised once)."""
+        if result.student in self._students:
+            raise ValueError(f"{result.student} is summarised already")
         error = result.grader_error or next(
             (f"{p.problem_id}: {p.grader_error}" for p in result.problems if p.grader_error), None)
-        self.students.append({"name": result.student, "score": result.score,
-                              "max_score": result.max_score, "grader_error": error,
-                              "total": fraction(result.score, result.max_score),
-                              "points": {p.problem_id: p.points for p in result.problems}})
+        self._students[result.student] = {
+            "name": result.student, "score": result.score, "max_score": result.max_score,
+            "grader_error": error, "total": fraction(result.score, result.max_score),
+            "points": {p.problem_id: p.points for p in result.problems}}
         if has_grader_error(result):
             return
         for problem in result.problems:
@@ -166,6 +182,26 @@ class ClassSummary:
             for case in problem.cases:
                 if case.answer is not None and not case.passed:
                     self._add_answer(result.student, problem.problem_id, case)
+
+    def merge(self, other: "ClassSummary") -> None:
+        """Add the students of `other` (which is consumed; none of them summarised here)."""
+        if not self._students.keys().isdisjoint(other._students):
+            raise ValueError("the summaries share students")
+        self._students.update(other._students)
+        for problem_id, counts in other.rates.items():
+            mine = self.rates.setdefault(problem_id, [0, 0])
+            mine[:] = [a + b for a, b in zip(mine, counts)]
+        for problem_id, counts in other.spread.items():
+            mine = self.spread.setdefault(problem_id, [0, 0, 0])
+            mine[:] = [a + b for a, b in zip(mine, counts)]
+        self.mistakes.update(other.mistakes)
+        self.common.merge(other.common)
+        self.__dict__.pop("_groups", None)
+
+    def _ranked_mistakes(self) -> list[tuple[tuple[str, str], int]]:
+        """(problem id, message) and its count, most frequent first, then by problem and
+        message."""
+        return sorted(self.mistakes.items(), key=lambda item: (-item[1], item[0]))
 
     def _add_answer(self, student: str, problem_id: str, case) -> None:
         from grader.results.common import Record
@@ -189,7 +225,7 @@ class ClassSummary:
         for problem_id, (full, partial, zero) in self.spread.items():
             total = full + partial + zero
             mistakes = [{"message": m, "students": n, "share": n / total}
-                        for (p, m), n in self.mistakes.most_common() if p == problem_id]
+                        for (p, m), n in self._ranked_mistakes() if p == problem_id]
             passed = self.rates[problem_id][0]
             rows.append({"id": problem_id, "students": total, "full": full, "passed": passed,
                          "rate": passed / total if total else 0.0,
@@ -200,23 +236,24 @@ class ClassSummary:
         return rows
 
     def context(self) -> dict:
-        graded = [s for s in self.students if not s["grader_error"]]
-        maximum = max((s["max_score"] for s in self.students), default=0.0)
+        students = self.students
+        graded = [s for s in students if not s["grader_error"]]
+        maximum = max((s["max_score"] for s in students), default=0.0)
         mean = sum(s["score"] for s in graded) / len(graded) if graded else 0.0
         return {
-            "students": self.students, "count": len(self.students), "maximum": maximum,
+            "students": students, "count": len(students), "maximum": maximum,
             "mean": mean, "graded": len(graded),
             "plot": histogram_plot([s["score"] for s in graded], maximum,
                                    mean if graded else None),
             "mistakes": [{"problem": p, "message": m, "students": n}
-                         for (p, m), n in self.mistakes.most_common(10)],
+                         for (p, m), n in self._ranked_mistakes()[:10]],
             "problems": self._problems(),
             "common": [{"problem": g.problem_id, "case": g.case_id, "count": g.count,
                         "students": g.students[:12], "more": max(0, g.count - 12),
                         "answer": g.answer, "declared": g.declared_mistake, "hint": hint(g)}
                        for g in self.common_groups()[:COMMON_SHOWN]],
             "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
-                              for s in self.students if s["grader_error"]],
+                              for s in students if s["grader_error"]],
         }
 
 

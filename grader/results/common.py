@@ -4,22 +4,27 @@ declare the common ones as known mistakes. A group of one is not a group.
 
 Answers are the decoded values the grader compared (numbers, NumPy arrays, and lists, tuples and
 dicts of them: what `grader.sandbox.wire.decode` gives), added one record at a time, so a class
-can be streamed through. Only wrong answers are kept, and only as much as grouping needs: each
-distinct answer once; an answer whose data is larger than `LARGE` bytes, or one arriving after
-`KEPT` bytes of answers are held, is kept as a digest of its exact contents only, and so groups
-only with identical answers.
+can be streamed through, and the answers of parts of a class (the shards or processes that graded
+them) merge. Only wrong answers are kept, and only as much as grouping needs: each distinct answer
+once; an answer whose data is larger than `LARGE` bytes is kept as a digest of its exact contents
+only (and a short rendering), and so groups only with identical answers. So is every answer past
+`KEPT` bytes of answers held: the values kept are those of the smallest digests that fit, which
+depends on which answers there are, never on their order.
 
-Grouping, per case: identical answers are merged by digest as they arrive; then, largest first,
-each distinct answer joins the first earlier leader it matches by `grader.compare.mismatch.compare`
-under the problem's tolerance (the leader standing as the expected value), or leads a group of its
-own. Leaders are only compared with answers of the same structure (types, shapes, exact parts,
-NaN/inf positions) whose weighted sum lies within the leader's tolerance of the leader's: a
-condition every match meets, so it prunes without losing one.
+Grouping, per case: identical answers are merged by digest as they arrive; then, largest first
+(ties: by the first of their students' names), each distinct answer joins the first earlier
+leader it matches by `grader.compare.mismatch.compare` under the problem's tolerance (the leader
+standing as the expected value), or leads a group of its own. Nothing depends on the order the
+answers came in: a class graded by several processes groups as one graded in turn. Leaders are
+only compared with answers of the same structure (types, shapes, exact parts, NaN/inf
+positions) whose weighted sum lies within the leader's tolerance of the leader's: a condition
+every match meets, so it prunes without losing one.
 """
 from __future__ import annotations
 
 import bisect
 import hashlib
+import heapq
 import math
 import re
 import struct
@@ -73,26 +78,41 @@ class Group:
 
 @dataclass
 class _Answer:
-    """One distinct answer to a case: its value (None when only its digest is kept), its
-    rendering when the value is not kept, and who gave it."""
+    """One distinct answer to a case: its value (None when only its digest is kept), the size
+    of its data, its rendering when the value is not kept, and who gave it."""
     value: Any
-    order: int
+    size: float
     shown: str | None = None
     students: list[str] = field(default_factory=list)
     mistakes: Counter = field(default_factory=Counter)
 
+    def drop_value(self) -> None:
+        """Keep only the rendering of the answer."""
+        if self.value is not None:
+            self.shown, self.value = render_answer(self.value), None
+
 
 class CommonAnswers:
-    """Wrong answers accumulated one record at a time, grouped on demand (`groups`).
-    `tolerance` maps a problem id to what `compare` takes: one Tolerance, or a function from an
-    output key to one (such as `Problem.tolerance_for`)."""
+    """Wrong answers accumulated one record at a time (or merged from another CommonAnswers),
+    grouped on demand (`groups`). `tolerance` maps a problem id to what `compare` takes: one
+    Tolerance, or a function from an output key to one (such as `Problem.tolerance_for`). It
+    pickles without its tolerance, for a process to send it to the one that merges."""
 
-    def __init__(self, tolerance: ToleranceOf, *, large: int = LARGE, kept: int = KEPT):
+    def __init__(self, tolerance: ToleranceOf | None, *, large: int = LARGE, kept: int = KEPT):
         self._tolerance_of = tolerance
         self._tolerances: dict[str, Any] = {}
         self._large, self._budget = large, kept
         self._cases: dict[tuple[str, str], dict[bytes, _Answer]] = {}
         self._wrong: Counter = Counter()
+        self._held = 0.0  # bytes of the values kept
+        self._cutoff: bytes | None = None  # values are kept only for digests below it
+        self._kept: list[tuple[bytes, bytes, tuple[str, str]]] = []  # heap, largest digest first
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k not in ("_tolerance_of", "_tolerances")}
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state, _tolerance_of=None, _tolerances={})
 
     def add(self, record: Record | tuple) -> None:
         """One answer: a Record, or a tuple of its fields in order."""
@@ -109,31 +129,74 @@ class CommonAnswers:
         digest, size = fingerprint(answer)
         found = answers.get(digest)
         if found is None:
-            keep = size <= self._large and size <= self._budget
-            if keep:
-                self._budget -= size
-            found = answers[digest] = _Answer(answer if keep else None, len(answers))
-        elif found.value is None and found.shown is None:  # a large answer, now shared
-            found.shown = render_answer(answer)
+            found = answers[digest] = _Answer(answer, size,
+                                              None if answer is not None else "None")
+            self._hold(key, digest, found)
         found.students.append(student)
         if mistake:
             found.mistakes[mistake] += 1
+
+    def merge(self, other: "CommonAnswers") -> None:
+        """Add every answer of `other` (which is consumed), as if its records were added here."""
+        self._cutoff = min(filter(None, (self._cutoff, other._cutoff)), default=None)
+        for key, answers in other._cases.items():
+            self._wrong[key] += other._wrong[key]
+            mine = self._cases.setdefault(key, {})
+            for digest, answer in answers.items():
+                found = mine.get(digest)
+                if found is None:
+                    mine[digest] = answer
+                    self._hold(key, digest, answer)
+                    continue
+                found.students += answer.students
+                found.mistakes.update(answer.mistakes)
+                if found.shown is None:
+                    found.shown = answer.shown
+        self._release()
+
+    def _hold(self, key: tuple[str, str], digest: bytes, answer: _Answer) -> None:
+        """Keep a new distinct answer's value if it is small enough and the budget allows."""
+        if answer.value is None:
+            return
+        if answer.size > self._large or (self._cutoff is not None and digest >= self._cutoff):
+            answer.drop_value()
+            return
+        self._held += answer.size
+        heapq.heappush(self._kept, (bytes(255 - b for b in digest), digest, key))
+        self._release()
+
+    def _release(self) -> None:
+        """Drop the values of the largest digests until the rest fit in the budget; from then
+        on, only values of smaller digests are kept."""
+        while self._kept:
+            _, digest, key = self._kept[0]
+            if self._held <= self._budget and (self._cutoff is None or digest < self._cutoff):
+                return
+            heapq.heappop(self._kept)
+            answer = self._cases[key][digest]
+            if answer.value is not None:
+                self._held -= answer.size
+                answer.drop_value()
+            self._cutoff = digest if self._cutoff is None else min(self._cutoff, digest)
 
     def groups(self, minimum: int = 2) -> list[Group]:
         """Groups of at least `minimum` students, largest first."""
         found = []
         for (problem_id, case_id), answers in self._cases.items():
             tolerance = self._tolerance(problem_id)
-            for members in _cluster(list(answers.values()), tolerance):
+            for answer in answers.values():
+                answer.students.sort()
+            for members in _cluster(answers, tolerance):
                 students = tuple(dict.fromkeys(s for m in members for s in m.students))
                 if len(students) < minimum:
                     continue
                 mistakes = sum((m.mistakes for m in members), Counter())
                 leader = members[0]
                 shown = leader.shown if leader.value is None else render_answer(leader.value)
+                declared = min(mistakes.items(), key=lambda item: (-item[1], item[0]),
+                               default=(None,))[0]
                 found.append(Group(problem_id, case_id, students, shown or "(not kept)",
-                                   mistakes.most_common(1)[0][0] if mistakes else None,
-                                   len(members), self._wrong[problem_id, case_id]))
+                                   declared, len(members), self._wrong[problem_id, case_id]))
         found.sort(key=lambda g: (-g.count, g.problem_id, g.case_id))
         return found
 
@@ -275,13 +338,15 @@ def _weights(size: int) -> np.ndarray:
     return _WEIGHTS[:size]
 
 
-def _cluster(answers: list[_Answer], tolerance) -> list[list[_Answer]]:
-    """Greedy leader clustering of one case's distinct answers, most common first; answers are
-    compared only with answers of the same structure."""
-    answers.sort(key=lambda a: (-len(a.students), a.order))
+def _cluster(answers: dict[bytes, _Answer], tolerance) -> list[list[_Answer]]:
+    """Greedy leader clustering of one case's distinct answers (by digest, each one's students
+    sorted), most common first, then by their first student and digest; answers are compared
+    only with answers of the same structure."""
+    ordered = sorted(answers.items(), key=lambda item: (-len(item[1].students),
+                                                         item[1].students[0], item[0]))
     groups: list[list[_Answer]] = []
     alike: dict[Any, list[tuple[_Answer, dict]]] = {}
-    for answer in answers:
+    for _, answer in ordered:
         if answer.value is None:
             groups.append([answer])
             continue
