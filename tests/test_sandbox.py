@@ -372,6 +372,31 @@ def test_scratch_space_is_private_and_removed_even_after_a_kill(tmp_path):
     assert not base.exists()
 
 
+def test_a_sandbox_starting_beside_another_is_never_taken_for_stale(monkeypatch):
+    """Two sandboxes starting at once (the processes of `grader grade --jobs N`): the one that
+    clears stale folders first must not remove the other's, created but not yet locked."""
+    import fcntl
+    import tempfile
+    real = fcntl.flock
+    cleared = []
+
+    def flock(fd, operation):
+        if operation == fcntl.LOCK_EX and not cleared:  # about to lock: another starts now
+            cleared.append(True)
+            host._remove_stale(tempfile.gettempdir())
+        return real(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    monkeypatch.setattr(host.Zygote, "launch", lambda self, started=None: None)
+    box = host.Sandbox()
+    try:
+        assert cleared and os.path.isdir(os.path.join(box.base, "root"))
+        assert os.path.isfile(os.path.join(box.base, "lock"))
+    finally:
+        box.close()
+    assert not os.path.exists(box.base)
+
+
 def test_a_fifo_or_a_link_in_a_submission_is_not_read(sandbox, tmp_path):
     os.mkfifo(tmp_path / "hw.py")  # opening it for reading would block forever
     (tmp_path / "other.py").symlink_to(REFERENCE / "rnn.py")

@@ -570,9 +570,11 @@ class Sandbox:
         temp = tempfile.gettempdir()
         _remove_stale(temp)
         self.base = tempfile.mkdtemp(prefix=BASE_PREFIX)
-        self._lock = os.open(os.path.join(self.base, "lock"),
-                             os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        partial = os.path.join(self.base, "lock.part")
+        self._lock = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._lock, fcntl.LOCK_EX)
+        # named `lock` only once held: a sandbox starting meanwhile never takes this for stale
+        os.rename(partial, os.path.join(self.base, "lock"))
         for name in ("root", "runs"):
             os.mkdir(os.path.join(self.base, name), 0o700)
         if os.geteuid() == 0:  # without mounts, a child's uid must pass through to its folder
