@@ -45,19 +45,25 @@ def has_nulls(value) -> bool:
     return False
 
 
-def zygote_children(sandbox) -> list[int]:
-    """The processes whose parent is the sandbox's zygote (its live children)."""
+def zygote_children(sandbox, wait: float = 1.0) -> list[int]:
+    """The processes whose parent is the sandbox's zygote and that are still alive: a killed
+    child is reaped at the zygote's next request, so zombies do not count, and a child that was
+    killed gets up to `wait` seconds to finish dying."""
     pid = sandbox.zygote.process.pid
-    children = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                children.append(int(entry))
-    return children
+    deadline = time.monotonic() + wait
+    while True:
+        children = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == pid and fields[0] != "Z":
+                    children.append(int(entry))
+        if not children or time.monotonic() > deadline:
+            return children
+        time.sleep(0.02)
 
 
 FORGED = [Path("/tmp/results.json"), ROOT / "results.json", Path.cwd() / "results.json"]

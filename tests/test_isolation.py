@@ -302,16 +302,22 @@ abstract.bind("\\0" + spec["token"]); abstract.listen(); abstract.setblocking(Fa
 report = {"grader": os.getpid()}
 folder = tempfile.mkdtemp()
 
-def children_of(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+def children_of(pid, wait=1.0):
+    # alive ones: a killed child is reaped at the zygote's next request (a zombie till then)
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid and fields[0] != "Z":
                     found.append(int(entry))
-        except (OSError, ValueError, IndexError):
-            pass
-    return found
+            except (OSError, ValueError, IndexError):
+                pass
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
 
 def grade(box, name, processes=0):
     constants = {**spec["constants"], "GRADER": os.getpid(), "TCP": tcp.getsockname()[1],

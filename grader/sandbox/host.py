@@ -542,7 +542,8 @@ class _Session:
                               f"{during}.", **fields)
 
     def stop(self) -> None:
-        """Kill the child's process group and everything it left behind; collect its status."""
+        """Kill the child's process group and everything it left behind (its status, if it has
+        ended already: the zygote reaps it later otherwise)."""
         if self.pid is None:
             return
         self.sock.close()
