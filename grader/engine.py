@@ -22,7 +22,6 @@ from grader.course.cases import Case, cases_for
 from grader.course.model import Course, Limits, Problem
 from grader.kinds import kind_of
 from grader.kinds.base import Answer, Expected, Kind
-from grader.results.common import data_size
 from grader.results.model import ProblemResult, SubmissionResult
 from grader.submission.collect import submission_files
 
@@ -203,6 +202,7 @@ class Engine:
         """What reports show of a failing case beyond its feedback: the first picture and the
         first paste-able public case of the problem, and the wrong answer if it is small."""
         from grader.report.pictures import difference_picture
+        from grader.results.common import data_size
         from grader.sandbox import wire
         result = judged.result
         first = not any(not c.passed for c in graded.cases)
