@@ -220,6 +220,16 @@ def test_a_closed_pipe_is_no_error():
     assert process.wait(timeout=120) == 141 and error == ""
 
 
+def test_the_command_ends_without_teardown_but_with_all_its_output(cli):
+    """The `grader` process ends as soon as its output is flushed (no interpreter teardown):
+    all of a long output arrives, with the command's exit code."""
+    process = _grader("check", EXAMPLES / "mistaken", *COURSE, "--verbose")
+    out, error = process.communicate(timeout=120)
+    assert process.returncode == 1 and error == ""
+    expected = cli("check", EXAMPLES / "mistaken", *COURSE, "--verbose", expect=1).stdout
+    assert out == expected and len(out) > 5000
+
+
 def test_ctrl_c_ends_with_a_sentence_not_a_traceback():
     process = _grader("check", EXAMPLES / "infinite_loop", *COURSE, start_new_session=True)
     time.sleep(1.5)  # in the middle of the two-second time limits of its loops

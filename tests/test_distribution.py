@@ -158,7 +158,7 @@ def test_wheel_contents(wheel):
     assert {"grader/__init__.py", "grader/cli/isolated.ini", "grader/report/templates/base.html",
             "grader/distribution.py"} <= names
     assert not [n for n in names if n.startswith(("tests/", "build/")) or "__pycache__" in n]
-    assert b"grader = grader.cli.main:main" in entry_points
+    assert b"grader = grader.cli.main:run" in entry_points
 
 
 def _fresh_venv(tmp_path):
