@@ -117,13 +117,12 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     `assignments` (all for None), in `jobs` processes (each one grading a shard of the class
     with its own sandbox), then write the class files (unless `class_files` is false) from the
     summaries the processes made as they graded (and the stored results of the students they
-    did not grade). With
-    `shard` = (k, n), only the k-th of n shards of the class is graded here: shards can run on
-    other machines into the same or other output folders, which `merge_outputs` joins. With
-    `lms_downloads`, `submissions` is a flat folder of Canvas or Moodle downloads, grouped by
-    student first. `progress` is called with each student's name as the student is done.
-    Raises ManifestError for an unknown assignment, and WeakSandbox when protections of the
-    sandbox are off here, unless `allow_weak_sandbox`."""
+    did not grade). With `shard` = (k, n), only the k-th of n shards of the class is graded
+    here: shards can run on other machines into the same or other output folders, which
+    `merge_outputs` joins. With `lms_downloads`, `submissions` is a flat folder of Canvas or
+    Moodle downloads, grouped by student first. `progress` is called with each student's name
+    as the student is done. Raises ManifestError for an unknown assignment, and WeakSandbox
+    when protections of the sandbox are off here, unless `allow_weak_sandbox`."""
     from grader.course.kit import choose
     from grader.course.manifest import load_course
     from grader.engine import Engine
