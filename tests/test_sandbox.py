@@ -96,6 +96,54 @@ def test_a_hang_is_killed_at_the_time_limit_with_its_process_group(sandbox, tmp_
     assert zygote_children(sandbox) == []
 
 
+def test_after_a_timeout_the_next_child_of_the_submission_has_its_whole_thread_limit(
+        sandbox, tmp_path):
+    """A problem that times out with busy threads holding memory, then another problem of the
+    same submission (a new child, with the same uid where children get their own): the killed
+    child, however long its teardown, never counts against the new one's limits."""
+    source = tmp_path / "hw.py"
+    source.write_text(textwrap.dedent("""
+        import threading
+
+        def spin(mb):
+            block = bytearray(mb << 20)
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            while True:
+                pass
+
+        def hang(mb):
+            for _ in range(7):
+                try:
+                    threading.Thread(target=spin, args=(mb,), daemon=True).start()
+                except RuntimeError:
+                    pass
+            spin(mb)
+
+        def threads():
+            started, go = [], threading.Event()
+            for _ in range(20):
+                try:
+                    thread = threading.Thread(target=go.wait)
+                    thread.start()
+                    started.append(thread)
+                except RuntimeError:
+                    break
+            go.set()
+            for thread in started:
+                thread.join()
+            return len(started)
+    """))
+    limits = SandboxLimits(memory_mb=1024, submission_time=30)
+    (fresh,) = sandbox.run([source], [Call(0, "hw.py", "threads", {}, 5.0, "b")], limits)
+    assert fresh.error is None and fresh.value >= 1
+    for _ in range(6):
+        hung, after = sandbox.run([source], [Call(0, "hw.py", "hang", {"mb": 24}, 0.4, "a"),
+                                             Call(1, "hw.py", "threads", {}, 5.0, "b")], limits)
+        assert isinstance(hung.error, errors.Timeout)
+        assert after.error is None and after.value == fresh.value
+
+
 def test_the_submission_time_limit_bounds_everything(sandbox, tmp_path):
     source = tmp_path / "hw.py"
     source.write_text("import time\ndef f():\n    time.sleep(0.4)\n")

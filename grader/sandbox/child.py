@@ -426,8 +426,9 @@ def _status(pid: int, wait: bool, children: set[int]) -> dict:
 
 def _stop(request: dict, children: set[int], stopped: set[int]) -> dict:
     """Kill a child's process group. A child that may have started processes is waited for,
-    then everything it left behind is killed; any other is reaped later (`_reap`), so that
-    the grader need not wait for the kernel to tear it down."""
+    then everything it left behind is killed; any other is reaped later (`_reap`, at the
+    latest before the next child is forked), so that the grader need not wait for the kernel
+    to tear it down."""
     pid = request["pid"]
     if pid not in children:
         return {}
@@ -448,10 +449,11 @@ def _stop(request: dict, children: set[int], stopped: set[int]) -> dict:
     return reply
 
 
-def _reap(stopped: set[int], children: set[int]) -> None:
-    """Collect the stopped children that have ended since."""
+def _reap(stopped: set[int], children: set[int], *, wait: bool = False) -> None:
+    """Collect the stopped children that have ended since (with `wait`: all of them, waiting
+    for those still being torn down)."""
     for pid in list(stopped):
-        if not _status(pid, False, children).get("alive"):
+        if not _status(pid, wait, children).get("alive"):
             stopped.discard(pid)
 
 
@@ -552,6 +554,9 @@ def zygote_main(fd: int) -> None:
             programs.pop(request["number"], None)
             reply = {}
         elif request["op"] == "spawn":
+            # a child still dying counts against its uid's process limit, which the new child
+            # may share (the same submission's next child after a timeout): wait for it first
+            _reap(stopped, children, wait=True)
             program = programs.get(request["setup"]["program"])
             if program is None:
                 os.close(fds[0])
