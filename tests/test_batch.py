@@ -395,6 +395,36 @@ def test_the_class_files_read_back_only_students_not_graded_now(klass, tmp_path,
     assert len(run.students) == 4
 
 
+def test_a_copied_student_folder_in_the_output_is_listed_once(cli, klass, tmp_path):
+    """An instructor's backup copy of a student's output folder (its grade.json names the same
+    student) neither fails the run nor lists the student twice."""
+    out = tmp_path / "out"
+    cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "2")
+    first = (out / "gradebook.csv").read_text()
+    shutil.copytree(out / "mistaken", out / "mistaken-backup")
+    for command in (("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "2", "--force"),
+                    ("merge", out, "--out", out, *COURSE)):
+        cli(*command)
+        assert (out / "gradebook.csv").read_text() == first
+
+
+def test_a_grading_process_that_dies_is_a_failure_not_a_hang(klass, tmp_path, monkeypatch):
+    """A worker that ends without a word (killed for memory, say) fails the run with a sentence
+    once the others are done, instead of leaving the grader waiting for it forever."""
+    from grader.batch import runner
+    real = runner._grade_shard
+
+    def dying(engine, *, shard, **options):
+        if shard == (1, 2):
+            os._exit(9)
+        return real(engine, shard=shard, **options)
+
+    monkeypatch.setattr(runner, "_grade_shard", dying)
+    with pytest.raises(RuntimeError, match="ended before finishing its shard"):
+        runner.grade_folder(submissions=klass, out=tmp_path / "out", problems_dir=PROBLEMS,
+                            reference_dir=REFERENCE, jobs=2)
+
+
 def test_a_bad_shard_is_a_usage_error(cli, klass, tmp_path):
     result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "--shard", "3/2",
                  expect=2)

@@ -86,14 +86,16 @@ def write_class(out: Path, *, tolerance=None, summary: ClassSummary | None = Non
     """Write gradebook.csv, common-wrong-answers.csv and index.html for every student of `out`:
     those of `summary` (if given: the students graded in this run), and the others from their
     grade.json (`tolerance`, a problem id's tolerance, groups near-identical wrong answers,
-    when there is no `summary`). A text cell a spreadsheet would run as a formula (a folder
+    when there is no `summary`); a grade.json naming a student listed already (in a copy of a
+    student's folder) is left out. A text cell a spreadsheet would run as a formula (a folder
     named `=HYPERLINK(...)`) is neutralised."""
     import pandas as pd
     from grader.results.common import CSV_COLUMNS as COMMON_COLUMNS, to_csv_rows
     if summary is None:
         summary = ClassSummary(tolerance)
     for result in stored_results(out, besides=summary):
-        summary.add(result)
+        if result.student not in summary:  # else a copied folder: the student is listed once
+            summary.add(result)
     rows = [{"student": neutralise(s["name"]), **s["points"], "total": s["score"],
              "max": s["max_score"], "grader_error": neutralise(s["grader_error"] or "")}
             for s in summary.students]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import queue
 import shutil
 import tempfile
 import threading
@@ -209,7 +210,15 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: lis
     planned, finished, graded, kept, skipped, failure = 0, 0, 0, 0, [], None
     try:
         while finished < jobs:
-            kind, value = messages.get()
+            try:
+                kind, value = messages.get(timeout=1.0)
+            except queue.Empty:
+                if any(worker.is_alive() for worker in workers) or not messages.empty():
+                    continue
+                codes = sorted({worker.exitcode for worker in workers})
+                failure = failure or (f"a grading process ended before finishing its shard "
+                                      f"(exit codes {codes}; killed for memory?)")
+                break
             if kind == "plan":
                 planned += value
                 on_plan(planned)  # the students to grade in the shards planned so far
@@ -232,6 +241,10 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: lis
         for worker in workers:
             worker.terminate()
         raise Interrupted() from None
+    except BaseException:  # none may be left writing to the queue, which nobody reads now
+        for worker in workers:
+            worker.terminate()
+        raise
     finally:
         for worker in workers:
             worker.join()
@@ -250,7 +263,8 @@ def _worker(options: dict, engine, shard: tuple[int, int], messages, summarise: 
     other processes keep the other cores busy."""
     try:
         gaps: list[str] = []
-        summary = ClassSummary(engine.course.tolerance_of) if summarise else None
+        summary = ClassSummary(engine.course.tolerance_of, share=shard[1]) if summarise \
+            else None
         graded, kept, skipped = _grade_shard(
             engine, shard=shard, threads=1, summary=summary, **{**options, "gaps": gaps},
             progress=lambda student: messages.put(("student", student)),

@@ -138,16 +138,19 @@ class ClassSummary:
     class (each process's students) `merge` into the summary of the whole, the same whatever
     the order the students came in; a summary pickles without its tolerance."""
 
-    def __init__(self, tolerance=None):
+    def __init__(self, tolerance=None, *, share: int = 1):
         """`tolerance` maps a problem id to its tolerance (as `compare` takes it), for
-        grouping the class's wrong answers; without it, only identical answers group."""
+        grouping the class's wrong answers; without it, only identical answers group. A
+        summary of one of `share` parts of a class holds that share of the memory for wrong
+        answers (see grader.results.common)."""
         from grader.course.model import Tolerance
-        from grader.results.common import CommonAnswers
+        from grader.results.common import KEPT, CommonAnswers
         self._students: dict[str, dict] = {}
         self.rates: dict[str, list[int]] = {}  # problem id -> [passed, graded]
         self.spread: dict[str, list[int]] = {}  # problem id -> [full, partial, zero] points
         self.mistakes: Counter = Counter()
-        self.common = CommonAnswers(tolerance or (lambda problem_id: Tolerance(0.0, 0.0)))
+        self.common = CommonAnswers(tolerance or (lambda problem_id: Tolerance(0.0, 0.0)),
+                                    kept=KEPT // share)
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in vars(self).items() if k != "_groups"}

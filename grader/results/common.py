@@ -15,7 +15,8 @@ Grouping, per case: identical answers are merged by digest as they arrive; then,
 (ties: by the first of their students' names), each distinct answer joins the first earlier
 leader it matches by `grader.compare.mismatch.compare` under the problem's tolerance (the leader
 standing as the expected value), or leads a group of its own. Nothing depends on the order the
-answers came in: a class graded by several processes groups as one graded in turn. Leaders are
+answers came in, and a class graded by several processes (each with its share of `KEPT`) groups
+as one graded in turn as long as each share holds its process's answers. Leaders are
 only compared with answers of the same structure (types, shapes, exact parts, NaN/inf
 positions) whose weighted sum lies within the leader's tolerance of the leader's: a condition
 every match meets, so it prunes without losing one.
