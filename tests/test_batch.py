@@ -408,7 +408,8 @@ def test_a_copied_student_folder_in_the_output_is_listed_once(cli, klass, tmp_pa
         assert (out / "gradebook.csv").read_text() == first
 
 
-def test_a_grading_process_that_dies_is_a_failure_not_a_hang(klass, tmp_path, monkeypatch):
+def test_a_grading_process_that_dies_is_a_failure_not_a_hang(cli, klass, tmp_path,
+                                                              monkeypatch):
     """A worker that ends without a word (killed for memory, say) fails the run with a sentence
     once the others are done, instead of leaving the grader waiting for it forever."""
     from grader.batch import runner
@@ -420,9 +421,10 @@ def test_a_grading_process_that_dies_is_a_failure_not_a_hang(klass, tmp_path, mo
         return real(engine, shard=shard, **options)
 
     monkeypatch.setattr(runner, "_grade_shard", dying)
-    with pytest.raises(RuntimeError, match="ended before finishing its shard"):
-        runner.grade_folder(submissions=klass, out=tmp_path / "out", problems_dir=PROBLEMS,
-                            reference_dir=REFERENCE, jobs=2)
+    result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "-q", "--jobs", "2",
+                 expect=3)
+    assert "Grading stopped: a grading process ended before finishing its shard (exit codes " \
+        "[0, 9]" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_bad_shard_is_a_usage_error(cli, klass, tmp_path):

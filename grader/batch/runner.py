@@ -34,6 +34,11 @@ class Interrupted(Exception):
     """Grading was interrupted; every student graded so far is saved."""
 
 
+class GradingFailed(RuntimeError):
+    """A grading process could not finish its shard (the grader's failure, said in a
+    sentence); every student graded so far is saved."""
+
+
 class WeakSandbox(Exception):
     """Some protections of the sandbox are off here (`gaps`, a sentence each): grading other
     people's code needs the instructor's explicit consent."""
@@ -253,7 +258,7 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: lis
     if isinstance(failure, WeakSandbox):
         raise failure
     if failure:
-        raise RuntimeError(failure)
+        raise GradingFailed(failure)
     return graded, kept, skipped
 
 
@@ -349,7 +354,7 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                 if code == 2:  # pytest's code for an interrupted session
                     raise Interrupted()
                 if code not in (0, 1):
-                    raise RuntimeError(f"the grading session ended with pytest exit code "
-                                       f"{code}")
+                    raise GradingFailed(f"the grading session ended with pytest exit code "
+                                        f"{code}")
                 del session
     return len(todo), len(kept), skipped

@@ -218,7 +218,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
 
     Example: grader grade submissions_example --out reports/
     """
-    from grader.batch.runner import Interrupted, WeakSandbox, grade_folder
+    from grader.batch.runner import GradingFailed, Interrupted, WeakSandbox, grade_folder
     from grader.course.manifest import ManifestError
     bar = click.progressbar(length=0, label="Grading", show_pos=True,
                             item_show_func=lambda s: s, hidden=quiet)
@@ -252,6 +252,10 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
         click.echo("\nInterrupted. Every student graded so far is saved: run the same command "
                    "again to continue.", err=True)
         raise SystemExit(exitcodes.INTERRUPTED) from None
+    except GradingFailed as exc:
+        click.echo(f"\nGrading stopped: {exc}. Every student graded so far is saved: run the "
+                   "same command again to continue.", err=True)
+        raise SystemExit(exitcodes.INTERNAL) from None
     for path, reason in run.skipped:
         click.echo(f"Not graded: {path.name}: {reason}", err=True)
     for gap in run.gaps:
