@@ -191,12 +191,10 @@ class ClassSummary:
         if not self._students.keys().isdisjoint(other._students):
             raise ValueError("the summaries share students")
         self._students.update(other._students)
-        for problem_id, counts in other.rates.items():
-            mine = self.rates.setdefault(problem_id, [0, 0])
-            mine[:] = [a + b for a, b in zip(mine, counts)]
-        for problem_id, counts in other.spread.items():
-            mine = self.spread.setdefault(problem_id, [0, 0, 0])
-            mine[:] = [a + b for a, b in zip(mine, counts)]
+        for counted, theirs in ((self.rates, other.rates), (self.spread, other.spread)):
+            for problem_id, counts in theirs.items():
+                mine = counted.setdefault(problem_id, [0] * len(counts))
+                mine[:] = [a + b for a, b in zip(mine, counts)]
         self.mistakes.update(other.mistakes)
         self.common.merge(other.common)
         self.__dict__.pop("_groups", None)
