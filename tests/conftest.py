@@ -47,8 +47,8 @@ def has_nulls(value) -> bool:
 
 def zygote_children(sandbox, wait: float = 1.0) -> list[int]:
     """The processes whose parent is the sandbox's zygote and that are still alive: a killed
-    child is reaped at the zygote's next request, so zombies do not count, and a child that was
-    killed gets up to `wait` seconds to finish dying."""
+    child is reaped before the zygote forks the next, so zombies do not count, and a child
+    that was killed gets up to `wait` seconds to finish dying."""
     pid = sandbox.zygote.process.pid
     deadline = time.monotonic() + wait
     while True:

@@ -303,7 +303,7 @@ report = {"grader": os.getpid()}
 folder = tempfile.mkdtemp()
 
 def children_of(pid, wait=1.0):
-    # alive ones: a killed child is reaped at the zygote's next request (a zombie till then)
+    # alive ones: a killed child is reaped before the zygote forks the next (a zombie till then)
     deadline = time.monotonic() + wait
     while True:
         found = []

@@ -426,9 +426,8 @@ def _status(pid: int, wait: bool, children: set[int]) -> dict:
 
 def _stop(request: dict, children: set[int], stopped: set[int]) -> dict:
     """Kill a child's process group. A child that may have started processes is waited for,
-    then everything it left behind is killed; any other is reaped later (`_reap`, at the
-    latest before the next child is forked), so that the grader need not wait for the kernel
-    to tear it down."""
+    then everything it left behind is killed; any other is reaped before the next child is
+    forked (`_reap`), so that the grader need not wait for the kernel to tear it down."""
     pid = request["pid"]
     if pid not in children:
         return {}
@@ -449,12 +448,11 @@ def _stop(request: dict, children: set[int], stopped: set[int]) -> dict:
     return reply
 
 
-def _reap(stopped: set[int], children: set[int], *, wait: bool = False) -> None:
-    """Collect the stopped children that have ended since (with `wait`: all of them, waiting
-    for those still being torn down)."""
-    for pid in list(stopped):
-        if not _status(pid, wait, children).get("alive"):
-            stopped.discard(pid)
+def _reap(stopped: set[int], children: set[int]) -> None:
+    """Collect the stopped children, waiting for those still being torn down."""
+    for pid in stopped:
+        _status(pid, True, children)
+    stopped.clear()
 
 
 def _sweep(uid: int) -> None:
@@ -523,7 +521,7 @@ def zygote_main(fd: int) -> None:
             os._exit(0)
         raise  # a real failure to start: the grader says so, and this shows why
     children: set[int] = set()
-    stopped: set[int] = set()  # killed, not yet reaped
+    stopped: set[int] = set()  # killed, reaped before the next fork
     programs: dict[int, Program] = {}
     drivers: dict[tuple[str, str], dict] = {}
     while True:
@@ -533,7 +531,6 @@ def zygote_main(fd: int) -> None:
             return
         if not data:
             return
-        _reap(stopped, children)
         try:
             request = json.loads(data)
             request["op"]
@@ -556,7 +553,7 @@ def zygote_main(fd: int) -> None:
         elif request["op"] == "spawn":
             # a child still dying counts against its uid's process limit, which the new child
             # may share (the same submission's next child after a timeout): wait for it first
-            _reap(stopped, children, wait=True)
+            _reap(stopped, children)
             program = programs.get(request["setup"]["program"])
             if program is None:
                 os.close(fds[0])
