@@ -8,6 +8,7 @@ however large the class.
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib
 import queue
@@ -188,7 +189,6 @@ def _before_forking(engine) -> None:
     values of every case, pytest and the grader's plugin imported, the report templates
     compiled; then all of it is moved out of the garbage collector's sight, so the workers'
     collections neither scan nor copy it."""
-    import gc
     import pytest  # noqa: F401
     import grader.pytest_plugin.session  # noqa: F401
     from grader.report.render import prepare_templates
@@ -339,6 +339,7 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                 raise WeakSandbox(sandbox.gaps)
             gaps += sandbox.gaps
             engine.sandbox = sandbox
+            gc.freeze()  # what stays for the run (course, pytest, students' plans): never scanned
             for first in range(0, len(todo), CHUNK):
                 students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}
                 writer = ClassWriter(out, fingerprint, students, summary=summary)
