@@ -205,6 +205,11 @@ def body(results, phase):
     attempt(results, f"{phase}: the parent's group", lambda: os.killpg(group_of_parent(), signal.SIGKILL))
     attempt(results, f"{phase}: pidfd", lambda: signal.pidfd_send_signal(os.pidfd_open(os.getppid()), signal.SIGKILL))
     attempt(results, f"{phase}: every pid", every_pid)
+    import resource
+    attempt(results, f"{phase}: limits of pid 1",
+            lambda: resource.prlimit(1, resource.RLIMIT_CORE, (0, 0)))
+    attempt(results, f"{phase}: priority of the uid",
+            lambda: os.setpriority(os.PRIO_USER, 0, os.getpriority(os.PRIO_USER, 0)))
 
 def f():
     return phases(body)
@@ -496,3 +501,80 @@ def test_no_new_process_and_no_setuid_program(attacked):
 def test_nothing_is_left_running(attacked):
     assert attacked["zygote children"] == []
     assert attacked["left on the machine"]["processes"] == []
+
+
+# The seccomp filters alone, loaded as a child loads them, against a sibling of the same uid
+# (as children and the zygote are without root). Every attempt would change nothing (it sets
+# what is already set): the kernel's answer is what counts.
+FILTERS_ALONE = r'''
+import ctypes, json, os, platform, resource, signal, time
+from grader.sandbox import isolation as iso
+sibling = os.fork()
+if sibling == 0:
+    iso._prctl(iso.PR_SET_PDEATHSIG, signal.SIGKILL)
+    time.sleep(60)
+    os._exit(0)
+compiler = iso._Seccomp()
+numbers = {n: compiler.number(n) for n in iso.SIGNAL_SYSCALLS if compiler.number(n) is not None}
+arch = iso._AUDIT_ARCH[platform.machine()]
+iso._prctl(iso.PR_SET_NO_NEW_PRIVS, 1)
+iso._load_bpf(compiler.compile(allow_processes=False))
+iso._load_bpf(iso._with_pid(iso._signal_filter(arch, numbers, iso._PID_MARK, children=False),
+                            os.getpid()))
+libc = ctypes.CDLL(None, use_errno=True)
+
+def syscall(name, *args):
+    if libc.syscall(numbers[name], *args) == -1:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+
+info = ctypes.create_string_buffer(128)  # a siginfo: signal 0, code SI_QUEUE
+ctypes.memmove(info, (ctypes.c_int * 3)(0, 0, -1), 12)
+fsize = resource.getrlimit(resource.RLIMIT_FSIZE)
+results = {}
+
+def attempt(label, action):
+    try:
+        action()
+        results[label] = "done"
+    except OSError as exc:
+        results[label] = f"refused {exc.errno}"
+
+attempt("sibling: prlimit", lambda: resource.prlimit(sibling, resource.RLIMIT_FSIZE, fsize))
+attempt("sibling: setpriority", lambda: os.setpriority(os.PRIO_PROCESS, sibling, 0))
+attempt("uid: setpriority",
+        lambda: os.setpriority(os.PRIO_USER, 0, os.getpriority(os.PRIO_USER, 0)))
+attempt("sibling: affinity", lambda: os.sched_setaffinity(sibling, os.sched_getaffinity(0)))
+attempt("sibling: scheduler",
+        lambda: os.sched_setscheduler(sibling, os.SCHED_OTHER, os.sched_param(0)))
+attempt("sibling: queued signal", lambda: syscall("rt_sigqueueinfo", sibling, 0, info))
+attempt("sibling: queued thread signal",
+        lambda: syscall("rt_tgsigqueueinfo", sibling, sibling, 0, info))
+attempt("sibling: kill", lambda: os.kill(sibling, 0))
+attempt("own: prlimit", lambda: resource.prlimit(0, resource.RLIMIT_FSIZE, fsize))
+attempt("own: setrlimit", lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
+attempt("own: setpriority", lambda: os.setpriority(os.PRIO_PROCESS, 0, 0))
+attempt("own: affinity", lambda: os.sched_setaffinity(0, os.sched_getaffinity(0)))
+attempt("own: queued signal", lambda: syscall("rt_sigqueueinfo", os.getpid(), 0, info))
+print(json.dumps(results))
+'''
+
+
+@pytest.mark.parametrize("privilege", ["root", "unprivileged"])
+def test_the_seccomp_filters_keep_a_child_off_its_siblings(privilege):
+    """Without root, the zygote and every child share a uid, which is all the kernel asks of
+    one process changing another's limits or priority, or queueing it a signal: the filters
+    refuse those calls unless they name the caller itself (a student's child lowering the
+    zygote's file size limit made every later child of the class fail)."""
+    if privilege == "root" and os.geteuid() != 0:
+        pytest.skip("not running as root")
+    command = [sys.executable, "-c", FILTERS_ALONE]
+    if privilege == "unprivileged":
+        command = privileges.unprivileged(command)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout)
+    assert {k: v for k, v in results.items() if not k.startswith("own")} == {
+        k: "refused 1" for k in results if not k.startswith("own")}
+    assert {k: v for k, v in results.items() if k.startswith("own")} == {
+        k: "done" for k in results if k.startswith("own")}
+

@@ -121,7 +121,7 @@ class _ArgCmp(ctypes.Structure):
 
 
 _SCMP_ACT_ALLOW, _SCMP_ACT_KILL_PROCESS = 0x7FFF0000, 0x80000000
-_SCMP_CMP_MASKED_EQ, _SCMP_FLTATR_ACT_BADARCH = 7, 2
+_SCMP_CMP_NE, _SCMP_CMP_MASKED_EQ, _SCMP_FLTATR_ACT_BADARCH = 1, 7, 2
 _RET_ERRNO = 0x00050000
 EPERM, ENOSYS = 1, 38
 
@@ -139,6 +139,18 @@ DENIED_SYSCALLS = (
     "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget",
     "semop", "semtimedop", "semctl", "ipc")
 NEW_PROCESS_SYSCALLS = ("fork", "vfork")
+# Calls that change another process's limits, priority, scheduling or memory placement, named
+# by the PID argument first (0: the caller). Without root, every child and the zygote share a
+# uid, which is all the kernel asks of them: each is refused unless it names the caller by 0.
+OWN_PROCESS_SYSCALLS = ("prlimit64", "sched_setaffinity", "sched_setscheduler",
+                        "sched_setparam", "sched_setattr", "migrate_pages", "move_pages")
+# (name, "which" naming one process): priorities set for a process group or a whole uid are
+# refused too, as are those of another process.
+OWN_PRIORITY_SYSCALLS = (("setpriority", 0), ("ioprio_set", 1))  # PRIO_PROCESS, IOPRIO_WHO_PROCESS
+# Signals the hand-built filter (see _signal_filter) keeps to the child itself: by PID (or
+# process group) in the first argument, or by thread group in the first argument.
+SIGNAL_SYSCALLS = {"kill": "pid", "rt_sigqueueinfo": "tgid", "tgkill": "tgid",
+                   "rt_tgsigqueueinfo": "tgid"}
 
 
 class _Seccomp:
@@ -179,6 +191,11 @@ class _Seccomp:
             denied = DENIED_SYSCALLS + (() if allow_processes else NEW_PROCESS_SYSCALLS)
             for name in denied:
                 rule(_RET_ERRNO | EPERM, name)
+            for name in OWN_PROCESS_SYSCALLS:
+                rule(_RET_ERRNO | EPERM, name, _ArgCmp(0, _SCMP_CMP_NE, 0, 0))
+            for name, which in OWN_PRIORITY_SYSCALLS:  # either condition refuses it
+                rule(_RET_ERRNO | EPERM, name, _ArgCmp(0, _SCMP_CMP_NE, which, 0))
+                rule(_RET_ERRNO | EPERM, name, _ArgCmp(1, _SCMP_CMP_NE, 0, 0))
             rule(_RET_ERRNO | ENOSYS, "clone3")  # its flags cannot be inspected: C libraries
             #                                       fall back to clone, whose flags can
             for flag in NAMESPACE_FLAGS:
@@ -207,9 +224,10 @@ _AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7, "riscv64": 0xC00000F
 def _signal_filter(arch: int, numbers: dict[str, int], own_pid: int, *, children: bool) -> bytes:
     """A small hand-built BPF program for what the compiled filter cannot know in advance, the
     child's own PID: signals go only to itself and its own process group (kill 0, its PID,
-    minus its PID; tgkill on itself), or, when the problem allows processes, to any single
-    process (Landlock scoping, where present, then keeps them inside the sandbox). On x86_64 it
-    also kills a process making an x32 system call, which a deny-list does not recognise."""
+    minus its PID; tgkill and the queued signals of SIGNAL_SYSCALLS on itself), or, when the
+    problem allows processes, to any single process (Landlock scoping, where present, then
+    keeps them inside the sandbox). On x86_64 it also kills a process making an x32 system
+    call, which a deny-list does not recognise."""
     program: list = []
 
     def emit(code, jt=0, jf=0, k=0):
@@ -222,7 +240,9 @@ def _signal_filter(arch: int, numbers: dict[str, int], own_pid: int, *, children
     emit(ld, k=0)                                   # A = system call number
     if arch == _AUDIT_ARCH["x86_64"]:
         emit(jge, "ret kill", 0, 0x40000000)
-    checks = {"kill": [0, own_pid, (-own_pid) & 0xFFFFFFFF], "tgkill": [own_pid]}
+    by_pid, by_tgid = [0, own_pid, (-own_pid) & 0xFFFFFFFF], [own_pid]
+    checks = {name: by_pid if target == "pid" else by_tgid
+              for name, target in SIGNAL_SYSCALLS.items()}
     for name in checks:
         if name in numbers:
             emit(jeq, f"check {name}", 0, numbers[name])
@@ -559,7 +579,7 @@ class Confinement:
             compiler = _Seccomp()
             self.seccomp = {allow: compiler.compile(allow_processes=allow)
                             for allow in (False, True)}
-            self.numbers = {n: compiler.number(n) for n in ("kill", "tgkill")
+            self.numbers = {n: compiler.number(n) for n in SIGNAL_SYSCALLS
                             if compiler.number(n) is not None}
         self.landlock = Landlock(features.landlock) if features.landlock else None
         self.hidden_inside = [p for p in hide if _within(p, roots)]
