@@ -129,6 +129,18 @@ def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch
     assert "Students: 4 (1 graded now" in result.stdout  # only the failed one is retried
 
 
+def test_grade_runs_no_conftest_from_the_folder_it_starts_in(cli, tmp_path, monkeypatch):
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", klass / "ada")
+    marker = tmp_path / "conftest-ran"
+    for folder in (klass, klass / "ada"):
+        (folder / "conftest.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(klass / "ada")
+    cli("grade", klass, "--out", tmp_path / "out", "--assignment", "optim", *COURSE, "-q")
+    assert not marker.exists()
+    assert (tmp_path / "out" / "ada" / "grade.json").is_file()
+
+
 def test_grade_rejects_a_folder_without_students(cli, tmp_path):
     result = cli("grade", tmp_path, "--out", tmp_path / "out", *COURSE, expect=2)
     assert "has no student subdirectory" in result.stderr

@@ -129,14 +129,15 @@ def test_stopping_early_keeps_every_graded_student(tmp_path):
 
 
 def test_xdist_is_refused_with_a_clear_message(pytester):
-    pytester.makeconftest("""
+    pytester.makepyfile(fake_xdist="""
         def pytest_addoption(parser):
             parser.addoption("--numprocesses", dest="numprocesses", default=None)
         def pytest_configure(config):
             config.pluginmanager.register(object(), "xdist")
-    """)
+    """)  # a plugin given with -p: with --submission, no conftest.py is loaded
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--numprocesses", "2", "--submission", str(EXAMPLES / "correct"),
+        "-p", "fake_xdist", "-p", "no:cacheprovider", "--numprocesses", "2", "--submission",
+        str(EXAMPLES / "correct"),
         "--grader-problems", str(PROBLEMS), "--grader-reference", str(REFERENCE))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*grader does not run under pytest-xdist (-n)*"])
@@ -170,17 +171,37 @@ def test_a_submission_never_configures_the_grader(tmp_path, config_file, text, f
         assert "hidden case" in json.loads(results.read_text())["tests"][0]["output"]
 
 
-@pytest.mark.parametrize("config_file", ["pytest.ini", "conftest.py"])
-def test_a_config_file_read_from_a_submission_is_refused(tmp_path, config_file):
+def test_a_config_file_read_from_a_submission_is_refused(tmp_path):
     student = tmp_path / "student"
     shutil.copytree(EXAMPLES / "correct", student)
-    (student / config_file).write_text("[pytest]\n" if config_file == "pytest.ini" else "")
+    (student / "pytest.ini").write_text("[pytest]\n")
     process = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--submission", "."
          , "--grader-problems", str(PROBLEMS), "--grader-reference", str(REFERENCE)],
         cwd=student, capture_output=True, text=True)
     assert process.returncode == pytest.ExitCode.USAGE_ERROR, process.stdout + process.stderr
     assert "a submission never configures the grader" in process.stderr
+
+
+@pytest.mark.parametrize("where", ["the submission", "the folder pytest starts in"])
+def test_no_conftest_runs_with_a_submission(tmp_path, where):
+    """A conftest.py is code: pytest loads none when grading, so neither a submission's nor
+    one in the folder the grader happens to be started from runs."""
+    klass = tmp_path / "class"
+    student = klass / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    marker = tmp_path / "conftest-ran"
+    folder = student if where == "the submission" else klass
+    (folder / "conftest.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    results = tmp_path / "results.json"
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p",
+         "no:cacheprovider", "--submission", str(student), "--grader-problems", str(PROBLEMS),
+         "--grader-reference", str(REFERENCE), "--grader-problem", "rnn.cross_entropy",
+         "--grader-results", str(results)], cwd=folder, capture_output=True, text=True)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert not marker.exists()
+    assert json.loads(results.read_text())["tests"][0]["score"] > 0
 
 
 def test_the_course_config_keeps_a_submission_config_unread(tmp_path):

@@ -106,10 +106,12 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
 
 def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
     """pytest in this process with a configuration that nothing on disk can change: the
-    grader's own empty ini file, no cache, no output of its own."""
+    grader's own empty ini file, no conftest.py (not even one in the current folder), no
+    cache, no output of its own."""
     import pytest
     return int(pytest.main(["-c", str(ISOLATED_INI), "--rootdir", str(ISOLATED_INI.parent),
-                            "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:logging",
+                            "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
+                            "-p", "no:logging",
                             "-p", "no:unraisableexception", "--capture=no", "--assert=plain",
                             *args], plugins=plugins))
 

@@ -59,7 +59,8 @@ RUN = r"""#!/usr/bin/env bash
 # Grades /autograder/submission and writes /autograder/results/results.json.
 # GRADER_AUTOGRADER_ROOT runs it on another folder laid out the same way.
 ROOT="${GRADER_AUTOGRADER_ROOT:-/autograder}"
-exec "$ROOT/venv/bin/python" -m grader.cli gradescope run --root "$ROOT"
+# -I: nothing from the folder it starts in, nor from PYTHON* variables, is imported
+exec "$ROOT/venv/bin/python" -I -m grader.cli gradescope run --root "$ROOT"
 """
 
 

@@ -1,8 +1,9 @@
 """The pytest entry point (`pytest11`): registers the options, the hook specifications and the
 `grader` marker, and, when `--submission` is given, builds the `GradingSession` from the
 options. It does nothing else: without `--submission` a pytest run is untouched.
-A submission never configures the grader: if pytest took its configuration file or its rootdir
-from inside a submission, the run is refused before anything is graded.
+A submission never configures the grader: with `--submission`, no conftest.py is loaded, and if
+pytest took its configuration file or its rootdir from inside a submission, the run is refused
+before anything is graded.
 """
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ def pytest_addhooks(pluginmanager):
 
 def pytest_addoption(parser):
     add_options(parser)
+
+
+def pytest_load_initial_conftests(early_config, parser, args):
+    """With --submission, pytest loads no conftest.py at all (before pytest's own
+    implementation, which runs last, looks for them): one inside a submission, or in the
+    folder pytest was started from, would otherwise run as the grader's own code."""
+    if getattr(early_config.known_args_namespace, "grader_submissions", None):
+        early_config.known_args_namespace.noconftest = True
 
 
 def _inside(path: Path | None, folders: list[Path]) -> Path | None:
