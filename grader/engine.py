@@ -21,7 +21,8 @@ from typing import Iterable, Iterator, Sequence
 from grader.course.cases import Case, cases_for
 from grader.course.model import Course, Limits, Problem
 from grader.kinds import kind_of
-from grader.kinds.base import Answer, Expected, Kind
+from grader import errors
+from grader.kinds.base import Answer, Expected, Judged, Kind, failed
 from grader.results.model import ProblemResult, SubmissionResult
 from grader.submission.collect import submission_files
 
@@ -190,13 +191,30 @@ class Engine:
             if expected.error:
                 graded.grader_error = expected.error
                 continue
-            judged = entry.kind.judge(entry.problem, case, mine, expected, self.course)
+            judged = self._judge(entry, case, mine, expected)
             if self.details and not judged.result.passed:
                 self._add_details(entry, case, judged, graded)
             graded.cases.append(judged.result)
         if graded.grader_error:
             graded.cases = []
         return graded
+
+    def _judge(self, entry: Planned, case: Case, answers: list[Answer],
+               expected: Expected) -> Judged:
+        """The kind's verdict on the child's answers. What the child sent is the student's to
+        answer for: a value that breaks the comparison (an integer too large for a float, a
+        course driver's output replaced from inside the child) fails the case, saying so,
+        rather than the grader."""
+        try:
+            return entry.kind.judge(entry.problem, case, answers, expected, self.course)
+        except Exception as exc:
+            first = answers[0]
+            error = errors.UnsupportedType(
+                f"{entry.problem.function} returned a value the grader could not compare with "
+                f"the expected one ({type(exc).__name__}: {str(exc)[:200]}). Return the type "
+                "and shape the problem asks for.", phase="call")
+            return Judged(failed(case, Answer(error=error, output=first.output,
+                                              output_dropped=first.output_dropped)))
 
     def _add_details(self, entry: Planned, case: Case, judged, graded: ProblemResult) -> None:
         """What reports show of a failing case beyond its feedback: the first picture and the

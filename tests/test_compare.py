@@ -27,6 +27,15 @@ def test_value_mismatch_message():
         "  [1, 1]: 4 | 5")
 
 
+def test_an_integer_too_large_for_a_float_is_a_wrong_type():
+    huge = 10 ** 400
+    message = compare(huge, np.float64(1.5), TOL)
+    assert message.startswith("expected a number, got the number 1000") and not matches(
+        huge, np.float64(1.5), TOL)
+    assert compare(huge, np.array([1.5, 2.5]), TOL).startswith(
+        "expected a NumPy array of shape (2,), got the number 1000")
+
+
 def test_scalar_mismatch_message():
     assert compare(1.5, 2.0, TOL) == (
         "not equal to tolerance rtol=1e-06, atol=1e-09.\n"

@@ -57,6 +57,32 @@ def test_a_problem_memory_limit_holds_in_a_full_run(course_copy, sandbox, tmp_pa
     assert {p for p in failing if not p.startswith("cs231n.")} == {"layers.ridge_solution"}
 
 
+def test_an_answer_that_breaks_the_comparison_fails_its_case_not_the_grader(
+        course, sandbox, tmp_path, monkeypatch):
+    """A kind's comparison that raises on what the child sent (here: on any value of the
+    student's) fails that case with a sentence, the other problems graded as usual."""
+    value_kind = kind_of("value")
+    real = type(value_kind).verdict
+
+    def fragile(self, problem, case, values, expected, course):
+        if problem.id == "optim.gd_quadratic":
+            raise OverflowError("int too large to convert to float")
+        return real(self, problem, case, values, expected, course)
+
+    monkeypatch.setattr(type(value_kind), "verdict", fragile)
+    result = Engine(course=course, sandbox=sandbox, hidden=False,
+                    problems=["optim.gd_quadratic", "optim.running_average"]).grade(
+        "correct", [EXAMPLES / "correct"])
+    assert not has_grader_error(result)
+    broken, fine = result.problems
+    assert fine.passed and not broken.passed and broken.cases
+    case = broken.cases[0]
+    assert case.error_kind == "unsupported"
+    assert case.feedback.startswith(
+        "gd_quadratic returned a value the grader could not compare with the expected one "
+        "(OverflowError: int too large to convert to float)")
+
+
 def _break(course_copy, file, old, new):
     path = course_copy / file
     assert old in path.read_text()

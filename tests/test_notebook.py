@@ -333,6 +333,13 @@ def test_the_later_definition_counts(tmp_path):
     assert converted.definitions == {1: ("f",), 3: ("f",), 4: ("g",)}
 
 
+def test_a_long_sum_of_constants_is_a_constant(tmp_path):
+    """`1 + 1 + ... + 1` nests as deep as it is long: the reader walks it without recursion."""
+    converted = convert_cells("TOTAL = " + " + ".join(["1"] * 800),
+                              "def f():\n    return TOTAL")
+    assert load(converted, tmp_path).f() == 800 and converted.warnings == ()
+
+
 def test_a_placeholder_left_in_a_function_is_just_a_wrong_answer(tmp_path):
     converted = convert_cells(
         """

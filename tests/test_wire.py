@@ -80,3 +80,15 @@ def test_raw_array_nodes_outside_their_bytes_are_refused(node):
 def test_a_frame_cut_short_is_refused():
     with pytest.raises(wire.WireError):
         wire.parse(b"\0\0\0\0\x10{}")
+
+
+@pytest.mark.parametrize("many", ['"ab"', "{}", "1", '{"k":0}'])
+def test_a_frame_of_too_many_small_values_is_refused_before_parsing(many):
+    """However the values are spelled (strings, empty objects, numbers), a frame that would
+    hold millions of them is refused before any is made."""
+    body = ('{"call":0,"junk":[' + ",".join([many] * (2 * wire.MAX_NODES + 1)) + "]}").encode()
+    with pytest.raises(wire.WireError, match="more than about"):
+        wire.parse(body)
+    assert wire.parse(b'{"call":0,"value":["list",[' + b",".join([b'["int","1"]'] * 200_000)
+                      + b"]]}")["call"] == 0  # 200,000 values in one answer pass
+

@@ -104,8 +104,9 @@ def _as_numeric_array(value):
     """The student's value as a numeric array, or None if it is not array-like numbers."""
     if isinstance(value, np.ndarray):
         return value if value.dtype.kind in "iuf" else None
-    if _is_number(value):
-        return np.asarray(value)
+    if _is_number(value):  # an int beyond 64 bits makes an array of objects: not numbers
+        array = np.asarray(value)
+        return array if array.dtype.kind in "iuf" else None
     if isinstance(value, (list, tuple)):
         try:
             array = np.asarray(value)

@@ -485,19 +485,26 @@ class _Planner:
         return isinstance(node, ast.Name)
 
     def simple(self, node: ast.expr | None) -> bool:
-        """A value computed without calling anything, from names already defined."""
-        if node is None or isinstance(node, ast.Constant):
-            return True
-        if isinstance(node, ast.Name):
-            return node.id in self.known
-        if isinstance(node, ast.Lambda):  # its body runs only when called
-            return all(map(self.simple, node.args.defaults + node.args.kw_defaults))
-        if isinstance(node, (ast.Attribute, ast.Subscript, ast.Slice, ast.Starred, ast.Tuple,
-                             ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp, ast.BoolOp,
-                             ast.Compare, ast.IfExp)):
-            return all(self.simple(child) for child in ast.iter_child_nodes(node)
-                       if isinstance(child, ast.expr))
-        return False
+        """A value computed without calling anything, from names already defined. Walked with
+        a stack, not recursively: `1 + 1 + ... + 1` nests as deep as it is long."""
+        pending = [node]
+        while pending:
+            node = pending.pop()
+            if node is None or isinstance(node, ast.Constant):
+                continue
+            if isinstance(node, ast.Name):
+                if node.id not in self.known:
+                    return False
+            elif isinstance(node, ast.Lambda):  # its body runs only when called
+                pending += node.args.defaults + node.args.kw_defaults
+            elif isinstance(node, (ast.Attribute, ast.Subscript, ast.Slice, ast.Starred,
+                                   ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp,
+                                   ast.BinOp, ast.BoolOp, ast.Compare, ast.IfExp)):
+                pending += [child for child in ast.iter_child_nodes(node)
+                            if isinstance(child, ast.expr)]
+            else:
+                return False
+        return True
 
     def compound(self, node) -> tuple[str, list[ast.stmt]]:
         """An `if` or `try` is kept when something inside it is, the rest becoming `pass`."""
