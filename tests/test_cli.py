@@ -55,6 +55,54 @@ def test_check_reports_a_broken_manifest(cli, course_copy):
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def test_a_broken_manifest_is_one_sentence_without_a_usage_banner(cli, course_copy, tmp_path):
+    path = course_copy / "problems" / "optim.toml"
+    path.write_text(path.read_text().replace("rtol = ", "rtol = 'x' #", 1))
+    for command in (["check", EXAMPLES / "correct"],
+                    ["grade", EXAMPLES, "--out", tmp_path / "out", "-q"],
+                    ["kit", "--out", tmp_path / "kit"]):
+        result = cli(*command, "--problems", course_copy / "problems", "--reference",
+                     course_copy / "reference", expect=2)
+        assert result.stderr.startswith("Error: ")
+        assert "optim.toml: key 'rtol': must be int or float, got str 'x'" in result.stderr
+        assert "Usage:" not in result.stderr and "Grading" not in result.stdout
+    assert not (tmp_path / "out").exists() and not (tmp_path / "kit").exists()
+
+
+def test_a_student_without_the_kit_is_told_to_pass_it(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no problems/ folder here
+    result = cli("check", EXAMPLES / "correct", expect=2)
+    assert "is not a directory of problem manifests" in result.stderr
+    assert "Pass it with --kit: grader check --kit KIT" in result.stderr
+
+
+def _small_class(root):
+    shutil.copytree(EXAMPLES / "correct", root / "ada")
+    return root
+
+
+def test_an_output_path_below_a_file_is_refused(cli, tmp_path):
+    klass = _small_class(tmp_path / "class")
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    for command in (["grade", klass, "--out", afile / "out", *COURSE],
+                    ["kit", "--out", afile / "kit", *COURSE],
+                    ["merge", tmp_path, "--out", afile / "m", *COURSE],
+                    ["export", "--lms", "canvas", "--roster", ROOT / "examples" / "roster.csv",
+                     "--out", afile / "x.csv", tmp_path]):
+        result = cli(*command, expect=2)
+        assert f"cannot be made: {afile} is a file, not a folder" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_the_output_folder_cannot_be_the_submissions_folder(cli, tmp_path):
+    klass = _small_class(tmp_path / "class")
+    before = sorted(p.relative_to(klass) for p in klass.rglob("*"))
+    result = cli("grade", klass, "--out", klass, *COURSE, expect=2)
+    assert "is the submissions folder" in result.stderr
+    assert sorted(p.relative_to(klass) for p in klass.rglob("*")) == before
+
+
 def test_validate_passes_the_shipped_course(cli):
     result = cli("validate", *COURSE)
     assert result.stdout.splitlines()[-1] == "The course is valid."

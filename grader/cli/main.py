@@ -32,6 +32,21 @@ class ShardType(click.ParamType):
 
 
 SHARD = ShardType()
+
+
+class OutputPath(click.Path):
+    """A folder (or, with dir_okay=False, a file) that the command creates: refused, with a
+    sentence, when a file stands where one of the folders above it would be."""
+
+    def convert(self, value, param, ctx):
+        path = super().convert(value, param, ctx)
+        for parent in Path(path).absolute().parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    self.fail(f"{os.fsdecode(value)} cannot be made: {parent} is a file, not a "
+                              "folder", param, ctx)
+                break
+        return path
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 LMSES = ("canvas", "moodle")
 
@@ -39,6 +54,11 @@ LMSES = ("canvas", "moodle")
 class Failed(click.ClickException):
     """A command that cannot do its work with what it was given (exit code 2)."""
     exit_code = exitcodes.USAGE
+
+
+def course_failed(exc: Exception) -> Failed:
+    """A course that cannot be loaded (a ManifestError names the file, problem and key)."""
+    return Failed(str(exc))
 
 
 def run() -> None:
@@ -152,8 +172,10 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
                              reference_dir=reference_dir, kit=kit, problems=list(problems),
                              started=started)
     except ManifestError as exc:
-        raise click.BadParameter(str(exc), param_hint="--kit" if kit else
-                                 "--problems/--reference") from None
+        if kit is None and not problems_dir.exists():  # a student without --kit, most likely
+            raise Failed(f"{exc}. Checking with your instructor's kit? Pass it with --kit: "
+                         f"grader check --kit KIT {' '.join(map(str, paths))}") from None
+        raise course_failed(exc) from None
     except UnknownProblem as exc:
         raise click.BadParameter(f"unknown problem id {exc.args[0]}",
                                  param_hint="--problem") from None
@@ -187,7 +209,7 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
 
 @main.command()
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="Directory for the reports and the gradebook.")
 @with_course
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
@@ -220,11 +242,15 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
     """
     from grader.batch.runner import GradingFailed, Interrupted, WeakSandbox, grade_folder
     from grader.course.manifest import ManifestError
+    if out.resolve() == submissions.resolve():
+        raise click.BadParameter(f"{out} is the submissions folder: the reports would mix "
+                                 "with the students' files. Choose another folder, such as "
+                                 "reports/.", param_hint="--out")
     bar = click.progressbar(length=0, label="Grading", show_pos=True,
-                            item_show_func=lambda s: s, hidden=quiet)
+                            item_show_func=lambda s: s, hidden=True)
 
-    def on_plan(count):
-        bar.length = count
+    def on_plan(count):  # the course loaded and the class planned: the bar may show
+        bar.length, bar.hidden = count, quiet
         if not quiet and count:
             bar.render_progress()
 
@@ -238,8 +264,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
                                progress=lambda student: bar.update(1, student),
                                on_plan=on_plan)
     except ManifestError as exc:
-        raise click.BadParameter(str(exc), param_hint="--problems/--reference/--assignment") \
-            from None
+        raise course_failed(exc) from None
     except WeakSandbox as exc:
         click.echo("\nRefusing to grade other people's code: these protections of the sandbox "
                    "are off here:", err=True)
@@ -278,7 +303,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
 @main.command()
 @click.argument("shards", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="The class's output folder (it may be one of the shards').")
 @with_course
 def merge(shards, out, problems_dir, reference_dir):
@@ -295,7 +320,7 @@ def merge(shards, out, problems_dir, reference_dir):
         students = merge_outputs(shards=list(shards), out=out, problems_dir=problems_dir,
                                  reference_dir=reference_dir)
     except ManifestError as exc:
-        raise click.BadParameter(str(exc), param_hint="--problems/--reference") from None
+        raise course_failed(exc) from None
     click.echo(f"Merged {len(shards)} output folder{'s' if len(shards) != 1 else ''}: "
                f"{len(students)} students.")
     click.echo("\n".join(_summary(students, graded=0, kept=0, seconds=0.0,
@@ -313,7 +338,8 @@ def merge(shards, out, problems_dir, reference_dir):
                                                           path_type=Path),
               help="The class roster (CSV with the students' names, IDs and logins or emails, "
                    "such as the LMS's own export).")
-@click.option("--out", "output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "output", required=True,
+              type=OutputPath(dir_okay=False, path_type=Path),
               help="The import file to write (CSV).")
 @click.option("--assignment-name", metavar="NAME",
               help="The assignment's name in the LMS  [default: OUT_DIR's name]. Canvas: "
@@ -357,13 +383,14 @@ def export(graded, lms, roster, output, assignment_name, points):
     for folder in done.not_graded:
         click.echo(f"The grader failed on {folder}: score left empty (grade again)", err=True)
     unmatched = len(done.unmatched)
-    click.echo(f"wrote {output}: {len(done.matched) - len(done.not_graded)} scores out of "
+    scores = len(done.matched) - len(done.not_graded)
+    click.echo(f"wrote {output}: {scores} score{'s' if scores != 1 else ''} out of "
                f"{maximum:g} points; {unmatched} student{'s' if unmatched != 1 else ''} not "
                "in the roster")
 
 
 @main.command()
-@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="Directory to write the kit to.")
 @with_course
 @assignment_option("Only this assignment (repeatable): one kit per homework.")
@@ -383,8 +410,7 @@ def kit(out, problems_dir, reference_dir, assignments):
         course = load_course(problems_dir, reference_dir)
         written = build_kit(course, out, assignments=list(assignments))
     except ManifestError as exc:
-        raise click.BadParameter(str(exc), param_hint="--problems/--reference/--assignment") \
-            from None
+        raise course_failed(exc) from None
     except BuildError as exc:
         raise Failed(str(exc)) from None
     for path in written:
@@ -397,7 +423,7 @@ def gradescope():
 
 
 @gradescope.command("build")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", type=OutputPath(dir_okay=False, path_type=Path),
               default="autograder.zip", show_default=True, help="The zip to write.")
 @with_course
 @assignment_option("Only this assignment (repeatable): one autograder per homework.")
@@ -427,8 +453,7 @@ def gradescope_build(out, problems_dir, reference_dir, assignments, python, hidd
                      hidden_visibility=hidden_visibility, stdout_visibility=stdout_visibility,
                      python=python, assignments=list(assignments))
     except ManifestError as exc:
-        raise click.BadParameter(str(exc), param_hint="--problems/--reference/--assignment") \
-            from None
+        raise course_failed(exc) from None
     except BuildFailed as exc:
         raise Failed(f"cannot build the autograder: {exc}") from None
     click.echo(f"wrote {path} (for Python {python})")

@@ -72,7 +72,8 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         lines += ["    " + line for line in shown]
     lines += list(skipped)
     passed = sum(p.passed for p in result.problems)
-    lines.append(f"{passed} of {len(result.problems)} problems passed; "
+    lines.append(f"{passed} of {len(result.problems)} problem"
+                 f"{'s' if len(result.problems) != 1 else ''} passed; "
                  f"{points(result.score)} / {points(result.max_score)} points on the public "
                  "cases")
     errors = [p.problem_id for p in result.problems if p.grader_error]
