@@ -121,8 +121,11 @@ def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch
     result = cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "1", expect=3)
     assert "Grader failures (1)" in result.stdout
     assert "mistaken: RuntimeError: disk on fire" in result.stdout
-    book = pd.read_csv(out / "gradebook.csv").fillna("")
+    book = pd.read_csv(out / "gradebook.csv", dtype=str, keep_default_na=False)
     assert book[book.student == "mistaken"].grader_error.item() == "RuntimeError: disk on fire"
+    failed = book[book.student == "mistaken"].iloc[0]
+    assert failed["total"] == "" and failed["optim.gd_quadratic"] == ""  # empty, not zero
+    assert book[book.student == "correct"].iloc[0]["total"] != ""
     assert "grader error" in (out / "index.html").read_text()
     monkeypatch.setattr(Engine, "_outcomes", real)
     result = cli("grade", klass, "--out", out, *COURSE, "-q")

@@ -194,3 +194,15 @@ def test_a_snippet_runs_the_students_function(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == "True"
+
+
+def test_a_student_with_grader_failures_names_each_and_has_no_points_for_them():
+    ok = ProblemResult("a.fine", 2.0, [CaseResult("public-1", "public", True)])
+    broken = [ProblemResult(f"a.broken{i}", 1.0, grader_error="the course's generator failed")
+              for i in (1, 2)]
+    summary = ClassSummary()
+    summary.add(SubmissionResult("ada", [ok, *broken]))
+    (row,) = summary.students
+    assert row["grader_error"] == ("a.broken1: the course's generator failed; a.broken2 too")
+    assert row["points"] == {"a.fine": 2.0, "a.broken1": None, "a.broken2": None}
+

@@ -96,7 +96,8 @@ def write_class(out: Path, *, tolerance=None, summary: ClassSummary | None = Non
     for result in stored_results(out, besides=summary):
         if result.student not in summary:  # else a copied folder: the student is listed once
             summary.add(result)
-    rows = [{"student": neutralise(s["name"]), **s["points"], "total": s["score"],
+    rows = [{"student": neutralise(s["name"]), **s["points"],  # left empty: not a zero
+             "total": None if s["grader_error"] else s["score"],
              "max": s["max_score"], "grader_error": neutralise(s["grader_error"] or "")}
             for s in summary.students]
     atomic_write(out / "gradebook.csv", pd.DataFrame(rows).to_csv(index=False))

@@ -200,7 +200,9 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
     if scores:
         lines.append(f"Mean score: {sum(scores) / len(scores):.2f} / {points(maximum)}")
     if failed:
-        lines.append(f"Grader failures ({len(failed)}), not counted as zero; rerun to retry:")
+        lines.append(f"Grader failures ({len(failed)}): their scores are left empty, not zero. "
+                     "Fix the cause below, then run the same command again (students with a "
+                     "grader failure are always graded again):")
         lines += [f"  {s['name']}: {s['grader_error']}" for s in failed]
     lines += [f"Gradebook: {out / 'gradebook.csv'}",
               f"Reports:   {out / 'index.html'} and {out}/<student>/report.html"]

@@ -167,12 +167,15 @@ class ClassSummary:
         """One student's result (a student is summarised once)."""
         if result.student in self._students:
             raise ValueError(f"{result.student} is summarised already")
-        error = result.grader_error or next(
-            (f"{p.problem_id}: {p.grader_error}" for p in result.problems if p.grader_error), None)
-        self._students[result.student] = {
+        failed = [p for p in result.problems if p.grader_error]
+        error = result.grader_error or (failed and f"{failed[0].problem_id}: "
+                                        f"{failed[0].grader_error}" + "".join(
+                                            f"; {p.problem_id} too" for p in failed[1:])) or None
+        self._students[result.student] = {  # a problem the grader failed on has no points
             "name": result.student, "score": result.score, "max_score": result.max_score,
             "grader_error": error, "total": fraction(result.score, result.max_score),
-            "points": {p.problem_id: p.points for p in result.problems}}
+            "points": {p.problem_id: None if p.grader_error else p.points
+                       for p in result.problems}}
         if has_grader_error(result):
             return
         for problem in result.problems:
