@@ -240,6 +240,28 @@ def test_export_for_canvas_and_moodle(cli, klass, tmp_path, graded):
     assert "has no gradebook.csv: run grader grade" in result.stderr
 
 
+def test_export_matches_folders_named_as_the_roster_names_students(cli, tmp_path):
+    """Folders named "Last, First" (or with an apostrophe) keep their names, so the roster
+    finds them by name."""
+    klass = tmp_path / "class"
+    for folder in ("Lovelace, Ada", "O'Brien, Pat"):
+        (klass / folder).mkdir(parents=True)
+        shutil.copy(EXAMPLES / "correct" / "optim.py", klass / folder)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n"
+                      '"Lovelace, Ada",7002,s1002,alove,A\n"O\'Brien, Pat",7005,s1005,pobri,A\n')
+    out = tmp_path / "out"
+    cli("grade", klass, "--out", out, "--assignment", "optim", *COURSE, "-q")
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["Lovelace, Ada",
+                                                                    "O'Brien, Pat"]
+    result = cli("export", "--lms", "canvas", "--roster", roster, "--out", tmp_path / "c.csv",
+                 out)
+    lines = (tmp_path / "c.csv").read_text().splitlines()
+    assert '"Lovelace, Ada",7002,s1002,alove,A,7' in lines
+    assert '"O\'Brien, Pat",7005,s1005,pobri,A,7' in lines
+    assert "left out" not in result.stderr
+
+
 def _png_colours(path: Path) -> Counter:
     """The colours of a PNG's pixels (8-bit RGB or RGBA, not interlaced, as Chromium writes)."""
     data = path.read_bytes()

@@ -9,13 +9,15 @@ def name(folder, taken=None):
 
 
 @pytest.mark.parametrize("folder", ["alice", "Bob Smith", "student_007", "müller", "李雷",
-                                    "oneil.jr", "a-b"])
+                                    "oneil.jr", "a-b", "Lovelace, Ada", "O'Brien, Pat",
+                                    "ada@uni.edu", "Smith (2)", "Tom & Jerry"])
 def test_safe_names_are_kept(folder):
     assert name(folder) == folder
 
 
 @pytest.mark.parametrize("folder", ["..", ".", "../../etc", "a/b", "a\\b", ".hidden", "-rf",
                                     "=HYPERLINK(\"http://x\")", "+1", "@cmd", "a\nb", "a\0b",
+                                    "a<b>", 'say "hi"', "what?", "a|b", "a*b", "C:x",
                                     " padded ", "trailing.", "x" * 400, "é" * 200, "",
                                     "CON", "nul.txt", "GRADEBOOK.CSV", "index.html",
                                     "common-wrong-answers.csv"])

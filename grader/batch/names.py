@@ -16,7 +16,10 @@ CLASS_FILES = frozenset({"gradebook.csv", "index.html", "common-wrong-answers.cs
 # Names Windows refuses (outputs are often zipped and opened there).
 _WINDOWS = frozenset({"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)}
                      | {f"lpt{i}" for i in range(1, 10)})
-_UNSAFE = re.compile(r"[^\w.\- ]+")  # \w is Unicode letters, digits and "_"
+# Kept: Unicode letters and digits, "_", and the punctuation of people's names and addresses
+# ("Lovelace, Ada", "O'Brien", "ada@uni.edu"), which every file system allows and a roster
+# matches on; anything else (path separators, quotes, what Windows refuses) is replaced.
+_UNSAFE = re.compile(r"[^\w.\- ,'@+()&]+")
 MAX_BYTES = 120  # well under the 255 bytes a file name may take, room for a suffix
 FALLBACK = "student"
 
@@ -37,7 +40,7 @@ def _cut(text: str, limit: int) -> str:
 def _cleaned(text: str) -> str:
     text = _UNSAFE.sub("_", text)
     text = re.sub(r"\s+", " ", text).strip(" ._")
-    text = text.lstrip("-")  # not an option to a command, not a formula to a spreadsheet
+    text = text.lstrip("-+@")  # not an option to a command, not a formula to a spreadsheet
     text = _cut(text, MAX_BYTES).rstrip(" .")
     if not text or text.casefold() in CLASS_FILES or text.split(".")[0].casefold() in _WINDOWS:
         text = f"{FALLBACK}-{text}" if text else FALLBACK
@@ -48,10 +51,11 @@ def safe_folder_name(name: str | bytes, taken: set[str]) -> str:
     """A safe output folder name for the student folder `name`, not in `taken` (compared
     without case, as case-insensitive file systems do); the result is added to `taken`.
 
-    A name that is already safe is kept as it is. Any other is cleaned (letters, digits, "_",
-    "-", "." and spaces are kept; no path separator, no leading dot or dash, no class file or
-    device name, at most MAX_BYTES bytes) and given a short suffix derived from the original
-    bytes, so that two different folders never share a name and a rerun gives the same one.
+    A name that is already safe is kept as it is. Any other is cleaned (letters, digits, spaces
+    and `_ - . , ' @ + ( ) &` are kept; no path separator, no leading dot, dash, "+" or "@", no
+    class file or device name, at most MAX_BYTES bytes) and given a short suffix derived from
+    the original bytes, so that two different folders never share a name and a rerun gives the
+    same one.
     """
     raw = name if isinstance(name, bytes) else os.fsencode(name)
     text = _text(name)
