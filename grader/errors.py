@@ -73,6 +73,11 @@ class NotRun(SubmissionError):
     kind = "not_run"
 
 
+# The exception a file the grader cannot read (a notebook that is not one) raises when it is
+# imported: its message, a sentence for the student, is all the feedback shows.
+UNREADABLE = "UnreadableFile"
+
+
 def _with_traceback(message: str, where: str) -> str:
     return f"{message}\n{where}" if where else message
 
@@ -94,11 +99,14 @@ def from_child(error: dict, *, file: str, function: str, memory_mb: int) -> Subm
     if kind == "syntax":
         text = _text(error, "text", 500).strip()
         line = error.get("line") if type(error.get("line")) is int else 0
+        where = _text(error, "file", 200) or file
+        cell = ".ipynb, cell " in where  # a notebook: only that cell's functions fail
         return SyntaxErrorInSubmission(
-            f"{_text(error, 'file', 200) or file}, line {line}: syntax error: {message}"
-            + (f"\n    {text}" if text else "")
-            + "\nFix the syntax error: Python cannot load this file, so none of its functions ran.",
-            phase="import", file=file)
+            f"{where}, line {line}: syntax error: {message}" + (f"\n    {text}" if text else "")
+            + ("\nFix the syntax error: Python cannot run this cell, so the functions it "
+               "defines did not run (the other cells were graded)." if cell else
+               "\nFix the syntax error: Python cannot load this file, so none of its functions "
+               "ran."), phase="import", file=file)
     if kind == "missing_file":
         return MissingFile(f"{file} is not in your submission: the functions of this assignment "
                            f"are expected in a file named {file}.", phase="import", file=file)
@@ -123,6 +131,8 @@ def from_child(error: dict, *, file: str, function: str, memory_mb: int) -> Subm
             phase=phase, file=file, fatal=True)
     name = _text(error, "type", 200) or "Exception"
     exc = f"{name}: {message}" if message else name
+    if phase == "import" and name == UNREADABLE:  # the grader's own sentence, nothing more
+        return ImportFailed(message, phase=phase, file=file)
     if phase == "import":
         return ImportFailed(_with_traceback(f"{file} raised {exc} while being imported.", where),
                             phase=phase, file=file)

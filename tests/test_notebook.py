@@ -589,7 +589,22 @@ def test_a_notebook_module_in_the_sandbox(sandbox, tmp_path):
     assert isinstance(g.error, errors.SyntaxErrorInSubmission)
     assert str(g.error).startswith("rnn.ipynb, cell 4, line 2: syntax error: "
                                    "'(' was never closed\n    return (\n")
+    assert str(g.error).endswith("Python cannot run this cell, so the functions it defines did "
+                                 "not run (the other cells were graded).")
     assert h.error is None and h.value == 2.0
+
+
+def test_a_file_that_is_not_a_notebook_fails_with_the_sentence_alone(sandbox, tmp_path):
+    from grader.course.manifest import load_course
+    from grader.submission.collect import submission_files
+    from conftest import PROBLEMS, REFERENCE
+    (tmp_path / "optim.ipynb").write_text("def gd_quadratic(A, w0, lr, steps):\n    pass\n")
+    files = submission_files(load_course(PROBLEMS, REFERENCE), [tmp_path])
+    (outcome,) = sandbox.run(files, [Call(0, "optim.py", "gd_quadratic", {}, 2.0, "p")])
+    assert isinstance(outcome.error, errors.ImportFailed)
+    assert str(outcome.error) == (
+        "optim.ipynb is not a Jupyter notebook: its content is not a notebook's (JSON) format. "
+        "Open it in Jupyter (or Colab), save it, and submit the .ipynb file again.")
 
 
 # ---- the example notebook students --------------------------------------------------------------

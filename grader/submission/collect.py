@@ -12,6 +12,8 @@ import stat
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from grader.errors import UNREADABLE
+
 MAX_FILE = 1 << 20  # bytes of one student file
 MAX_NOTEBOOK = 32 << 20  # bytes of one notebook (stale outputs may hold pictures)
 MAX_FILES = 200  # files of one submission looked at
@@ -78,7 +80,8 @@ def _notebook_module(path: Path) -> bytes:
         notes = "".join(f"print({('warning: ' + w)!r})\n" for w in converted.warnings)
         return (converted.source + "\n" + notes).encode("utf-8")
     except NotebookError as exc:
-        return f"raise ImportError({str(exc)!r})\n".encode("utf-8")
+        return (f"class {UNREADABLE}(ImportError):\n    pass\n\n\n"
+                f"raise {UNREADABLE}({str(exc)!r})\n").encode("utf-8")
 
 
 _DEF = re.compile(rb"^def[ \t]+(\w+)", re.MULTILINE)
