@@ -253,6 +253,7 @@ def test_an_empty_submission_says_so(cli, tmp_path):
     result = cli("check", tmp_path / "empty", *COURSE, expect=1)
     assert result.stdout.startswith("Note: Your submission is empty: no files were found. "
                                     "Expected: ")
+    assert "cs231n/optim.py" in result.stdout.splitlines()[0]  # where a package's files go
 
 
 def _grader(*args, **kwargs):

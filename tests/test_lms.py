@@ -108,6 +108,13 @@ def test_empty_submission(tmp_path):
         "Your submission is empty: no files were found. Expected: rnn.py, optim.py, layers.py."]
 
 
+def test_a_submission_without_any_expected_file_says_so(tmp_path):
+    touch(tmp_path, "README.txt", "notes/todo.md")
+    assert near_misses(tmp_path, EXPECTED) == [
+        "None of the files this homework needs is in your submission (expected: rnn.py, "
+        "optim.py, layers.py); found: README.txt, notes/todo.md."]
+
+
 def test_near_misses(tmp_path):
     touch(tmp_path, "RNN.py", "optim.ipynb", "layers.py.txt", "notes.txt")
     assert near_misses(tmp_path, EXPECTED) == [

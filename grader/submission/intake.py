@@ -109,7 +109,9 @@ def prepare(paths: Sequence[Path | str], course, scratch: Path,
     expected, others = expected_files(course, assignments), alternatives(course, assignments)
     held = packages(course, assignments)
     nested = lms.find_nested(folder, expected, held, others)
-    notes += lms.near_misses(folder, expected, held, others)
+    shown = ", ".join(describe_files(a) for name, a in course.assignments.items()
+                      if assignments is None or name in assignments)
+    notes += lms.near_misses(folder, expected, held, others, shown=shown)
     return Intake([nested or folder], notes)
 
 

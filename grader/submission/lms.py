@@ -179,17 +179,20 @@ def _near_miss(found: str, shown: str, expected: str) -> str:
 
 
 def near_misses(folder: Path, expected_files: list[str], packages: Sequence[str] = (),
-                alternatives: dict[str, Sequence[str]] | None = None) -> list[str]:
-    """Sentences for the student about the submission in `folder`: that it is empty; that its
-    files sit in a nested folder (see find_nested), from which they are graded; and, for each
-    expected file that is missing (at the top, or in a package folder), with none of its
-    `alternatives` there either, each file whose name differs from it only in case, extension
-    or a copy number ("rnn (1).py"). Empty when nothing is amiss."""
+                alternatives: dict[str, Sequence[str]] | None = None, *,
+                shown: str | None = None) -> list[str]:
+    """Sentences for the student about the submission in `folder`: that it is empty, or holds
+    none of the expected files; that its files sit in a nested folder (see find_nested), from
+    which they are graded; and, for each expected file that is missing (at the top, or in a
+    package folder), with none of its `alternatives` there either, each file whose name
+    differs from it only in case, extension or a copy number ("rnn (1).py"). Empty when
+    nothing is amiss. `shown` names the expected files as the student should lay them out
+    (cs231n/optim.py), `expected_files` by default."""
     folder = Path(folder)
     files = _files(folder)
+    shown = shown or ", ".join(expected_files)
     if not files:
-        return [f"Your submission is empty: no files were found. Expected: "
-                f"{', '.join(expected_files)}."]
+        return [f"Your submission is empty: no files were found. Expected: {shown}."]
     messages = []
     nested = find_nested(folder, expected_files, packages, alternatives)
     base = nested or folder
@@ -197,13 +200,20 @@ def near_misses(folder: Path, expected_files: list[str], packages: Sequence[str]
         where = nested.relative_to(folder).as_posix()
         messages.append(f"Your files were found in the folder {where}/, not at the top of your "
                         "submission; they are graded from there.")
+    found_any = False
     for expected in expected_files:
         if at_top(base, _accepted([expected], alternatives), packages):
+            found_any = True
             continue
         for path in files:
             if path.name != expected and _stem(path.name) == _stem(expected):
                 messages.append(_near_miss(path.name, path.relative_to(folder).as_posix(),
                                            expected))
+    if not found_any and not messages:
+        names = sorted(path.relative_to(folder).as_posix() for path in files)
+        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        messages.append(f"None of the files this homework needs is in your submission "
+                        f"(expected: {shown}); found: {listed}.")
     return messages
 
 
