@@ -220,6 +220,7 @@ class Engine:
         """What reports show of a failing case beyond its feedback: the first picture and the
         first paste-able public case of the problem, and the wrong answer if it is small."""
         from grader.report.pictures import difference_picture
+        from grader.report.summary import file_level
         from grader.results.common import data_size
         from grader.sandbox import wire
         result = judged.result
@@ -229,7 +230,8 @@ class Engine:
             if picture is not None:
                 result.picture = {"data_uri": picture.data_uri, "caption": picture.caption,
                                   "width": picture.width, "height": picture.height}
-        if case.visibility == "public" and not any(c.reproduce for c in graded.cases):
+        if case.visibility == "public" and not file_level(result) \
+                and not any(c.reproduce for c in graded.cases):  # not for a file never loaded
             result.reproduce = self.reproduce(entry.problem.id, case.id)
         if entry.problem.kind == "value" and judged.mismatch is not None \
                 and data_size(judged.value, ANSWER_KEPT) <= ANSWER_KEPT:

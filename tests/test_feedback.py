@@ -96,6 +96,14 @@ def test_a_paste_able_case_reproduces_the_feedback(graded_class, tmp_path):
     assert done.stdout.startswith("[[")
 
 
+def test_no_case_to_paste_for_a_file_the_student_never_handed_in(graded_class):
+    page = (graded_class / "mistaken" / "report.html").read_text()
+    section = page[page.index('<section id="cs231n.sgd_momentum">'):]
+    section = section[:section.index("</section>")]
+    assert "is not in your submission" in section
+    assert 'class="reproduce"' not in section
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs it)")
 def test_pictures_render_and_tables_sort_in_a_real_browser(graded_class, tmp_path):
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
