@@ -516,6 +516,7 @@ if sibling == 0:
     os._exit(0)
 compiler = iso._Seccomp()
 numbers = {n: compiler.number(n) for n in iso.SIGNAL_SYSCALLS if compiler.number(n) is not None}
+numbers["fcntl"] = compiler.number("fcntl")
 arch = iso._AUDIT_ARCH[platform.machine()]
 iso._prctl(iso.PR_SET_NO_NEW_PRIVS, 1)
 iso._load_bpf(compiler.compile(allow_processes=False))
@@ -550,6 +551,13 @@ attempt("sibling: queued signal", lambda: syscall("rt_sigqueueinfo", sibling, 0,
 attempt("sibling: queued thread signal",
         lambda: syscall("rt_tgsigqueueinfo", sibling, sibling, 0, info))
 attempt("sibling: kill", lambda: os.kill(sibling, 0))
+import fcntl, struct
+read_end, write_end = os.pipe()
+attempt("sibling: owner of a file's signals", lambda: fcntl.fcntl(read_end, fcntl.F_SETOWN, sibling))
+attempt("sibling: owner of a file's signals (ioctl)",
+        lambda: fcntl.ioctl(read_end, 0x8901, struct.pack("i", sibling)))
+attempt("sibling: owner of a file's signals (raw, upper bits set)",
+        lambda: syscall("fcntl", read_end, ctypes.c_long((1 << 32) | fcntl.F_SETOWN), sibling))
 attempt("own: prlimit", lambda: resource.prlimit(0, resource.RLIMIT_FSIZE, fsize))
 attempt("own: setrlimit", lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0)))
 attempt("own: setpriority", lambda: os.setpriority(os.PRIO_PROCESS, 0, 0))

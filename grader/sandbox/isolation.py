@@ -151,6 +151,10 @@ OWN_PRIORITY_SYSCALLS = (("setpriority", 0), ("ioprio_set", 1))  # PRIO_PROCESS,
 # process group) in the first argument, or by thread group in the first argument.
 SIGNAL_SYSCALLS = {"kill": "pid", "rt_sigqueueinfo": "tgid", "tgkill": "tgid",
                    "rt_tgsigqueueinfo": "tgid"}
+# Making another process the owner of a file's I/O signals (then any signal, SIGKILL included,
+# reaches it when the file is ready): (system call, command) pairs, refused outright.
+SIGNAL_OWNER_COMMANDS = (("fcntl", 8), ("fcntl", 15),        # F_SETOWN, F_SETOWN_EX
+                         ("ioctl", 0x8901), ("ioctl", 0x8902))  # FIOSETOWN, SIOCSPGRP
 
 
 class _Seccomp:
@@ -196,6 +200,9 @@ class _Seccomp:
             for name, which in OWN_PRIORITY_SYSCALLS:  # either condition refuses it
                 rule(_RET_ERRNO | EPERM, name, _ArgCmp(0, _SCMP_CMP_NE, which, 0))
                 rule(_RET_ERRNO | EPERM, name, _ArgCmp(1, _SCMP_CMP_NE, 0, 0))
+            for name, command in SIGNAL_OWNER_COMMANDS:  # the kernel reads 32 bits of it
+                rule(_RET_ERRNO | EPERM, name,
+                     _ArgCmp(1, _SCMP_CMP_MASKED_EQ, 0xFFFFFFFF, command))
             rule(_RET_ERRNO | ENOSYS, "clone3")  # its flags cannot be inspected: C libraries
             #                                       fall back to clone, whose flags can
             for flag in NAMESPACE_FLAGS:
