@@ -183,6 +183,18 @@ def test_a_config_file_read_from_a_submission_is_refused(tmp_path):
     assert "a submission never configures the grader" in process.stderr
 
 
+def _graded_with_the_course_config(student, results, cwd) -> dict:
+    """The results.json of `pytest -c <the course's pyproject.toml> --submission student` on
+    one problem, run from `cwd`."""
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p",
+         "no:cacheprovider", "--submission", str(student), "--grader-problems", str(PROBLEMS),
+         "--grader-reference", str(REFERENCE), "--grader-problem", "rnn.cross_entropy",
+         "--grader-results", str(results)], cwd=cwd, capture_output=True, text=True)
+    assert process.returncode == 0, process.stdout + process.stderr
+    return json.loads(results.read_text())
+
+
 @pytest.mark.parametrize("where", ["the submission", "the folder pytest starts in"])
 def test_no_conftest_runs_with_a_submission(tmp_path, where):
     """A conftest.py is code: pytest loads none when grading, so neither a submission's nor
@@ -193,29 +205,17 @@ def test_no_conftest_runs_with_a_submission(tmp_path, where):
     marker = tmp_path / "conftest-ran"
     folder = student if where == "the submission" else klass
     (folder / "conftest.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
-    results = tmp_path / "results.json"
-    process = subprocess.run(
-        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p",
-         "no:cacheprovider", "--submission", str(student), "--grader-problems", str(PROBLEMS),
-         "--grader-reference", str(REFERENCE), "--grader-problem", "rnn.cross_entropy",
-         "--grader-results", str(results)], cwd=folder, capture_output=True, text=True)
-    assert process.returncode == 0, process.stdout + process.stderr
+    results = _graded_with_the_course_config(student, tmp_path / "results.json", folder)
     assert not marker.exists()
-    assert json.loads(results.read_text())["tests"][0]["score"] > 0
+    assert results["tests"][0]["score"] > 0
 
 
 def test_the_course_config_keeps_a_submission_config_unread(tmp_path):
     student = tmp_path / "student"
     shutil.copytree(EXAMPLES / "correct", student)
     (student / "pytest.ini").write_text("[pytest]\naddopts = --grader-public-only\n")
-    results = tmp_path / "results.json"
-    process = subprocess.run(
-        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p",
-         "no:cacheprovider", "--submission", str(student), "--grader-problems", str(PROBLEMS),
-         "--grader-reference", str(REFERENCE), "--grader-problem", "rnn.cross_entropy",
-         "--grader-results", str(results)], cwd=ROOT, capture_output=True, text=True)
-    assert process.returncode == 0, process.stdout + process.stderr
-    assert "hidden case" in json.loads(results.read_text())["tests"][0]["output"]
+    results = _graded_with_the_course_config(student, tmp_path / "results.json", ROOT)
+    assert "hidden case" in results["tests"][0]["output"]
 
 
 def test_several_students_are_not_graded_in_a_weak_sandbox_unless_allowed(monkeypatch):
