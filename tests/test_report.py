@@ -135,6 +135,8 @@ def test_the_class_page_axes_and_maximum():
     plot = histogram_plot([36.0, 20.5, 3.0], 36.0, 19.83)
     assert [t["label"] for t in plot["ticks_x"]][::5] == ["0", "18", "36"]
     assert [b["count"] for b in plot["bars"]] == [1, 0, 0, 0, 0, 1, 0, 0, 0, 1]
+    highest_count = min(b["y"] - 4 for b in plot["bars"] if b["count"])  # a count's baseline
+    assert plot["mean"]["y"] <= highest_count - 11  # the mean's label sits above, not on it
     small = histogram_plot([1.0, 5.0], 5.0, 3.0)  # one bin per point of a small maximum
     assert [t["label"] for t in small["ticks_x"]] == ["0", "1", "2", "3", "4", "5"]
 

@@ -87,7 +87,9 @@ def bin_count(maximum: float) -> int:
 
 
 # The plot's frame in SVG units: the bars stand on the x axis, left of them the y axis.
-PLOT = {"width": 640, "height": 270, "left": 64, "right": 616, "top": 24, "bottom": 200}
+# The plot's geometry (px); a bar's count is written count_font high, 4 px above the bar.
+PLOT = {"width": 640, "height": 270, "left": 64, "right": 616, "top": 24, "bottom": 200,
+        "count_font": 11}
 
 
 def _steps(tallest: int) -> list[int]:
@@ -129,7 +131,8 @@ def histogram_plot(scores: list[float], maximum: float, mean: float | None) -> d
     return {**PLOT, "bars": bars, "ticks_x": ticks_x,
             "ticks_y": [{"y": y_of(t), "label": t} for t in ticks_y],
             "maximum": points(maximum),
-            "mean": None if mean is None else {"x": x_of(mean), "label": points(mean)}}
+            "mean": None if mean is None else {  # its label above the tallest bar's count
+                "x": x_of(mean), "y": top - 4 - PLOT["count_font"], "label": points(mean)}}
 
 
 class ClassSummary:
