@@ -144,6 +144,41 @@ def test_grade_runs_no_conftest_from_the_folder_it_starts_in(cli, tmp_path, monk
     assert (tmp_path / "out" / "ada" / "grade.json").is_file()
 
 
+def test_text_no_file_can_hold_is_mended_and_the_student_graded(cli, tmp_path):
+    """Output and an exception's message with lone surrogates (which JSON can escape and no
+    UTF-8 file can hold) reach the report as "?" instead of losing the student."""
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", klass / "surrogate")
+    shutil.copytree(EXAMPLES / "correct", klass / "honest")
+    with open(klass / "surrogate" / "rnn.py", "a") as source:
+        source.write('\n\ndef cross_entropy(y, p):\n    print("out \\udc80 put")\n'
+                     '    raise RuntimeError("msg \\ud800 here")\n')
+    out = tmp_path / "out"
+    result = cli("grade", klass, "--out", out, "--assignment", "rnn", *COURSE, "-q")
+    assert "Students: 2 (2 graded now" in result.stdout
+    page = (out / "surrogate" / "report.html").read_text(encoding="utf-8")
+    assert "out ? put" in page and "msg ? here" in page
+    assert (out / "surrogate" / "grade.json").is_file()
+
+
+def test_a_student_whose_files_cannot_be_written_stops_the_run(cli, klass, tmp_path,
+                                                               monkeypatch):
+    import grader.batch.outputs as outputs
+    real = outputs.write_student
+
+    def failing(out, result, **options):
+        if result.student == "mistaken":
+            raise OSError(28, "No space left on device")
+        return real(out, result, **options)
+
+    monkeypatch.setattr(outputs, "write_student", failing)
+    out = tmp_path / "out"
+    result = cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "1", expect=3)
+    assert "Grading stopped: the grader could not write the files of mistaken (OSError" \
+        in result.stderr
+    assert (out / "correct" / "grade.json").is_file()  # the others are saved
+
+
 def test_grade_rejects_a_folder_without_students(cli, tmp_path):
     result = cli("grade", tmp_path, "--out", tmp_path / "out", *COURSE, expect=2)
     assert "has no student subdirectory" in result.stderr

@@ -92,3 +92,34 @@ def test_a_frame_of_too_many_small_values_is_refused_before_parsing(many):
     assert wire.parse(b'{"call":0,"value":["list",[' + b",".join([b'["int","1"]'] * 200_000)
                       + b"]]}")["call"] == 0  # 200,000 values in one answer pass
 
+
+def test_arrays_cannot_take_the_same_bytes_twice():
+    """Two nodes pointing at the same bytes would have the grader hold them twice: a frame of
+    8 MB could otherwise ask for gigabytes."""
+    blob = np.arange(4.0).tobytes()
+    node = ["array", "<f8", [4], 0]
+    assert wire.decode(["list", [node]], blob)[0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    with pytest.raises(wire.WireError):
+        wire.decode(["list", [node, node]], blob)
+    with pytest.raises(wire.WireError):
+        wire.decode(["list", [["array", "<f8", [2], 0], ["array", "<f8", [3], 8]]], blob)
+
+
+@pytest.mark.parametrize("node", [["float", 10 ** 400], ["array", "<f8", [0, 2 ** 64], ""],
+                                  ["array", "<f8", [2 ** 40, 2 ** 40], 0]])
+def test_numbers_and_shapes_that_cannot_be_built_are_malformed(node):
+    with pytest.raises(wire.WireError):
+        wire.decode(node, b"")
+
+
+def test_lone_surrogates_are_mended_and_raw_ones_refused():
+    """JSON may escape half of a surrogate pair alone, which no UTF-8 file can hold: such
+    text becomes "?", a whole pair (an emoji) stays, and raw surrogate bytes are refused."""
+    body = json.dumps({"call": 0, "out": "a\udc80b \U0001F600",
+                       "value": ["dict", [["k\ud800", ["str", "x\udfff"]]]]}).encode()
+    message = wire.parse(body)
+    assert message["out"] == "a?b \U0001F600"
+    assert wire.decode(message["value"]) == {"k?": "x?"}
+    with pytest.raises(wire.WireError):
+        wire.parse(b'{"call": 0, "out": "\xed\xa0\x80"}')
+

@@ -283,6 +283,8 @@ def _worker(options: dict, engine, shard: tuple[int, int], messages, summarise: 
         messages.put(("failed", "interrupted"))
     except KeyboardInterrupt:
         messages.put(("failed", "interrupted"))
+    except GradingFailed as exc:  # a sentence already
+        messages.put(("failed", str(exc)))
     except Exception as exc:  # the grader failed in this shard: say so in the caller
         messages.put(("failed", f"{type(exc).__name__}: {exc}"))
 
@@ -345,10 +347,15 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
             for first in range(0, len(todo), CHUNK):
                 students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}
                 writer = ClassWriter(out, fingerprint, students, summary=summary)
+                unwritten: list[str] = []
 
-                def write(result, seconds, writer=writer):
+                def write(result, seconds, writer=writer, unwritten=unwritten):
                     result.notes = intakes[result.student].notes + result.notes
-                    writer(result, seconds)
+                    try:
+                        writer(result, seconds)
+                    except Exception as exc:  # pytest would only count a failed item
+                        unwritten.append(f"{result.student} ({type(exc).__name__}: {exc})")
+                        raise
                     progress(result.student)
 
                 session = GradingSession(engine=engine, students=students, jobs=threads,
@@ -356,6 +363,11 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                 code = run_pytest(plugins=[session])
                 if code == 2:  # pytest's code for an interrupted session
                     raise Interrupted()
+                if unwritten:
+                    raise GradingFailed("the grader could not write the files of "
+                                        + "; ".join(unwritten[:3])
+                                        + (f" and {len(unwritten) - 3} more"
+                                           if len(unwritten) > 3 else ""))
                 if code not in (0, 1):
                     raise GradingFailed(f"the grading session ended with pytest exit code "
                                         f"{code}")

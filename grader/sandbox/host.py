@@ -423,7 +423,8 @@ class _Session:
                     f"the submission sent the grader more than {self.budget.total >> 20} MB "
                     f"{self._during(call)}; its process was stopped and the calls after it were "
                     "not run.", phase=self.phase, file=call.file, fatal=True))
-            except (wire.WireError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            except (wire.WireError, ValueError, KeyError, TypeError, OverflowError,
+                    RecursionError) as exc:
                 self.stop()
                 outcome = Outcome(error=errors.Crashed(
                     f"the submission sent the grader something it cannot read {self._during(call)}"

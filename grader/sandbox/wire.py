@@ -14,6 +14,7 @@ import base64
 import json
 import math
 import os
+import re
 import struct
 
 import numpy as np
@@ -82,9 +83,18 @@ def encode(value, attachments: list | None = None, depth: int = 0):
                       if kind.__module__ != "builtins" else f"a {kind.__name__}")
 
 
-def decode(node, blob: bytes | memoryview = b"", depth: int = 0):
+def decode(node, blob: bytes | memoryview = b""):
     """The value a node stands for (`blob`: the raw bytes its frame carried); raises WireError
-    on anything malformed."""
+    on anything malformed. The arrays of one value take at most the bytes of `blob` between
+    them: nodes pointing at the same bytes again cannot multiply what the grader holds."""
+    room = [len(blob)]
+    try:
+        return _decode(node, blob, 0, room)
+    except (OverflowError, ValueError, MemoryError) as exc:  # absurd numbers or shapes
+        raise WireError(f"a value that cannot be built ({type(exc).__name__})") from None
+
+
+def _decode(node, blob, depth: int, room: list[int]):
     if depth > MAX_DEPTH or not isinstance(node, list) or not node or not isinstance(node[0], str):
         raise WireError("malformed node")
     tag, rest = node[0], node[1:]
@@ -104,7 +114,7 @@ def decode(node, blob: bytes | memoryview = b"", depth: int = 0):
         if tag == "str" and isinstance(body, str):
             return body
         if tag in ("list", "tuple") and isinstance(body, list):
-            items = [decode(v, blob, depth + 1) for v in body]
+            items = [_decode(v, blob, depth + 1, room) for v in body]
             return items if tag == "list" else tuple(items)
         if tag == "dict" and isinstance(body, list):
             out = {}
@@ -112,7 +122,7 @@ def decode(node, blob: bytes | memoryview = b"", depth: int = 0):
                 if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
                     raise WireError("malformed dict item")
                 key = pair[0] if len(pair[0]) <= MAX_KEY else pair[0][:MAX_KEY] + "..."
-                out[key] = decode(pair[1], blob, depth + 1)
+                out[key] = _decode(pair[1], blob, depth + 1, room)
             return out
     if tag == "array" and len(rest) == 3:
         dtype, shape, data = rest
@@ -122,7 +132,8 @@ def decode(node, blob: bytes | memoryview = b"", depth: int = 0):
             raise WireError("malformed array")
         size = math.prod(shape) * _DTYPES[dtype].itemsize
         if type(data) is int:  # raw bytes carried after the frame's JSON
-            if data + size > len(blob):
+            room[0] -= size
+            if data + size > len(blob) or room[0] < 0:
                 raise WireError("array data does not match its shape")
             return np.frombuffer(blob, dtype=_DTYPES[dtype], count=math.prod(shape),
                                  offset=data).reshape(shape).copy()  # writable, and its own
@@ -174,6 +185,40 @@ def read_exactly(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _mended(text: str) -> str:
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:  # a lone surrogate (a pair was joined by the JSON reader)
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _mend_text(message: dict) -> None:
+    """Replace, in place, each lone surrogate in the strings and keys of a parsed frame by
+    "?": no file, page or terminal the grader writes can hold one."""
+    stack: list = [message]
+    while stack:
+        container = stack.pop()
+        if isinstance(container, list):
+            for index, item in enumerate(container):
+                if isinstance(item, str):
+                    container[index] = _mended(item)
+                elif isinstance(item, (list, dict)):
+                    stack.append(item)
+            continue
+        for key in list(container):
+            item = container[key]
+            if isinstance(item, str):
+                item = container[key] = _mended(item)
+            elif isinstance(item, (list, dict)):
+                stack.append(item)
+            if isinstance(key, str) and _mended(key) != key:
+                container[_mended(key)] = container.pop(key)
+
+
 def parse(body: bytes) -> dict:
     """A frame's JSON object, its raw bytes (if any) under the key BLOB; refused before parsing
     when it would hold too many nodes."""
@@ -193,11 +238,13 @@ def parse(body: bytes) -> dict:
     if sum(body.count(c) for c in (b",", b"[", b"{", b":")) > 2 * MAX_NODES:
         raise WireError(f"a frame with more than about {MAX_NODES} values")
     try:
-        message = json.loads(body)
+        message = json.loads(bytes(body).decode("utf-8"))  # strictly: no raw surrogates
     except (ValueError, RecursionError) as exc:
         raise WireError(f"a frame that is not JSON ({exc.__class__.__name__})") from None
     if not isinstance(message, dict):
         raise WireError("a frame that is not a JSON object")
+    if _SURROGATE.search(body):  # escaped, possibly lone: text the grader could not write
+        _mend_text(message)
     if blob:
         message[BLOB] = blob
     return message
