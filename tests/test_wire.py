@@ -123,3 +123,21 @@ def test_lone_surrogates_are_mended_and_raw_ones_refused():
     with pytest.raises(wire.WireError):
         wire.parse(b'{"call": 0, "out": "\xed\xa0\x80"}')
 
+
+@pytest.mark.parametrize("body, words", [
+    (b'{"call": 0, "out": "' + b"A" * (17 << 20) + b'"}', "more than 16 MB of JSON"),
+    ('{"call": 0, "out": "A\U0001F600"}'.encode(), "not ASCII"),
+    (b'{"call": 0, "x": [' + b",".join([b"9" * 4300] * 10) + b"]}", "more than 24 digits"),
+])
+def test_a_frame_is_refused_before_it_costs_the_grader(body, words):
+    """A child's frame whose JSON is too large, not ASCII (one wide character makes Python
+    hold its text at four bytes a character) or holds numbers slow to read."""
+    with pytest.raises(wire.WireError, match=words):
+        wire.parse(body)
+    assert wire.parse(b'{"call": 123456789012, "value": ["int", "' + b"9" * 3000 + b'"]}')
+
+
+def test_the_grader_s_own_frames_may_be_large():
+    body = b'{"calls": [], "args": "' + b"A" * (17 << 20) + b'"}'
+    assert len(wire.parse(body, limit=None)["args"]) == 17 << 20
+

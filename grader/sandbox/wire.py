@@ -23,6 +23,8 @@ HEADER = struct.Struct(">I")
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000  # per frame: more small values than that cost the grader too much memory
 MAX_KEY = 200          # characters of a dict key kept; longer keys are cut
+MAX_JSON = 16 << 20    # bytes of a frame's JSON (its arrays' raw bytes are not counted)
+MAX_DIGITS = 24        # of a JSON number (call ids, offsets, shapes: a large int is a string)
 _DTYPES = {np.dtype(t).str: np.dtype(t) for t in (
     "?", "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8", "f2", "f4", "f8")}
 _SCALARS = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32,
@@ -171,7 +173,7 @@ def receive(fd: int) -> dict:
     """The next frame on `fd`, parsed (for a side that reads without a deadline: the zygote
     and a child, reading what the grader sends them)."""
     size = HEADER.unpack(read_exactly(fd, HEADER.size))[0]
-    return parse(read_exactly(fd, size))
+    return parse(read_exactly(fd, size), limit=None)
 
 
 def read_exactly(fd: int, size: int) -> bytes:
@@ -186,6 +188,12 @@ def read_exactly(fd: int, size: int) -> bytes:
 
 
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _short_int(digits: str) -> int:
+    if len(digits) > MAX_DIGITS:
+        raise WireError(f"a number of more than {MAX_DIGITS} digits")
+    return int(digits)
 
 
 def _mended(text: str) -> str:
@@ -219,9 +227,10 @@ def _mend_text(message: dict) -> None:
                 container[_mended(key)] = container.pop(key)
 
 
-def parse(body: bytes) -> dict:
+def parse(body: bytes, *, limit: int | None = MAX_JSON) -> dict:
     """A frame's JSON object, its raw bytes (if any) under the key BLOB; refused before parsing
-    when it would hold too many nodes."""
+    when it would cost the grader too much (`limit`: bytes of JSON; None for the grader's own
+    frames, which may carry a course's large arguments)."""
     blob = b""
     if body[:1] == b"\0":
         if len(body) < 1 + HEADER.size:
@@ -232,13 +241,20 @@ def parse(body: bytes) -> dict:
             raise WireError("a frame cut short")
         blob = memoryview(body)[start + size:]
         body = body[start:start + size]
-    # Every JSON value but the first follows a "," "[" "{" or ":" (some of which may also lie
-    # inside strings, which only makes the count larger): a frame of a million tiny strings
-    # would cost the grader far more memory than its bytes.
+    # What the grader builds from a frame's JSON is bounded before it is parsed: its size
+    # (arrays travel as raw bytes, beside it), its characters (ASCII, as json.dumps writes
+    # them: text with one wide character would take four bytes a character), its number of
+    # values (each follows a "," "[" "{" or ":", some of which may lie inside strings, which
+    # only makes the count larger) and the digits of its numbers (a long one is slow to read;
+    # a large int travels as a string).
+    if limit is not None and len(body) > limit:
+        raise WireError(f"a frame of more than {limit >> 20} MB of JSON")
+    if not body.isascii():
+        raise WireError("a frame whose JSON is not ASCII")
     if sum(body.count(c) for c in (b",", b"[", b"{", b":")) > 2 * MAX_NODES:
         raise WireError(f"a frame with more than about {MAX_NODES} values")
     try:
-        message = json.loads(bytes(body).decode("utf-8"))  # strictly: no raw surrogates
+        message = json.loads(body, parse_int=_short_int)
     except (ValueError, RecursionError) as exc:
         raise WireError(f"a frame that is not JSON ({exc.__class__.__name__})") from None
     if not isinstance(message, dict):
