@@ -242,7 +242,8 @@ class Engine:
 
     def reproduce(self, problem_id: str, case_id: str) -> str | None:
         """A public case as Python the student can paste to call their function on it (never
-        a hidden case: its inputs are not shown); made once per case."""
+        a hidden case: its inputs are not shown, nor a case of a problem graded through a
+        course driver, whose calls are the course's own); made once per case."""
         key = (problem_id, case_id)
         if key not in self._snippets:
             self._snippets[key] = self._reproduce(problem_id, case_id)
@@ -252,16 +253,12 @@ class Engine:
         from grader.report.reproduce import snippet
         planned = next((p for p in self.plan if p.problem.id == problem_id), None)
         case = next((c for c in planned.cases if c.id == case_id), None) if planned else None
-        if case is None or case.visibility != "public":
-            return None
-        problem = planned.problem
+        problem = planned.problem if planned else None
+        if case is None or case.visibility != "public" or problem.driver:
+            return None  # a driver calls the student's functions its own way: nothing to paste
         assignment = self.course.assignments[problem.assignment]
-        code = snippet(function=problem.function, module=assignment.module_of(problem),
-                       args=case.args, positional=assignment.positional or bool(problem.driver))
-        if problem.driver:
-            code += ("\n# The grader calls your function through the course's own code, as the "
-                     "feedback describes.")
-        return code
+        return snippet(function=problem.function, module=assignment.module_of(problem),
+                       args=case.args, positional=assignment.positional)
 
     def grade_many(self, submissions: Iterable[tuple[str, Sequence[Path]]], *, jobs: int = 1,
                    problems: Iterable[str] | None = None) -> Iterator[tuple[SubmissionResult, float]]:

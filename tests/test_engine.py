@@ -2,7 +2,10 @@
 per problem, the grader's own failures recorded (never blamed on the student), problem kinds
 behind one interface, the structured mismatch, and a package without import cycles."""
 import ast
+import json
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -81,6 +84,32 @@ def test_an_answer_that_breaks_the_comparison_fails_its_case_not_the_grader(
     assert case.feedback.startswith(
         "gd_quadratic returned a value the grader could not compare with the expected one "
         "(OverflowError: int too large to convert to float)")
+
+
+def test_every_case_offered_to_paste_runs_in_the_student_s_folder(course, tmp_path):
+    """Each public case given as Python to paste runs, pasted in the correct student's
+    folder (one process runs them all, each in a namespace of its own); a problem graded
+    through a course driver offers none, since the driver calls the student's functions its
+    own way."""
+    engine = Engine(course=course, hidden=False)
+    snippets = {}
+    for planned in engine.plan:
+        public = next(c for c in planned.cases if c.visibility == "public")
+        code = engine.reproduce(planned.problem.id, public.id)
+        assert (code is None) == bool(planned.problem.driver), planned.problem.id
+        if code is not None:
+            snippets[planned.problem.id] = code
+    assert len(snippets) >= 20
+    script = ("import json, traceback\nfailed = {}\n"
+              "for name, code in json.loads(SNIPPETS).items():\n"
+              "    try:\n        exec(code, {})\n"
+              "    except Exception:\n        failed[name] = traceback.format_exc(limit=1)\n"
+              "print(json.dumps(failed))\n")
+    done = subprocess.run([sys.executable, "-c", f"SNIPPETS = {json.dumps(snippets)!r}\n"
+                           + script], cwd=EXAMPLES / "correct", capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {}
 
 
 def _break(course_copy, file, old, new):
