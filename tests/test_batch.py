@@ -247,6 +247,9 @@ def test_a_flat_folder_of_lms_downloads(cli, tmp_path):
     assert book.loc["smithsam", "optim.bias_corrected"] == 0
     result = cli("grade", downloads, "--out", tmp_path / "other", *COURSE, expect=2)
     assert "has no student subdirectory or zip" in result.stderr
+    result = cli("grade", downloads, "--lms-downloads", "--assignment", "optim", "--out",
+                 tmp_path / "jobs", *COURSE, "-q", "--jobs", "3")
+    assert result.stderr.count("Not graded: notes.txt") == 1  # not once per process
 
 
 def test_export_for_canvas_and_moodle(cli, klass, tmp_path, graded):

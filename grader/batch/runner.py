@@ -311,7 +311,9 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
         if lms_downloads:
             root = scratch / "downloads"
             root.mkdir()
-            skipped += stage_downloads(Path(submissions), root, exclude=Path(out))
+            skipped += [(path, why) for path, why in  # each said by one shard only
+                        stage_downloads(Path(submissions), root, exclude=Path(out))
+                        if shard is None or planning.in_shard(path.name, shard)]
         entries, left_out = submissions_of(root, exclude=Path(out))
         if shard is not None:
             entries = {n: p for n, p in entries.items() if planning.in_shard(n, shard)}
