@@ -435,6 +435,10 @@ def test_class_files_are_the_same_however_the_students_were_summarised(cli, cour
     shutil.copyfile(root / "correct" / "optim.py", root / "mistaken3" / "optim.py")
     result = cli("grade", root, "--out", tmp_path / "two", *COURSE, "-q", "--jobs", "2")
     assert "Students: 5 (1 graded now" in result.stdout
+    assert "3 unchanged since the last run, 1 no longer in the submissions folder)" \
+        in result.stdout
+    assert "no longer in the submissions folder (delete their folders in " in result.stdout
+    assert result.stdout.split("to drop them): ")[1].splitlines()[0] == "rounded"
     written = {name: (tmp_path / "two" / name).read_text() for name in CLASS_FILES}
     assert "rounded" in written["gradebook.csv"] and written != {
         name: (tmp_path / "one" / name).read_text() for name in CLASS_FILES}
@@ -467,7 +471,7 @@ def test_the_class_files_read_back_only_students_not_graded_now(klass, tmp_path,
     shutil.copyfile(klass / "correct" / "optim.py", klass / "mistaken" / "optim.py")
     run = runner.grade_folder(**options)
     assert (run.graded, run.kept) == (1, 2) and read == ["syntax_error"]
-    assert len(run.students) == 4
+    assert len(run.students) == 4 and run.gone == ["syntax_error"]
 
 
 def test_a_copied_student_folder_in_the_output_is_listed_once(cli, klass, tmp_path):

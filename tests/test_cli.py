@@ -103,6 +103,18 @@ def test_the_output_folder_cannot_be_the_submissions_folder(cli, tmp_path):
     assert sorted(p.relative_to(klass) for p in klass.rglob("*")) == before
 
 
+def test_a_grader_failure_shared_by_the_class_is_said_once(tmp_path):
+    from grader.cli.main import _summary
+    course_bug = "optim.descent: the course's case generator failed"
+    students = [{"name": f"s{i:02d}", "score": 0.0, "max_score": 7.0, "grader_error": course_bug}
+                for i in range(30)] + [{"name": "odd", "score": 0.0, "max_score": 7.0,
+                                        "grader_error": "disk on fire"}]
+    lines = _summary(students, graded=31, kept=0, seconds=1.0, out=tmp_path).splitlines()
+    assert f"  s00, s01, s02, s03, s04 and 25 more: {course_bug}" in lines
+    assert "  odd: disk on fire" in lines
+    assert len(lines) == 6  # students, failures, two groups, gradebook, reports
+
+
 def test_validate_passes_the_shipped_course(cli):
     result = cli("validate", *COURSE)
     assert result.stdout.splitlines()[-1] == "The course is valid."

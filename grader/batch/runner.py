@@ -57,6 +57,7 @@ class ClassRun:
     seconds: float
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (what, why not graded)
     gaps: list[str] = field(default_factory=list)  # protections that were off (allowed)
+    gone: list[str] = field(default_factory=list)  # listed from an earlier run: no submission
 
 
 def stage_downloads(folder: Path, staged: Path, *, exclude: Path | None = None):
@@ -155,11 +156,13 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
         graded, kept, skipped = _grade_shard(engine, shard=shard, progress=progress,
                                              on_plan=on_plan, threads=2, summary=summary,
                                              **options)
-    students = []
+    students, gone = [], []
     if summary is not None:
+        present = {s["name"] for s in summary.students}
         students = write_class(Path(out), summary=summary).students
+        gone = [s["name"] for s in students if s["name"] not in present]
     return ClassRun(students, graded, kept, time.monotonic() - start, skipped,
-                    sorted(set(gaps)))
+                    sorted(set(gaps)), gone)
 
 
 def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | None = None,

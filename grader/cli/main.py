@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import click
 
@@ -190,20 +191,33 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
                      else exitcodes.FAILED)
 
 
-def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, out: Path) -> str:
+def _names(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more"
+                                       if len(names) > shown else "")
+
+
+def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, out: Path,
+             gone: Sequence[str] = ()) -> str:
     from grader.report.summary import points
     failed = [s for s in students if s["grader_error"]]
     scores = [s["score"] for s in students if not s["grader_error"]]
     maximum = max((s["max_score"] for s in students), default=0)
     lines = [f"Students: {len(students)} ({graded} graded now in {seconds:.1f} s, "
-             f"{kept} unchanged since the last run)"]
+             f"{kept} unchanged since the last run"
+             + (f", {len(gone)} no longer in the submissions folder)" if gone else ")")]
     if scores:
         lines.append(f"Mean score: {sum(scores) / len(scores):.2f} / {points(maximum)}")
+    if gone:
+        lines.append(f"Kept from an earlier run, though no longer in the submissions folder "
+                     f"(delete their folders in {out} to drop them): {_names(list(gone))}")
     if failed:
         lines.append(f"Grader failures ({len(failed)}): their scores are left empty, not zero. "
                      "Fix the cause below, then run the same command again (students with a "
                      "grader failure are always graded again):")
-        lines += [f"  {s['name']}: {s['grader_error']}" for s in failed]
+        by_error: dict[str, list[str]] = {}
+        for student in failed:  # a course's bug fails every student alike: said once
+            by_error.setdefault(student["grader_error"], []).append(student["name"])
+        lines += [f"  {_names(names)}: {error}" for error, names in by_error.items()]
     lines += [f"Gradebook: {out / 'gradebook.csv'}",
               f"Reports:   {out / 'index.html'} and {out}/<student>/report.html"]
     return "\n".join(lines)
@@ -297,7 +311,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
                                  + ("download" if lms_downloads else "subdirectory or zip"),
                                  param_hint="SUBMISSIONS")
     click.echo(_summary(run.students, graded=run.graded, kept=run.kept, seconds=run.seconds,
-                        out=out))
+                        out=out, gone=run.gone))
     raise SystemExit(exitcodes.INTERNAL if any(s["grader_error"] for s in run.students)
                      else exitcodes.OK)
 
@@ -377,8 +391,8 @@ def export(graded, lms, roster, output, assignment_name, points):
                  points_possible=maximum)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(done.text, encoding="utf-8")
-    for folder in done.unmatched:
-        click.echo(f"Not in the roster, left out: {folder}", err=True)
+    for folder, why in done.unmatched.items():
+        click.echo(f"{why[0].upper()}{why[1:]}, left out: {folder}", err=True)
     for _, row in done.missing.iterrows():
         click.echo(f"No submission, left out: {row['name']} ({row['id'] or row['login']})",
                    err=True)

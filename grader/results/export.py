@@ -194,9 +194,10 @@ def match_students(folders: list[str], roster: pd.DataFrame):
     "lastfirst"; a trailing "_<number>" may tell two namesakes apart by ID).
 
     Returns (matched, unmatched, missing): matched maps a folder to its roster row's index
-    label; unmatched lists, in the given order, the folders that match no row, match several
-    (ambiguous), or claim a row another folder also claims; missing is the roster rows that no
-    folder matched."""
+    label; unmatched maps, in the given order, each other folder to why it is left out: it
+    matches no row, several (ambiguous), or a row another folder also claims (a renamed
+    folder, for instance, next to the output of its old name); missing is the roster rows that
+    no folder matched."""
     index = _Index(roster)
     found = {folder: index.match(folder) for folder in folders}
     claims: dict = {}
@@ -205,7 +206,17 @@ def match_students(folders: list[str], roster: pd.DataFrame):
             claims.setdefault(label, []).append(folder)
     matched = {folder: label for folder, label in found.items()
                if label is not None and len(claims[label]) == 1}
-    unmatched = [folder for folder in folders if folder not in matched]
+    unmatched = {}
+    for folder in folders:
+        if folder in matched:
+            continue
+        if found[folder] is not None:
+            others = ", ".join(f for f in claims[found[folder]] if f != folder)
+            unmatched[folder] = f"matches the same roster row as {others}"
+        elif any(index.candidates(folder)[:2]):
+            unmatched[folder] = "matches several roster rows"
+        else:
+            unmatched[folder] = "not in the roster"
     missing = roster.loc[[label for label in roster.index if label not in claims]]
     return matched, unmatched, missing
 
@@ -246,12 +257,13 @@ def _number(value) -> float | None:
 
 @dataclass
 class Export:
-    """An LMS import file and what it leaves out: `unmatched` folders (no roster row, or
-    ambiguous), `missing` roster rows without a submission, and `not_graded` folders that
-    matched but have no score (the grader failed on them), whose cells are left empty."""
+    """An LMS import file and what it leaves out: `unmatched` folders and why (no roster row,
+    several, or one another folder also claims), `missing` roster rows without a submission,
+    and `not_graded` folders that matched but have no score (the grader failed on them), whose
+    cells are left empty."""
     text: str
     matched: dict
-    unmatched: list[str]
+    unmatched: dict[str, str]
     missing: pd.DataFrame
     not_graded: list[str]
 
