@@ -69,6 +69,14 @@ def test_a_broken_manifest_is_one_sentence_without_a_usage_banner(cli, course_co
     assert not (tmp_path / "out").exists() and not (tmp_path / "kit").exists()
 
 
+def test_an_unknown_assignment_is_the_option_s_fault(cli, tmp_path):
+    result = cli("grade", EXAMPLES, "--out", tmp_path / "out", "--assignment", "optm", *COURSE,
+                 expect=2)
+    assert "Invalid value for '--assignment': the course has no assignment 'optm' (it has " \
+        in result.stderr
+    assert "key 'assignment'" not in result.stderr and not (tmp_path / "out").exists()
+
+
 def test_a_student_without_the_kit_is_told_to_pass_it(cli, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no problems/ folder here
     result = cli("check", EXAMPLES / "correct", expect=2)
@@ -138,7 +146,8 @@ def test_validate_fails_on_a_broken_course(cli, course_copy, file, old, new, wor
     path.write_text(path.read_text().replace(old, new, 1))
     result = cli("validate", "--problems", course_copy / "problems", "--reference",
                  course_copy / "reference", "-q", expect=1)
-    assert words in result.stderr
+    assert words in result.stderr and "Error: " in result.stderr
+    assert result.stderr.rstrip().endswith("in the course: fix them before students see it.")
     assert "Traceback" not in result.stderr
 
 

@@ -41,7 +41,7 @@ class OutputPath(click.Path):
 
     def convert(self, value, param, ctx):
         path = super().convert(value, param, ctx)
-        for parent in Path(path).absolute().parents:
+        for parent in Path(os.path.abspath(path)).parents:  # abspath: without any ".."
             if parent.exists():
                 if not parent.is_dir():
                     self.fail(f"{os.fsdecode(value)} cannot be made: {parent} is a file, not a "
@@ -57,8 +57,11 @@ class Failed(click.ClickException):
     exit_code = exitcodes.USAGE
 
 
-def course_failed(exc: Exception) -> Failed:
-    """A course that cannot be loaded (a ManifestError names the file, problem and key)."""
+def course_failed(exc) -> click.ClickException:
+    """A course that cannot be loaded (a ManifestError names the file, problem and key), or an
+    --assignment the course does not have (the option's fault, not a file's)."""
+    if exc.key == "assignment" and exc.problem is None:
+        return click.BadParameter(f"the course {exc.message}", param_hint="'--assignment'")
     return Failed(str(exc))
 
 
@@ -261,7 +264,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
     if out.resolve() == submissions.resolve():
         raise click.BadParameter(f"{out} is the submissions folder: the reports would mix "
                                  "with the students' files. Choose another folder, such as "
-                                 "reports/.", param_hint="--out")
+                                 "reports/.", param_hint="'--out'")
     bar = click.progressbar(length=0, label="Grading", show_pos=True,
                             item_show_func=lambda s: s, hidden=True)
 
@@ -510,9 +513,10 @@ def validate(problems_dir, reference_dir, quiet):
     findings = run(problems_dir, reference_dir,
                    progress=(lambda line: None) if quiet else click.echo)
     for finding in findings:
-        click.echo(f"error: {finding}", err=True)
+        click.echo(f"Error: {finding}", err=True)
     if findings:
-        click.echo(f"{len(findings)} problem(s) found in the course.", err=True)
+        click.echo(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in the course: "
+                   "fix them before students see it.", err=True)
         raise SystemExit(exitcodes.FAILED)
     click.echo("The course is valid.")
 

@@ -29,7 +29,7 @@ class ManifestError(Exception):
 
     def __init__(self, path: Path | str, message: str, *, problem: str | None = None,
                  key: str | None = None):
-        self.path, self.problem, self.key = str(path), problem, key
+        self.path, self.problem, self.key, self.message = str(path), problem, key, message
         where = self.path
         if problem:
             where += f": problem '{problem}'"
