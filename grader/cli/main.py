@@ -515,8 +515,8 @@ def validate(problems_dir, reference_dir, quiet):
     for finding in findings:
         click.echo(f"Error: {finding}", err=True)
     if findings:
-        click.echo(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in the course: "
-                   "fix them before students see it.", err=True)
+        click.echo(f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in the course, "
+                   "to fix before students see it.", err=True)
         raise SystemExit(exitcodes.FAILED)
     click.echo("The course is valid.")
 
