@@ -5,8 +5,10 @@ zero byte) a JSON object followed by raw bytes, which its array nodes (or other 
 the student's files sent to a child) locate by offset: the child's answers travel that way, with
 no base64 to encode or decode.
 Decoding never runs code: nothing is unpickled, no class is looked up by name, and every node is
-checked for type, dtype, shape and size. What one frame may hold is bounded: its nesting, its
-number of nodes, the length of dict keys.
+checked for type, dtype, shape and size. What a child's frame may cost the grader is bounded
+before it is parsed (the size and characters of its JSON, its number of values, the digits of
+its numbers) and while it is decoded (its nesting, the bytes its arrays take, the length of dict
+keys); text no file can hold (a lone surrogate) is mended.
 """
 from __future__ import annotations
 
