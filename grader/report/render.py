@@ -171,9 +171,10 @@ class ClassSummary:
         if result.student in self._students:
             raise ValueError(f"{result.student} is summarised already")
         failed = [p for p in result.problems if p.grader_error]
-        error = result.grader_error or (failed and f"{failed[0].problem_id}: "
-                                        f"{failed[0].grader_error}" + "".join(
-                                            f"; {p.problem_id} too" for p in failed[1:])) or None
+        error = result.grader_error
+        if not error and failed:  # each problem named, the first one's error said
+            error = f"{failed[0].problem_id}: {failed[0].grader_error}" + "".join(
+                f"; {p.problem_id} too" for p in failed[1:])
         self._students[result.student] = {  # a problem the grader failed on has no points
             "name": result.student, "score": result.score, "max_score": result.max_score,
             "grader_error": error, "total": fraction(result.score, result.max_score),
