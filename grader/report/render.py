@@ -171,7 +171,7 @@ class ClassSummary:
         if result.student in self._students:
             raise ValueError(f"{result.student} is summarised already")
         failed = [p for p in result.problems if p.grader_error]
-        error = result.grader_error
+        error = result.grader_error or None
         if not error and failed:  # each problem named, the first one's error said
             error = f"{failed[0].problem_id}: {failed[0].grader_error}" + "".join(
                 f"; {p.problem_id} too" for p in failed[1:])
