@@ -414,6 +414,29 @@ def test_shards_and_processes_give_the_same_class_as_one_run(cli, klass, tmp_pat
         (tmp_path / "one" / "common-wrong-answers.csv").read_text()
 
 
+def test_merge_refuses_an_incomplete_or_mixed_set_of_shards(cli, klass, tmp_path):
+    """Each shard marks its folder once it is done; merge wants every shard of one split of
+    one course, unless told --partial."""
+    for k in (1, 2, 3):
+        cli("grade", klass, "--out", tmp_path / f"shard{k}", *COURSE, "-q", "--shard", f"{k}/3")
+    assert (tmp_path / "shard2" / ".grader-shard-2-of-3.json").is_file()
+    result = cli("merge", tmp_path / "shard1", tmp_path / "shard2", "--out", tmp_path / "m",
+                 *COURSE, expect=2)
+    assert "Not merged: shard 3/3 is missing: not given, or not done" in result.stderr
+    assert not (tmp_path / "m").exists()
+    cli("merge", tmp_path / "shard1", tmp_path / "shard2", "--out", tmp_path / "m", *COURSE,
+        "--partial")
+    cli("grade", klass, "--out", tmp_path / "half", *COURSE, "-q", "--shard", "1/2")
+    result = cli("merge", tmp_path / "shard1", tmp_path / "shard2", tmp_path / "shard3",
+                 tmp_path / "half", "--out", tmp_path / "m2", *COURSE, expect=2)
+    assert "different splits of the class (into 2 and 3)" in result.stderr
+    cli("grade", klass, "--out", tmp_path / "optim3", *COURSE, "-q", "--shard", "3/3",
+        "--assignment", "optim")
+    result = cli("merge", tmp_path / "shard1", tmp_path / "shard2", tmp_path / "optim3",
+                 "--out", tmp_path / "m3", *COURSE, expect=2)
+    assert "graded on different courses or assignments" in result.stderr
+
+
 CLASS_FILES = ("gradebook.csv", "common-wrong-answers.csv", "index.html")
 
 

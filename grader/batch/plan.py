@@ -20,14 +20,18 @@ def _digest_files(files, digest) -> None:
         digest.update(name.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0")
 
 
-def course_fingerprint(problems_dir: Path, reference_dir: Path, hidden_seed=None) -> str:
-    """A digest of the course's files (the grader's version and hidden seed included)."""
+def course_fingerprint(problems_dir: Path, reference_dir: Path, hidden_seed=None, *,
+                       assignments: list[str] | None = None) -> str:
+    """A digest of the course's files (the grader's version and hidden seed included), and of
+    the `assignments` graded if not all: results on other assignments are not these."""
     digest = hashlib.sha256(f"grader {__version__} seed {hidden_seed}".encode())
     for folder in (Path(problems_dir), Path(reference_dir)):
         paths = sorted(p for p in folder.rglob("*") if "__pycache__" not in p.parts
                        and regular_file(p, limit=COURSE_FILE_LIMIT))
         _digest_files(((str(p.relative_to(folder)), read_bounded(p, limit=COURSE_FILE_LIMIT)
                         or b"") for p in paths), digest)
+    if assignments:
+        return hashlib.sha256(f"{digest.hexdigest()} {assignments}".encode()).hexdigest()
     return digest.hexdigest()
 
 

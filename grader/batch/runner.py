@@ -9,7 +9,6 @@ however large the class.
 from __future__ import annotations
 
 import gc
-import hashlib
 import importlib
 import queue
 import shutil
@@ -21,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Sequence
 
 from grader.batch import plan as planning
+from grader.batch import shards as shard_marks
 from grader.batch.outputs import ClassWriter, write_class
 from grader.report.render import ClassSummary
 from grader.results.stored import from_dict
@@ -146,6 +146,8 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                    reference_dir=reference_dir, force=force, lms_downloads=lms_downloads,
                    chosen=chosen, allow_weak_sandbox=allow_weak_sandbox, gaps=gaps)
     Path(out).mkdir(parents=True, exist_ok=True)  # even for a shard with no student
+    if shard is not None:
+        shard_marks.unmark(out, shard)  # done only once it is
     start = time.monotonic()
     summary = ClassSummary(course.tolerance_of) if class_files else None
     if jobs > 1 and shard is None:
@@ -156,6 +158,9 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
         graded, kept, skipped = _grade_shard(engine, shard=shard, progress=progress,
                                              on_plan=on_plan, threads=2, summary=summary,
                                              **options)
+    if shard is not None:
+        shard_marks.mark_done(out, shard, planning.course_fingerprint(
+            problems_dir, reference_dir, assignments=chosen))
     students, gone = [], []
     if summary is not None:
         present = {s["name"] for s in summary.students}
@@ -165,11 +170,20 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                     sorted(set(gaps)), gone)
 
 
+class IncompleteShards(ValueError):
+    """The output folders given to merge are not every shard of one split of one course."""
+
+
 def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | None = None,
-                  reference_dir: Path | None = None) -> list[dict]:
+                  reference_dir: Path | None = None, partial: bool = False) -> list[dict]:
     """Join the output folders of shards into `out` (each student's folder is copied unless
     it is there already) and write the class files; returns the class's students. With the
-    course, near-identical wrong answers are grouped within each problem's tolerance."""
+    course, near-identical wrong answers are grouped within each problem's tolerance. Raises
+    IncompleteShards, before anything is written, when a shard of the split is missing or the
+    folders come from different splits or courses (unless `partial`)."""
+    why = shard_marks.incomplete(map(Path, shards))
+    if why and not partial:
+        raise IncompleteShards(why)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for folder in map(Path, shards):
@@ -305,9 +319,7 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
     from grader.pytest_plugin.session import GradingSession
     from grader.submission.intake import prepare
     course = engine.course
-    fingerprint = planning.course_fingerprint(problems_dir, reference_dir)
-    if chosen:  # results on other assignments are not these
-        fingerprint = hashlib.sha256(f"{fingerprint} {chosen}".encode()).hexdigest()
+    fingerprint = planning.course_fingerprint(problems_dir, reference_dir, assignments=chosen)
     with tempfile.TemporaryDirectory(prefix="grader-class-") as scratch:
         scratch = Path(scratch)
         root, skipped = Path(submissions), []

@@ -325,21 +325,29 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
 @click.option("--out", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="The class's output folder (it may be one of the shards').")
 @with_course
-def merge(shards, out, problems_dir, reference_dir):
+@click.option("--partial", is_flag=True,
+              help="Merge even though a shard of the split is missing (the class files then "
+                   "lack its students).")
+def merge(shards, out, problems_dir, reference_dir, partial):
     """Join the output folders of `grader grade --shard` runs into one class.
 
     Copies each student's folder into OUT (unless it is there already) and writes
-    OUT/gradebook.csv, OUT/common-wrong-answers.csv and OUT/index.html.
+    OUT/gradebook.csv, OUT/common-wrong-answers.csv and OUT/index.html. Refuses when a shard of
+    the split is missing (not given, or not done) or the folders come from different splits or
+    courses.
 
     Example: grader merge out-1 out-2 out-3 --out reports/
     """
-    from grader.batch.runner import merge_outputs
+    from grader.batch.runner import IncompleteShards, merge_outputs
     from grader.course.manifest import ManifestError
     try:
         students = merge_outputs(shards=list(shards), out=out, problems_dir=problems_dir,
-                                 reference_dir=reference_dir)
+                                 reference_dir=reference_dir, partial=partial)
     except ManifestError as exc:
         raise course_failed(exc) from None
+    except IncompleteShards as exc:
+        raise Failed(f"Not merged: {exc}. Give every shard's output folder, or pass --partial "
+                     "to merge these alone.") from None
     click.echo(f"Merged {len(shards)} output folder{'s' if len(shards) != 1 else ''}: "
                f"{len(students)} students.")
     click.echo("\n".join(_summary(students, graded=0, kept=0, seconds=0.0,
