@@ -39,6 +39,8 @@ def test_check_accepts_files(cli):
     result = cli("check", EXAMPLES / "correct" / "optim.py", *COURSE, "--problem",
                  "optim.gd_quadratic")
     assert "optim.gd_quadratic" in result.stdout
+    assert result.stdout.splitlines()[-1] == \
+        "1 of 1 problem passed; 2 / 2 points on the public cases"
 
 
 def test_check_rejects_a_missing_path(cli, tmp_path):
