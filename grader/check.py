@@ -33,12 +33,13 @@ class Checked:
 def choose_problems(course, paths: Sequence[Path]) -> tuple[list[str] | None, list[tuple]]:
     """(the problem ids to check, the assignments skipped with the reason): the assignments
     whose files the submission holds; failing that, those with a file of almost the right
-    name; failing that, every assignment (None: no selection)."""
+    name; failing that, none (the submission's notes say what is missing). None: every
+    assignment is checked."""
     from grader.submission.intake import describe_files, survey
     found, taken = survey(course, paths)
     if not found:
         found, taken = survey(course, paths, similar=True)
-    if not found or len(found) == len(course.assignments):
+    if len(found) == len(course.assignments):
         return None, []
     skipped = []
     for name, assignment in course.assignments.items():
@@ -81,9 +82,10 @@ def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
             skipped: list[tuple[str, str]] = []
             if not problems:
                 problems, skipped = choose_problems(course, intake.paths)
-            engine = Engine(course=course, hidden=False, problems=problems or None,
+            engine = Engine(course=course, hidden=False, problems=problems,
                             expectations=expectations, sandbox=sandbox)
-            result = engine.grade(student, intake.paths)
+            result = engine.grade(student, intake.paths) if engine.plan \
+                else SubmissionResult(student)  # none of the homework's files: nothing to run
             gaps = sandbox.gaps
     finally:
         sandbox.close(wait=False)  # it ends by itself: the self-check does not wait for it

@@ -272,11 +272,21 @@ def test_a_notebook_in_place_of_the_file_is_graded(cli, tmp_path):
 
 
 def test_an_empty_submission_says_so(cli, tmp_path):
+    """Nothing is run for a submission without any of the homework's files: the note says
+    what is missing, each assignment is named as not checked, and the check fails."""
     (tmp_path / "empty").mkdir()
-    result = cli("check", tmp_path / "empty", *COURSE, expect=1)
-    assert result.stdout.startswith("Note: Your submission is empty: no files were found. "
-                                    "Expected: ")
-    assert "cs231n/optim.py" in result.stdout.splitlines()[0]  # where a package's files go
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "README.txt").write_text("my homework")
+    for folder, note in (("empty", "Note: Your submission is empty: no files were found. "
+                                   "Expected: "),
+                         ("notes", "Note: None of the files this homework needs is in your "
+                                   "submission (expected: ")):
+        lines = cli("check", tmp_path / folder, *COURSE, expect=1).stdout.splitlines()
+        assert lines[0].startswith(note) and "cs231n/optim.py" in lines[0]
+        assert [line.split(" (")[0] for line in lines[1:-1]] == [
+            "Not checked: cs231n", "Not checked: layers", "Not checked: optim",
+            "Not checked: rnn"]
+        assert lines[-1].startswith("Nothing was checked: none of the homework's files")
 
 
 def _grader(*args, **kwargs):

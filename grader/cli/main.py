@@ -190,7 +190,7 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
                      reproduce=checked.reproduce, color=True))
     if has_grader_error(result):
         raise SystemExit(exitcodes.INTERNAL)
-    raise SystemExit(exitcodes.OK if all(p.passed for p in result.problems)
+    raise SystemExit(exitcodes.OK if result.problems and all(p.passed for p in result.problems)
                      else exitcodes.FAILED)
 
 

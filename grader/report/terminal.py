@@ -39,6 +39,10 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         lines.append(f"A problem with a whole file stops {count} problem"
                      f"{'s' if count != 1 else ''} ({', '.join(problem.problems)}):")
         lines += _indent(problem.message)
+    if not result.problems:
+        return "\n".join(lines + list(skipped) + [
+            "Nothing was checked: none of the homework's files is in your submission (see the "
+            "notes above)."])
     width = max((len(p.problem_id) for p in result.problems), default=8) + 2
     lines.append(f"{'problem':<{width}}{'result':<8}points")
     for problem in result.problems:
