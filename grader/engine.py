@@ -18,10 +18,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from grader import errors
 from grader.course.cases import Case, cases_for
 from grader.course.model import Course, Limits, Problem
 from grader.kinds import kind_of
-from grader import errors
 from grader.kinds.base import Answer, Expected, Judged, Kind, failed
 from grader.results.model import ProblemResult, SubmissionResult
 from grader.submission.collect import submission_files

@@ -142,9 +142,11 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     engine = Engine(course=course, hidden=True, details=True,
                     problems=None if chosen is None else
                     [p.id for p in course.problems if p.assignment in chosen])
+    fingerprint = planning.course_fingerprint(problems_dir, reference_dir, assignments=chosen)
     options = dict(submissions=Path(submissions), out=Path(out), problems_dir=problems_dir,
                    reference_dir=reference_dir, force=force, lms_downloads=lms_downloads,
-                   chosen=chosen, allow_weak_sandbox=allow_weak_sandbox, gaps=gaps)
+                   chosen=chosen, fingerprint=fingerprint,
+                   allow_weak_sandbox=allow_weak_sandbox, gaps=gaps)
     Path(out).mkdir(parents=True, exist_ok=True)  # even for a shard with no student
     if shard is not None:
         shard_marks.unmark(out, shard)  # done only once it is
@@ -159,8 +161,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                                              on_plan=on_plan, threads=2, summary=summary,
                                              **options)
     if shard is not None:
-        shard_marks.mark_done(out, shard, planning.course_fingerprint(
-            problems_dir, reference_dir, assignments=chosen))
+        shard_marks.mark_done(out, shard, fingerprint)
     students, gone = [], []
     if summary is not None:
         present = {s["name"] for s in summary.students}
@@ -308,18 +309,18 @@ def _worker(options: dict, engine, shard: tuple[int, int], messages, summarise: 
 
 def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                  reference_dir: Path, force: bool, lms_downloads: bool,
-                 chosen: list[str] | None, shard: tuple[int, int] | None,
+                 chosen: list[str] | None, fingerprint: str, shard: tuple[int, int] | None,
                  allow_weak_sandbox: bool, gaps: list, threads: int, progress,
                  on_plan, summary: ClassSummary | None = None) -> tuple[int, int, list]:
     """Grade the students of one shard (all for None) that need it, in this process, with
-    `engine` (on the `chosen` assignments, None for all) and `threads` grading ahead, adding
+    `engine` (on the `chosen` assignments, None for all, of the course of `fingerprint`: a
+    stored result of another is graded again) and `threads` grading ahead, adding
     each student of the shard to `summary`, if given (those kept, from their stored result):
     (students graded, students kept from an earlier run, what was not graded and why)."""
     from grader.engine import start_sandbox
     from grader.pytest_plugin.session import GradingSession
     from grader.submission.intake import prepare
     course = engine.course
-    fingerprint = planning.course_fingerprint(problems_dir, reference_dir, assignments=chosen)
     with tempfile.TemporaryDirectory(prefix="grader-class-") as scratch:
         scratch = Path(scratch)
         root, skipped = Path(submissions), []

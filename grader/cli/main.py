@@ -48,6 +48,8 @@ class OutputPath(click.Path):
                               "folder", param, ctx)
                 break
         return path
+
+
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 LMSES = ("canvas", "moodle")
 

@@ -86,8 +86,8 @@ def bin_count(maximum: float) -> int:
     return 10
 
 
-# The plot's frame in SVG units: the bars stand on the x axis, left of them the y axis.
-# The plot's geometry (px); a bar's count is written count_font high, 4 px above the bar.
+# The plot's frame in SVG units: the bars stand on the x axis, left of them the y axis; a
+# bar's count is written count_font high, 4 units above the bar.
 PLOT = {"width": 640, "height": 270, "left": 64, "right": 616, "top": 24, "bottom": 200,
         "count_font": 11}
 

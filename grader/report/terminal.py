@@ -43,7 +43,7 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         return "\n".join(lines + list(skipped) + [
             "Nothing was checked: none of the homework's files is in your submission (see the "
             "notes above)."])
-    width = max((len(p.problem_id) for p in result.problems), default=8) + 2
+    width = max(len(p.problem_id) for p in result.problems) + 2
     lines.append(f"{'problem':<{width}}{'result':<8}points")
     for problem in result.problems:
         word, colour = VERDICTS[status(problem)]
