@@ -23,6 +23,7 @@ from grader.course.cases import Case, cases_for
 from grader.course.model import Course, Limits, Problem
 from grader.kinds import kind_of
 from grader.kinds.base import Answer, Expected, Judged, Kind, failed
+from grader.kinds.verdicts import Verdicts
 from grader.results.model import ProblemResult, SubmissionResult
 from grader.submission.collect import submission_files
 
@@ -81,6 +82,7 @@ class Engine:
         self._expected: dict[tuple[str, str], Expected] = dict(expectations or {})
         self._calls: dict[frozenset | None, dict] = {}
         self._snippets: dict[tuple[str, str], str | None] = {}
+        self.verdicts = Verdicts()  # reached so far, by exact answers: most are shared
         self._lock = threading.Lock()
 
     def _planned(self, problem: Problem, hidden: bool, hidden_seed: int | None) -> Planned:
@@ -206,7 +208,8 @@ class Engine:
         course driver's output replaced from inside the child) fails the case, saying so,
         rather than the grader."""
         try:
-            return entry.kind.judge(entry.problem, case, answers, expected, self.course)
+            return entry.kind.judge(entry.problem, case, answers, expected, self.course,
+                                    self.verdicts)
         except Exception as exc:
             first = answers[0]
             error = errors.UnsupportedType(

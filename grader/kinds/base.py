@@ -92,6 +92,7 @@ def failed(case: Case, answer: Answer) -> CaseResult:
 class Kind:
     """The base of problem kinds; see the module docstring."""
     name = ""
+    deterministic = True  # the verdict depends only on the case and the answers' contents
 
     def requests(self, problem: Problem, case: Case) -> list[dict]:
         """The arguments of each call the child makes for this case (one call by default)."""
@@ -106,12 +107,17 @@ class Kind:
         raise NotImplementedError
 
     def judge(self, problem: Problem, case: Case, answers: list[Answer], expected: Expected,
-              course: Course | None = None) -> Judged:
+              course: Course | None = None, verdicts=None) -> Judged:
+        """The case's result from the child's answers; `verdicts` (a
+        grader.kinds.verdicts.Verdicts), when given, recalls the verdict on answers seen
+        before."""
         broken = next((a for a in answers if a.error is not None), None)
         if broken is not None:
             return Judged(failed(case, broken))
         first = answers[0]
-        verdict = self.verdict(problem, case, [a.value for a in answers], expected, course)
+        values = [a.value for a in answers]
+        verdict = verdicts.of(self, problem, case, values, expected, course) \
+            if verdicts is not None else self.verdict(problem, case, values, expected, course)
         message, mistake = verdict.message, verdict.mistake
         if message is not None and problem.context:
             message = f"{problem.context}\n{message}"

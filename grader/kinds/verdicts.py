@@ -1,0 +1,55 @@
+"""The verdicts an engine has reached, kept by problem, case and the exact contents of the
+answers (a digest of their types, shapes and bytes, computed here from the decoded values: never
+anything the child says about them). A class shares most of its answers, the right ones and
+the common wrong ones, and a deterministic kind's verdict depends on nothing else: each later
+student with the same answers gets the same verdict without the comparison, its description or
+the statistical test being made again. What the kept verdicts hold of the answers is bounded
+(oldest dropped first), so memory stays flat however many students are graded.
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+
+from grader.results.common import fingerprint
+
+BUDGET = 32 << 20  # bytes of answers (held by kept verdicts' differences) kept at most
+ENTRY = 256        # bytes counted for each kept verdict besides its answers
+
+
+class Verdicts:
+    """`of(kind, ...)` is `kind.verdict(...)`, remembered for answers seen before."""
+
+    def __init__(self, budget: int = BUDGET):
+        self.budget, self.held = budget, 0
+        self._kept: OrderedDict[tuple, tuple] = OrderedDict()  # key -> (verdict, bytes)
+        self._lock = threading.Lock()  # an engine may judge in several threads
+        self.hits = self.misses = 0
+
+    def of(self, kind, problem, case, values: list, expected, course):
+        if not kind.deterministic:
+            return kind.verdict(problem, case, values, expected, course)
+        digests, size = [], 0.0
+        for value in values:
+            digest, bytes_ = fingerprint(value)
+            digests.append(digest)
+            size += bytes_
+        key = (problem.id, case.id, *digests)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self.hits += 1
+                return found[0]
+            self.misses += 1
+        verdict = kind.verdict(problem, case, values, expected, course)
+        cost = ENTRY + (size if verdict.mismatch is not None else 0)
+        if math.isinf(size) or cost > self.budget:  # not a value from the wire, or too large
+            return verdict
+        with self._lock:
+            if key not in self._kept:
+                self._kept[key] = (verdict, cost)
+                self.held += cost
+            while self.held > self.budget:
+                self.held -= self._kept.popitem(last=False)[1][1]
+        return verdict

@@ -1,0 +1,92 @@
+"""The verdicts an engine remembers: the same answers to the same case get the same verdict
+without being judged again; another case, another value, type, dtype or sign, or a kind whose
+verdict may vary is judged; what the kept verdicts hold is bounded; and a student whose answers
+were judged before still gets their own printed output and the same result as if judged anew."""
+from types import SimpleNamespace
+
+import numpy as np
+
+from grader.engine import Engine
+from grader.kinds.base import Answer, Kind, Verdict
+from grader.kinds.verdicts import ENTRY, Verdicts
+from grader.results.stored import to_dict
+
+from conftest import EXAMPLES
+
+PROBLEM = SimpleNamespace(id="p", context="", tolerance_for=None)
+CASE = SimpleNamespace(id="public-1", visibility="public")
+OTHER_CASE = SimpleNamespace(id="hidden-1", visibility="hidden")
+
+
+class Counting(Kind):
+    """A kind that counts its verdicts; every answer is wrong, with a difference that keeps it."""
+    name = "counting"
+
+    def __init__(self, deterministic: bool = True):
+        self.deterministic, self.calls = deterministic, 0
+
+    def verdict(self, problem, case, values, expected, course):
+        self.calls += 1
+        return Verdict(f"wrong ({self.calls})", mismatch=SimpleNamespace(yours=values[0]))
+
+
+def test_the_same_answers_to_the_same_case_are_judged_once():
+    kind, verdicts = Counting(), Verdicts()
+    first = verdicts.of(kind, PROBLEM, CASE, [np.arange(3.0)], None, None)
+    again = verdicts.of(kind, PROBLEM, CASE, [np.arange(3.0)], None, None)
+    assert again is first and kind.calls == 1
+    assert (verdicts.hits, verdicts.misses) == (1, 1)
+
+
+def test_anything_else_is_judged_again():
+    kind, verdicts = Counting(), Verdicts()
+    for case, value in [(CASE, np.arange(3.0)), (OTHER_CASE, np.arange(3.0)),
+                        (CASE, np.arange(3.0, dtype=np.float32)),
+                        (CASE, np.arange(3.0).reshape(3, 1)), (CASE, [0.0, 1.0, 2.0]),
+                        (CASE, (0.0, 1.0, 2.0)), (CASE, 0.0), (CASE, -0.0), (CASE, 0),
+                        (CASE, {"a": 1.0}), (CASE, {"b": 1.0})]:
+        verdicts.of(kind, PROBLEM, case, [value], None, None)
+    assert kind.calls == 11 and verdicts.hits == 0
+
+
+def test_a_kind_whose_verdict_may_vary_is_always_judged():
+    kind, verdicts = Counting(deterministic=False), Verdicts()
+    for _ in range(3):
+        verdicts.of(kind, PROBLEM, CASE, [1.0], None, None)
+    assert kind.calls == 3
+
+
+def test_the_answers_kept_are_bounded_and_the_oldest_go_first():
+    answer = np.zeros(1000)  # 8,000 bytes, kept by its verdict's difference
+    budget = 3 * (ENTRY + answer.nbytes + 8)
+    kind, verdicts = Counting(), Verdicts(budget=budget)
+    for index in range(10):
+        verdicts.of(kind, PROBLEM, CASE, [answer + index], None, None)
+        assert verdicts.held <= budget
+    verdicts.of(kind, PROBLEM, CASE, [answer + 9], None, None)  # among the last three: kept
+    assert kind.calls == 10
+    verdicts.of(kind, PROBLEM, CASE, [answer + 0], None, None)  # the oldest: dropped
+    assert kind.calls == 11
+
+
+def test_a_student_with_answers_seen_before_gets_the_same_result_and_their_own_output(
+        course, sandbox):
+    engine = Engine(course=course, sandbox=sandbox, hidden=True,
+                    problems=[p.id for p in course.problems if p.assignment == "rnn"])
+    fresh = Engine(course=course, sandbox=sandbox, hidden=True,
+                   problems=[p.id for p in course.problems if p.assignment == "rnn"])
+    engine.grade("correct", [EXAMPLES / "correct"])
+    printer = engine.grade("printer", [EXAMPLES / "printer"])
+    assert engine.verdicts.hits > 0
+    assert any(c.output for p in printer.problems for c in p.cases)
+    assert to_dict(printer) == to_dict(fresh.grade("printer", [EXAMPLES / "printer"]))
+
+
+def test_a_recalled_verdict_keeps_each_student_s_own_output(course):
+    kind, verdicts = Counting(), Verdicts()
+    judged = kind.judge(PROBLEM, CASE, [Answer(np.ones(2), output="hi")], None, course,
+                        verdicts)
+    again = kind.judge(PROBLEM, CASE, [Answer(np.ones(2), output="ho")], None, course,
+                       verdicts)
+    assert kind.calls == 1 and judged.result.feedback == again.result.feedback == "wrong (1)"
+    assert (judged.result.output, again.result.output) == ("hi", "ho")
