@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from grader.report.render import ClassSummary, histogram_plot, render_class, render_student
+from grader.report.render import (ClassSummary, _plain_case_section, histogram_plot,
+                                  render_class, render_student)
 from grader.report.reproduce import literal, snippet
 from grader.report.summary import file_problems, points, problem_feedback, status
 from grader.report.terminal import table
@@ -120,6 +121,23 @@ def test_the_student_page(result):
     assert page.index("Fix the syntax error") < page.index('id="problems"')  # at the top
     assert "found in the folder hw/" in page and "0.857143" not in page
     assert ".partial {" in page  # its own colour
+
+
+def test_a_case_reads_the_same_whether_rendered_anew_or_recalled():
+    def student(name, feedback, output=""):
+        return SubmissionResult(name, [ProblemResult("optim.gd_quadratic", 1.0, [
+            CaseResult("public-1", "public", False, feedback, output=output),
+            CaseResult("hidden-1", "hidden", True)])])
+    _plain_case_section.cache_clear()
+    first = render_student(student("ada", "<script>alert(1)</script> differs"))
+    assert _plain_case_section.cache_info().currsize == 2  # the failed case and the passed one
+    again = render_student(student("bob", "<script>alert(1)</script> differs"))
+    assert _plain_case_section.cache_info().hits == 2
+    assert again == first.replace("ada", "bob")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; differs" in again and "<script>alert" not in again
+    printed = render_student(student("cy", "differs", output="<b>step 1</b>"))
+    assert "&lt;b&gt;step 1&lt;/b&gt;" in printed and "<b>step" not in printed
+    assert _plain_case_section.cache_info().currsize == 2  # a case with output: not kept
 
 
 def test_the_class_page_axes_and_maximum():

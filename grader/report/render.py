@@ -5,7 +5,7 @@ histogram's geometry included, are built by plain functions, testable without re
 from __future__ import annotations
 
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 
 from grader.report.summary import (case_feedback, file_level, file_problems, fraction, points,
                                    status)
@@ -29,15 +29,40 @@ def _environment():
     environment = DictsFirst(loader=PackageLoader("grader.report", "templates"),
                               autoescape=select_autoescape(default=True,
                                                            default_for_string=True),
-                              trim_blocks=True, lstrip_blocks=True)
+                              trim_blocks=True, lstrip_blocks=True,
+                              auto_reload=False)  # the package's own files: never stat them again
     environment.filters["points"] = points
+    environment.globals["case_section"] = case_section
     return environment
 
 
 def prepare_templates() -> None:
     """Load and compile the templates now (processes forked afterwards share them)."""
-    for name in ("report.html", "index.html"):
+    for name in ("report.html", "case.html", "index.html"):
         _environment().get_template(name)
+
+
+def case_section(case: dict):
+    """One case of a student's page (case.html, from a case of `student_context`). Most cases
+    read the same for many students (every student who passes a case, and each common wrong
+    answer): one without a picture or printed output is rendered once for all of them."""
+    if case["picture"] is None and not case["output"]:
+        return _plain_case_section(*(case[key] for key in _PLAIN_CASE))
+    return _case_section(case)
+
+
+def _case_section(case: dict):
+    from markupsafe import Markup  # the template escaped what it holds
+    return Markup(_environment().get_template("case.html").render(c=case))
+
+
+_PLAIN_CASE = ("id", "visibility", "passed", "feedback", "file_level", "mistake", "reproduce")
+
+
+@lru_cache(maxsize=2048)
+def _plain_case_section(*values):
+    return _case_section(dict(zip(_PLAIN_CASE, values), picture=None, output="",
+                              output_dropped=0))
 
 
 def _without_mistake(feedback: str, mistake: str | None) -> str:
