@@ -584,3 +584,15 @@ def test_class_files_are_readable_as_any_file_written(cli, klass, tmp_path):
     for name in ("gradebook.csv", "index.html", "common-wrong-answers.csv",
                  "correct/grade.json"):
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_the_collector_is_spaced_while_grading_and_put_back_after():
+    import gc
+    from grader.batch import runner
+    before = gc.get_threshold()
+    with pytest.raises(KeyboardInterrupt):
+        with runner._spaced_collections():
+            assert gc.get_threshold()[0] == runner.GC_THRESHOLD != before[0]
+            raise KeyboardInterrupt
+    assert gc.get_threshold() == before
+    gc.unfreeze()

@@ -80,8 +80,8 @@ def _lone_zip(folder: Path, course, assignments=None) -> Path | None:
 def prepare(paths: Sequence[Path | str], course, scratch: Path,
             assignments: Iterable[str] | None = None) -> Intake:
     """The submission at `paths` made ready to grade for the course's `assignments` (all for
-    None); `scratch` is an empty folder that the caller removes after grading (a zip is
-    unpacked there). Files given one by one are graded as given."""
+    None); `scratch` is a folder, made only when needed (a zip is unpacked there), that the
+    caller removes after grading. Files given one by one are graded as given."""
     assignments = list(assignments) if assignments else None
     paths = [Path(p) for p in paths]
     if len(paths) != 1:
@@ -91,6 +91,7 @@ def prepare(paths: Sequence[Path | str], course, scratch: Path,
     if path.is_file() and path.suffix.lower() == ".zip":
         zipped = path if regular_file(path, limit=archive.MAX_BYTES) else None
         if zipped is None:
+            Path(scratch).mkdir(parents=True, exist_ok=True)  # graded as an empty submission
             return Intake([Path(scratch)], [f"Your zip file {path.name} was not unpacked: it is "
                                              "not a regular file, or it is larger than "
                                              f"{archive.MAX_BYTES >> 20} MB."])
