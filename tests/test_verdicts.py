@@ -49,6 +49,20 @@ def test_anything_else_is_judged_again():
     assert kind.calls == 11 and verdicts.hits == 0
 
 
+def test_long_messages_count_against_the_bound():
+    class Wordy(Counting):
+        def verdict(self, problem, case, values, expected, course):
+            self.calls += 1
+            return Verdict("x" * 10_000)  # no difference kept: only the message is held
+    budget = 3 * (ENTRY + 10_000)
+    kind, verdicts = Wordy(), Verdicts(budget=budget)
+    for index in range(10):
+        verdicts.of(kind, PROBLEM, CASE, [float(index)], None, None)
+        assert verdicts.held <= budget
+    verdicts.of(kind, PROBLEM, CASE, [0.0], None, None)
+    assert kind.calls == 11
+
+
 def test_a_kind_whose_verdict_may_vary_is_always_judged():
     kind, verdicts = Counting(deterministic=False), Verdicts()
     for _ in range(3):

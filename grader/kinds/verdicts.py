@@ -3,8 +3,9 @@ answers (a digest of their types, shapes and bytes, computed here from the decod
 anything the child says about them). A class shares most of its answers, the right ones and
 the common wrong ones, and a deterministic kind's verdict depends on nothing else: each later
 student with the same answers gets the same verdict without the comparison, its description or
-the statistical test being made again. What the kept verdicts hold of the answers is bounded
-(oldest dropped first), so memory stays flat however many students are graded.
+the statistical test being made again. What the kept verdicts hold (their messages, and the
+answers their differences keep) is bounded, oldest dropped first, so memory stays flat however
+many students are graded.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from collections import OrderedDict
 
 from grader.results.common import fingerprint
 
-BUDGET = 32 << 20  # bytes of answers (held by kept verdicts' differences) kept at most
-ENTRY = 256        # bytes counted for each kept verdict besides its answers
+BUDGET = 32 << 20  # bytes kept at most: verdicts' messages, and the answers their differences hold
+ENTRY = 256        # bytes counted for each kept verdict besides those
 
 
 class Verdicts:
@@ -43,7 +44,8 @@ class Verdicts:
                 return found[0]
             self.misses += 1
         verdict = kind.verdict(problem, case, values, expected, course)
-        cost = ENTRY + (size if verdict.mismatch is not None else 0)
+        cost = ENTRY + len(verdict.message or "") \
+            + (size if verdict.mismatch is not None else 0)
         if math.isinf(size) or cost > self.budget:  # not a value from the wire, or too large
             return verdict
         with self._lock:
