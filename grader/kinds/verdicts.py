@@ -13,10 +13,20 @@ import math
 import threading
 from collections import OrderedDict
 
+import numpy as np
+
 from grader.results.common import fingerprint
 
 BUDGET = 32 << 20  # bytes kept at most: verdicts' messages, and the answers their differences hold
 ENTRY = 256        # bytes counted for each kept verdict besides those
+
+
+def _held(verdict) -> int:
+    """The bytes a kept verdict holds: its message, and the arrays its difference keeps (for
+    pictures: the answer and the expected value, as compared)."""
+    arrays = (getattr(verdict.mismatch, name, None) for name in ("yours", "wanted"))
+    return len(verdict.message or "") + sum(a.nbytes for a in arrays
+                                            if isinstance(a, np.ndarray))
 
 
 class Verdicts:
@@ -31,12 +41,8 @@ class Verdicts:
     def of(self, kind, problem, case, values: list, expected, course):
         if not kind.deterministic:
             return kind.verdict(problem, case, values, expected, course)
-        digests, size = [], 0.0
-        for value in values:
-            digest, bytes_ = fingerprint(value)
-            digests.append(digest)
-            size += bytes_
-        key = (problem.id, case.id, *digests)
+        prints = [fingerprint(value) for value in values]  # (digest, size of its data)
+        key = (problem.id, case.id, *(digest for digest, _ in prints))
         with self._lock:
             found = self._kept.get(key)
             if found is not None:
@@ -44,10 +50,9 @@ class Verdicts:
                 return found[0]
             self.misses += 1
         verdict = kind.verdict(problem, case, values, expected, course)
-        cost = ENTRY + len(verdict.message or "") \
-            + (size if verdict.mismatch is not None else 0)
-        if math.isinf(size) or cost > self.budget:  # not a value from the wire, or too large
-            return verdict
+        cost = ENTRY + _held(verdict)
+        if any(math.isinf(size) for _, size in prints) or cost > self.budget:
+            return verdict  # a value not from the wire, or too large to keep
         with self._lock:
             if key not in self._kept:
                 self._kept[key] = (verdict, cost)
