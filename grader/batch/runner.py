@@ -159,6 +159,8 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
         graded, kept, skipped = _in_processes(options, engine, jobs, progress, on_plan, gaps,
                                               summary)
     else:
+        if summary is not None:  # while this process waits for its children
+            _import_in_background("pandas")
         graded, kept, skipped = _grade_shard(engine, shard=shard, progress=progress,
                                              on_plan=on_plan, threads=2, summary=summary,
                                              **options)
@@ -206,6 +208,12 @@ def merge_outputs(*, shards: Sequence[Path], out: Path, problems_dir: Path | Non
     return write_class(out, tolerance=tolerance).students
 
 
+def _import_in_background(name: str) -> None:
+    """Import a module in a thread of its own (never before forking: the fork could copy the
+    import lock while the thread holds it)."""
+    threading.Thread(target=importlib.import_module, args=(name,), daemon=True).start()
+
+
 def _before_forking(engine) -> None:
     """What every worker process needs, done once here so that each inherits it: the expected
     values of every case, pytest and the grader's plugin imported, the report templates
@@ -233,7 +241,7 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: lis
     for worker in workers:
         worker.start()
     if summary is not None:  # this process only waits: ready the class files' library now
-        threading.Thread(target=importlib.import_module, args=("pandas",), daemon=True).start()
+        _import_in_background("pandas")
     planned, finished, graded, kept, skipped, failure = 0, 0, 0, 0, [], None
     try:
         while finished < jobs:
