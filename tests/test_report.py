@@ -137,7 +137,9 @@ def test_a_case_reads_the_same_whether_rendered_anew_or_recalled():
     assert "&lt;script&gt;alert(1)&lt;/script&gt; differs" in again and "<script>alert" not in again
     printed = render_student(student("cy", "differs", output="<b>step 1</b>"))
     assert "&lt;b&gt;step 1&lt;/b&gt;" in printed and "<b>step" not in printed
-    assert _plain_case_section.cache_info().currsize == 2  # a case with output: not kept
+    long = render_student(student("dee", "<i>" + "x" * 5000))
+    assert "&lt;i&gt;" + "x" * 5000 in long
+    assert _plain_case_section.cache_info().currsize == 2  # neither output nor long: not kept
 
 
 def test_the_class_page_axes_and_maximum():

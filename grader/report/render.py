@@ -45,8 +45,10 @@ def prepare_templates() -> None:
 def case_section(case: dict):
     """One case of a student's page (case.html, from a case of `student_context`). Most cases
     read the same for many students (every student who passes a case, and each common wrong
-    answer): one without a picture or printed output is rendered once for all of them."""
-    if case["picture"] is None and not case["output"]:
+    answer): one without a picture, printed output or a case to paste, and with a short
+    feedback, is rendered once for all of them."""
+    if case["picture"] is None and not case["output"] and not case["reproduce"] \
+            and len(case["feedback"]) <= _PLAIN_FEEDBACK:
         return _plain_case_section(*(case[key] for key in _PLAIN_CASE))
     return _case_section(case)
 
@@ -56,13 +58,14 @@ def _case_section(case: dict):
     return Markup(_environment().get_template("case.html").render(c=case))
 
 
-_PLAIN_CASE = ("id", "visibility", "passed", "feedback", "file_level", "mistake", "reproduce")
+_PLAIN_CASE = ("id", "visibility", "passed", "feedback", "file_level", "mistake")
+_PLAIN_FEEDBACK = 4096  # characters: the cases kept take a few MB at most
 
 
 @lru_cache(maxsize=2048)
 def _plain_case_section(*values):
     return _case_section(dict(zip(_PLAIN_CASE, values), picture=None, output="",
-                              output_dropped=0))
+                              output_dropped=0, reproduce=None))
 
 
 def _without_mistake(feedback: str, mistake: str | None) -> str:
