@@ -139,7 +139,9 @@ def test_a_case_reads_the_same_whether_rendered_anew_or_recalled():
     assert "&lt;b&gt;step 1&lt;/b&gt;" in printed and "<b>step" not in printed
     long = render_student(student("dee", "<i>" + "x" * 5000))
     assert "&lt;i&gt;" + "x" * 5000 in long
-    assert _plain_case_section.cache_info().currsize == 2  # neither output nor long: not kept
+    wide = render_student(student("eve", '"\U0001d54f" differs'))
+    assert "&#34;\U0001d54f&#34; differs" in wide
+    assert _plain_case_section.cache_info().currsize == 2  # output, long, wide: none kept
 
 
 def test_the_class_page_axes_and_maximum():

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from grader.engine import Engine
+from grader.kinds import kind_of
 from grader.kinds.base import Answer, Kind, Verdict
 from grader.kinds.verdicts import ENTRY, Verdicts
 from grader.results.stored import to_dict
@@ -49,16 +50,17 @@ def test_anything_else_is_judged_again():
     assert kind.calls == 11 and verdicts.hits == 0
 
 
-def test_long_messages_count_against_the_bound():
+def test_long_messages_count_against_the_bound_wide_characters_fourfold():
     class Wordy(Counting):
         def verdict(self, problem, case, values, expected, course):
             self.calls += 1
-            return Verdict("x" * 10_000)  # no difference kept: only the message is held
-    budget = 3 * (ENTRY + 10_000)
+            return Verdict("x" * 9_999 + "\U0001d54f")  # no difference kept: only the text
+    budget = 3 * (ENTRY + 4 * 10_000)
     kind, verdicts = Wordy(), Verdicts(budget=budget)
     for index in range(10):
         verdicts.of(kind, PROBLEM, CASE, [float(index)], None, None)
         assert verdicts.held <= budget
+    assert len(verdicts._kept) == 3
     verdicts.of(kind, PROBLEM, CASE, [0.0], None, None)
     assert kind.calls == 11
 
@@ -70,17 +72,39 @@ def test_a_kind_whose_verdict_may_vary_is_always_judged():
     assert kind.calls == 3
 
 
-def test_the_answers_kept_are_bounded_and_the_oldest_go_first():
+def test_the_answers_kept_are_bounded_and_the_least_recently_recalled_go_first():
     answer = np.zeros(1000)  # 8,000 bytes, kept by its verdict's difference
-    budget = 3 * (ENTRY + answer.nbytes + 8)
+    budget = 3 * (ENTRY + answer.nbytes + len("wrong (10)"))  # room for three
     kind, verdicts = Counting(), Verdicts(budget=budget)
-    for index in range(10):
+    for index in range(3):
+        verdicts.of(kind, PROBLEM, CASE, [answer + index], None, None)
+    verdicts.of(kind, PROBLEM, CASE, [answer + 0], None, None)  # recalled: now the newest
+    assert kind.calls == 3
+    for index in range(3, 10):
         verdicts.of(kind, PROBLEM, CASE, [answer + index], None, None)
         assert verdicts.held <= budget
+    assert len(verdicts._kept) == 3
     verdicts.of(kind, PROBLEM, CASE, [answer + 9], None, None)  # among the last three: kept
     assert kind.calls == 10
-    verdicts.of(kind, PROBLEM, CASE, [answer + 0], None, None)  # the oldest: dropped
+    verdicts.of(kind, PROBLEM, CASE, [answer + 1], None, None)  # dropped long ago
     assert kind.calls == 11
+
+
+def test_a_recalled_verdict_outlives_newer_ones_never_recalled():
+    answer = np.zeros(1000)
+    budget = 2 * (ENTRY + answer.nbytes + len("wrong (10)"))  # room for two
+    kind, verdicts = Counting(), Verdicts(budget=budget)
+    verdicts.of(kind, PROBLEM, CASE, [answer], None, None)  # the class's common answer
+    for index in range(1, 6):
+        verdicts.of(kind, PROBLEM, CASE, [answer + index], None, None)  # each seen once
+        verdicts.of(kind, PROBLEM, CASE, [answer], None, None)  # and the common one again
+    assert kind.calls == 6  # the common answer was judged once
+
+
+def test_only_kinds_that_say_so_are_recalled():
+    assert Kind.deterministic is False  # a new kind is judged every time unless it opts in
+    assert kind_of("value").deterministic and kind_of("sampler").deterministic
+    assert not kind_of("property").deterministic
 
 
 def test_a_student_with_answers_seen_before_gets_the_same_result_and_their_own_output(

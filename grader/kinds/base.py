@@ -92,7 +92,9 @@ def failed(case: Case, answer: Answer) -> CaseResult:
 class Kind:
     """The base of problem kinds; see the module docstring."""
     name = ""
-    deterministic = True  # the verdict depends only on the case and the answers' contents
+    # True only for a kind whose verdict depends on nothing but the case and the answers'
+    # exact contents: its verdicts may then be recalled (grader.kinds.verdicts)
+    deterministic = False
 
     def requests(self, problem: Problem, case: Case) -> list[dict]:
         """The arguments of each call the child makes for this case (one call by default)."""

@@ -15,7 +15,7 @@ from grader.kinds.base import Expected, Kind, Verdict, run_trusted
 
 class PropertyKind(Kind):
     name = "property"
-    deterministic = False  # a course's check may draw random numbers of its own
+    # not deterministic (the default): a course's check may draw random numbers of its own
 
     def expected(self, course, problem, case) -> Expected:
         return Expected(run_trusted(course, problem, case))

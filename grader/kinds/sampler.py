@@ -17,6 +17,7 @@ ANY_VALUE = Tolerance(math.inf, math.inf)
 
 class SamplerKind(Kind):
     name = "sampler"
+    deterministic = True  # a comparison or a statistical test of the answers alone
 
     def requests(self, problem, case):
         """The seed, the same seed again, another seed."""

@@ -10,6 +10,7 @@ from grader.kinds.base import Expected, Kind, Verdict, run_mistake, run_trusted
 
 class ValueKind(Kind):
     name = "value"
+    deterministic = True  # a comparison or a statistical test of the answers alone
 
     def expected(self, course, problem, case) -> Expected:
         return Expected(run_trusted(course, problem, case),

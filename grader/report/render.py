@@ -45,10 +45,11 @@ def prepare_templates() -> None:
 def case_section(case: dict):
     """One case of a student's page (case.html, from a case of `student_context`). Most cases
     read the same for many students (every student who passes a case, and each common wrong
-    answer): one without a picture, printed output or a case to paste, and with a short
-    feedback, is rendered once for all of them."""
+    answer): one without a picture, printed output or a case to paste, and with a short ASCII
+    feedback (a student's own error text can be neither), is rendered once for all of them."""
+    feedback = case["feedback"]
     if case["picture"] is None and not case["output"] and not case["reproduce"] \
-            and len(case["feedback"]) <= _PLAIN_FEEDBACK:
+            and len(feedback) <= _PLAIN_FEEDBACK and feedback.isascii():
         return _plain_case_section(*(case[key] for key in _PLAIN_CASE))
     return _case_section(case)
 
@@ -59,10 +60,11 @@ def _case_section(case: dict):
 
 
 _PLAIN_CASE = ("id", "visibility", "passed", "feedback", "file_level", "mistake")
-_PLAIN_FEEDBACK = 4096  # characters: the cases kept take a few MB at most
+_PLAIN_FEEDBACK = 1024  # characters (the longest of the bench's wrong answers: 475), so that
+# a kept case, its key and its page text (escaping at most quintuples it), takes under 8 KB
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)
 def _plain_case_section(*values):
     return _case_section(dict(zip(_PLAIN_CASE, values), picture=None, output="",
                               output_dropped=0, reproduce=None))
