@@ -28,11 +28,19 @@ from grader.results.model import ProblemResult, SubmissionResult
 from grader.submission.collect import submission_files
 
 
-def _exception(exc: Exception) -> str:
-    """An exception of the course's code in one line, with where it was raised."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+def _exception(exc: Exception, course: Course) -> str:
+    """An exception of the course's code in one line, with the last place in the course's own
+    files it passed through, named from the course's folders (students read this too: no path
+    of the instructor's machine)."""
+    roots = [Path(d).resolve().parent for d in (course.problems_dir, course.reference_dir)
+             if d is not None]
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        path = Path(frame.filename).resolve()
+        shown = next((path.relative_to(root) for root in roots if path.is_relative_to(root)),
+                     None)
+        if shown is not None:
+            return f"{type(exc).__name__}: {exc} ({shown.as_posix()}, line {frame.lineno})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 ANSWER_KEPT = 16 << 10  # bytes of a wrong answer kept for the class's common wrong answers
@@ -91,7 +99,7 @@ class Engine:
             cases = cases_for(self.course, problem, hidden=hidden, hidden_seed=hidden_seed)
         except Exception as exc:  # a bug in the course's generator, not the student's
             return Planned(problem, kind, (), f"the course's case generator for {problem.id} "
-                                              f"failed: {_exception(exc)}")
+                                              f"failed: {_exception(exc, self.course)}")
         return Planned(problem, kind, tuple(cases))
 
     # -- expected values -------------------------------------------------------------------
@@ -116,7 +124,7 @@ class Engine:
             return planned.kind.expected(self.course, planned.problem, case)
         except Exception as exc:  # a bug in the course's own code, not the student's
             return Expected(error=f"the course's reference for {planned.problem.id} failed on "
-                                  f"case {case.id}: {_exception(exc)}")
+                                  f"case {case.id}: {_exception(exc, self.course)}")
 
     # -- calls -----------------------------------------------------------------------------
     def _requests(self, selected: frozenset | None) -> dict:
