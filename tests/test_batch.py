@@ -517,16 +517,16 @@ def test_a_grading_process_that_dies_is_a_failure_not_a_hang(cli, klass, tmp_pat
     from grader.batch import runner
     real = runner._grade_shard
 
-    def dying(engine, *, shard, **options):
-        if shard == (1, 2):
+    def dying(engine, *, part, **options):
+        if part == (1, 2):
             os._exit(9)
-        return real(engine, shard=shard, **options)
+        return real(engine, part=part, **options)
 
     monkeypatch.setattr(runner, "_grade_shard", dying)
     result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "-q", "--jobs", "2",
                  expect=3)
-    assert "Grading stopped: a grading process ended before finishing its shard (exit codes " \
-        "[0, 9]" in result.stderr and "Traceback" not in result.stderr
+    assert "Grading stopped: a grading process ended before finishing its part of the class " \
+        "(exit codes [0, 9]" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_bad_shard_is_a_usage_error(cli, klass, tmp_path):
@@ -596,3 +596,29 @@ def test_the_collector_is_spaced_while_grading_and_put_back_after():
             raise KeyboardInterrupt
     assert gc.get_threshold() == before
     gc.unfreeze()
+
+
+def test_the_processes_of_one_machine_take_equal_parts_of_the_class(tmp_path, monkeypatch):
+    """A machine's processes split the class by position (every n-th student), so they end
+    together; a shard's stable hash of names, meant for several machines, would not split
+    this class evenly."""
+    from grader.batch import plan, runner
+    names = [f"s{index:02d}" for index in range(40)]
+    names = [n for n in names if plan.in_shard(n, (0, 2))][:6] \
+        + [n for n in names if plan.in_shard(n, (1, 2))][:2]  # a 6 / 2 split by hash
+    root = tmp_path / "class"
+    for name in names:
+        (root / name).mkdir(parents=True)
+        (root / name / "optim.py").write_text("")
+    real = runner._grade_chunks
+
+    def recording(engine, todo, *args, **options):
+        (tmp_path / f"part-{os.getpid()}").write_text(" ".join(todo))
+        return real(engine, todo, *args, **options)
+
+    monkeypatch.setattr(runner, "_grade_chunks", recording)
+    run = runner.grade_folder(submissions=root, out=tmp_path / "out", problems_dir=PROBLEMS,
+                              reference_dir=REFERENCE, jobs=2, assignments=["optim"])
+    parts = [path.read_text().split() for path in tmp_path.glob("part-*")]
+    assert run.graded == 8 and sorted(map(len, parts)) == [4, 4]
+    assert sorted(sum(parts, [])) == sorted(names)

@@ -229,7 +229,7 @@ def _before_forking(engine) -> None:
 
 def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: list,
                   summary: ClassSummary | None) -> tuple[int, int, list]:
-    """Grade the class in `jobs` forked processes, one shard each (each inherits `engine`);
+    """Grade the class in `jobs` forked processes, one part each (each inherits `engine`);
     report their progress and plans here, in the calling process, and merge their summaries
     of the students into `summary`."""
     import multiprocessing
@@ -251,8 +251,8 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: lis
                 if any(worker.is_alive() for worker in workers) or not messages.empty():
                     continue
                 codes = sorted({worker.exitcode for worker in workers})
-                failure = failure or (f"a grading process ended before finishing its shard "
-                                      f"(exit codes {codes}; killed for memory?)")
+                failure = failure or (f"a grading process ended before finishing its part of "
+                                      f"the class (exit codes {codes}; killed for memory?)")
                 break
             if kind == "plan":
                 planned += value
@@ -292,16 +292,18 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: lis
     return graded, kept, skipped
 
 
-def _worker(options: dict, engine, shard: tuple[int, int], messages, summarise: bool) -> None:
-    """One process of `_in_processes`: grade a shard, saying what happens on `messages`, last
-    with the summary of its students (if `summarise`). It drives one child at a time: the
-    other processes keep the other cores busy."""
+def _worker(options: dict, engine, part: tuple[int, int], messages, summarise: bool) -> None:
+    """One process of `_in_processes`: grade its part of the class (see `_grade_shard`),
+    saying what happens on `messages`, last with the summary of its students (if
+    `summarise`). It drives one child at a time: the other processes keep the other cores
+    busy."""
     try:
         gaps: list[str] = []
-        summary = ClassSummary(engine.course.tolerance_of, share=shard[1]) if summarise \
+        summary = ClassSummary(engine.course.tolerance_of, share=part[1]) if summarise \
             else None
         graded, kept, skipped = _grade_shard(
-            engine, shard=shard, threads=1, summary=summary, **{**options, "gaps": gaps},
+            engine, shard=None, part=part, threads=1, summary=summary,
+            **{**options, "gaps": gaps},
             progress=lambda student: messages.put(("student", student)),
             on_plan=lambda count: messages.put(("plan", count)))
         messages.put(("done", (graded, kept, skipped, gaps, summary)))
@@ -321,29 +323,39 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                  reference_dir: Path, force: bool, lms_downloads: bool,
                  chosen: list[str] | None, fingerprint: str, shard: tuple[int, int] | None,
                  allow_weak_sandbox: bool, gaps: list, threads: int, progress,
-                 on_plan, summary: ClassSummary | None = None) -> tuple[int, int, list]:
+                 on_plan, summary: ClassSummary | None = None,
+                 part: tuple[int, int] | None = None) -> tuple[int, int, list]:
     """Grade the students of one shard (all for None) that need it, in this process, with
     `engine` (on the `chosen` assignments, None for all, of the course of `fingerprint`: a
     stored result of another is graded again) and `threads` grading ahead, adding
     each student of the shard to `summary`, if given (those kept, from their stored result):
-    (students graded, students kept from an earlier run, what was not graded and why)."""
+    (students graded, students kept from an earlier run, what was not graded and why). With
+    `part` = (k, n), this process takes every n-th student from the k-th, in the class's order
+    (the processes of one machine: equal parts, each with its share of every kind of
+    submission, where a shard's stable hash of names gives parts that differ by a few
+    percent)."""
     from grader.engine import start_sandbox
     from grader.submission.intake import prepare
     course = engine.course
+
+    def mine(items: list, name_of) -> list:
+        """The items (in the same order in every process) that this shard and part take."""
+        if shard is not None:
+            items = [item for item in items if planning.in_shard(name_of(item), shard)]
+        return items[part[0]::part[1]] if part is not None else items
+
     with tempfile.TemporaryDirectory(prefix="grader-class-") as scratch:
         scratch = Path(scratch)
         root, skipped = Path(submissions), []
         if lms_downloads:
             root = scratch / "downloads"
             root.mkdir()
-            skipped += [(path, why) for path, why in  # each said by one shard only
-                        stage_downloads(Path(submissions), root, exclude=Path(out))
-                        if shard is None or planning.in_shard(path.name, shard)]
+            skipped += mine(sorted(stage_downloads(Path(submissions), root, exclude=Path(out)),
+                                   key=lambda item: str(item[0])),  # each said once
+                            lambda item: item[0].name)
         entries, left_out = submissions_of(root, exclude=Path(out))
-        if shard is not None:
-            entries = {n: p for n, p in entries.items() if planning.in_shard(n, shard)}
-            left_out = [(p, why) for p, why in left_out if planning.in_shard(p.name, shard)]
-        skipped += left_out
+        entries = dict(mine(list(entries.items()), lambda item: item[0]))
+        skipped += mine(left_out, lambda item: item[0].name)
         intakes = {}
         for number, (name, path) in enumerate(entries.items()):  # folders made for zips only
             intakes[name] = prepare([path], course, scratch / "unpacked" / str(number),
