@@ -24,6 +24,7 @@ from grader.batch import plan as planning
 from grader.batch import shards as shard_marks
 from grader.batch.outputs import ClassWriter, write_class
 from grader.report.render import ClassSummary
+from grader.report.summary import listed
 from grader.results.stored import from_dict
 from grader.submission import archive
 from grader.submission.collect import regular_file
@@ -428,9 +429,7 @@ def _grade_chunks(engine, todo: list[str], intakes: dict, *, out: Path, fingerpr
             raise Interrupted()
         if unwritten:
             raise GradingFailed("the grader could not write the files of "
-                                + "; ".join(unwritten[:3])
-                                + (f" and {len(unwritten) - 3} more"
-                                   if len(unwritten) > 3 else ""))
+                                + listed(unwritten, shown=3, separator="; "))
         if code not in (0, 1):
             raise GradingFailed(f"the grading session ended with pytest exit code {code}")
         del session

@@ -196,14 +196,9 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
                      else exitcodes.FAILED)
 
 
-def _names(names: list[str], shown: int = 5) -> str:
-    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more"
-                                       if len(names) > shown else "")
-
-
 def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, out: Path,
              gone: Sequence[str] = ()) -> str:
-    from grader.report.summary import points
+    from grader.report.summary import listed, points
     failed = [s for s in students if s["grader_error"]]
     scores = [s["score"] for s in students if not s["grader_error"]]
     maximum = max((s["max_score"] for s in students), default=0)
@@ -214,7 +209,7 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
         lines.append(f"Mean score: {sum(scores) / len(scores):.2f} / {points(maximum)}")
     if gone:
         lines.append(f"Kept from an earlier run, though no longer in the submissions folder "
-                     f"(delete their folders in {out} to drop them): {_names(list(gone))}")
+                     f"(delete their folders in {out} to drop them): {listed(list(gone))}")
     if failed:
         lines.append(f"Grader failures ({len(failed)}): their scores are left empty, not zero. "
                      "Fix the cause below, then run the same command again (students with a "
@@ -222,7 +217,7 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
         by_error: dict[str, list[str]] = {}
         for student in failed:  # a course's bug fails every student alike: said once
             by_error.setdefault(student["grader_error"], []).append(student["name"])
-        lines += [f"  {_names(names)}: {error}" for error, names in by_error.items()]
+        lines += [f"  {listed(names)}: {error}" for error, names in by_error.items()]
     lines += [f"Gradebook: {out / 'gradebook.csv'}",
               f"Reports:   {out / 'index.html'} and {out}/<student>/report.html"]
     return "\n".join(lines)

@@ -1,11 +1,13 @@
 """What every report says the same way (the self-check's table, report.html, results.json):
-points rounded for reading (`0.86 / 1`, never `0.857143`), a problem's status (passed, partial,
+points rounded for reading (`0.86 / 1`, never `0.857143`), a long list cut short ("a, b and 4
+more"), a problem's status (passed, partial,
 failed, error), and the problems of a whole file (a syntax error, an import error, a missing
 file), said once at the top instead of once per case. Plain functions over the result model.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from grader.results.export import format_score
 from grader.results.model import FEEDBACK_LINES, CaseResult, ProblemResult, SubmissionResult
@@ -18,6 +20,12 @@ STATUSES = ("passed", "partial", "failed", "error")
 def points(value: float) -> str:
     """Points for reading: at most two decimals, no trailing zeros ("0.86", "36")."""
     return format_score(value)
+
+
+def listed(names: Sequence[str], shown: int = 5, separator: str = ", ") -> str:
+    """At most `shown` of `names`, then how many more: "a, b, c and 4 more"."""
+    return separator.join(names[:shown]) + (f" and {len(names) - shown} more"
+                                            if len(names) > shown else "")
 
 
 def fraction(earned: float, maximum: float, separator: str = " / ") -> str:

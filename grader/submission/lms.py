@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Sequence
 
+from grader.report.summary import listed
+
 JUNK_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 JUNK_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 MAX_DEPTH = 4
@@ -211,9 +213,8 @@ def near_misses(folder: Path, expected_files: list[str], packages: Sequence[str]
                                            expected))
     if not found_any and not messages:
         names = sorted(path.relative_to(folder).as_posix() for path in files)
-        listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         messages.append(f"None of the files this homework needs is in your submission "
-                        f"(expected: {shown}); found: {listed}.")
+                        f"(expected: {shown}); found: {listed(names)}.")
     return messages
 
 
