@@ -228,8 +228,9 @@ def _mend_text(message: dict) -> None:
                 item = container[key] = _mended(item)
             elif isinstance(item, (list, dict)):
                 stack.append(item)
-            if isinstance(key, str) and _mended(key) != key:
-                container[_mended(key)] = container.pop(key)
+            mended = _mended(key) if isinstance(key, str) else key
+            if mended != key:
+                container[mended] = container.pop(key)
 
 
 def parse(body: bytes, *, limit: int | None = MAX_JSON) -> dict:
