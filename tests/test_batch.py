@@ -88,8 +88,11 @@ def test_a_killed_run_resumes_to_the_same_gradebook(cli, klass, tmp_path):
     shutil.copytree(EXAMPLES / "infinite_loop", klass / "b_slow")  # keeps the run busy
     command = [sys.executable, "-m", "grader.cli", "grade", str(klass), "--out",
                str(tmp_path / "killed"), "--jobs", "1", "-q", *map(str, COURSE)]
+    scratch = tmp_path / "tmp"  # the killed run cannot remove its scratch folder
+    scratch.mkdir()
     process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                               stderr=subprocess.DEVNULL,
+                               env={**os.environ, "TMPDIR": str(scratch)})
     deadline = time.monotonic() + 60
     while not (tmp_path / "killed" / "b_slow" / "report.html").exists() and \
             not (tmp_path / "killed" / "correct" / "grade.json").exists():
@@ -179,9 +182,26 @@ def test_a_student_whose_files_cannot_be_written_stops_the_run(cli, klass, tmp_p
     assert (out / "correct" / "grade.json").is_file()  # the others are saved
 
 
-def test_grade_rejects_a_folder_without_students(cli, tmp_path):
-    result = cli("grade", tmp_path, "--out", tmp_path / "out", *COURSE, expect=2)
-    assert "has no student subdirectory" in result.stderr
+def test_grade_rejects_a_folder_without_students_before_writing(cli, tmp_path):
+    """A class folder with no student is a usage error said before anything is written,
+    naming what the folder held instead (here a link, which is never followed)."""
+    root = tmp_path / "class"
+    root.mkdir()
+    (root / "alice").symlink_to(EXAMPLES / "correct", target_is_directory=True)
+    result = cli("grade", root, "--out", tmp_path / "out", *COURSE, expect=2)
+    assert "has no student subdirectory or zip (left out: alice: a link to a folder" \
+        in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_student_folder_given_as_a_link_is_said_not_graded(cli, tmp_path):
+    root = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", root / "bob")
+    (root / "alice").symlink_to(EXAMPLES / "correct", target_is_directory=True)
+    result = cli("grade", root, "--out", tmp_path / "out", "--assignment", "optim", *COURSE,
+                 "-q")
+    assert "Students: 1 (1 graded now" in result.stdout
+    assert "Not graded: alice: a link to a folder: links are not followed" in result.stderr
 
 
 HYPERLINK = '=HYPERLINK("evil.example","click me")'

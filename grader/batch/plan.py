@@ -66,17 +66,3 @@ def stored(out: Path, folder: str) -> dict | None:
         return json.loads(data) if data is not None else None
     except ValueError:
         return None
-
-
-def plan(root: Path, out: Path, course: str, *, force: bool = False) -> tuple[list[Path], list[str]]:
-    """(students to grade, students whose stored results are still valid)."""
-    todo, done = [], []
-    for path in students_in(root, exclude=out):
-        record = None if force else stored(out, path.name)
-        if record and record.get("fingerprint") == fingerprint(course, [path]) \
-                and not record["result"].get("grader_error") \
-                and not any(p.get("grader_error") for p in record["result"]["problems"]):
-            done.append(path.name)
-        else:
-            todo.append(path)
-    return todo, done

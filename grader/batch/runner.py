@@ -43,6 +43,10 @@ class GradingFailed(RuntimeError):
     sentence); every student graded so far is saved."""
 
 
+class NoStudents(ValueError):
+    """The submissions folder holds no student to grade (said before anything is written)."""
+
+
 class WeakSandbox(Exception):
     """Some protections of the sandbox are off here (`gaps`, a sentence each): grading other
     people's code needs the instructor's explicit consent."""
@@ -96,6 +100,10 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
                for path in planning.students_in(root, exclude=exclude)}
     skipped = []
     for path in sorted(Path(root).iterdir()):
+        if path.is_symlink() and path.is_dir() and not path.name.startswith("."):
+            skipped.append((path, "a link to a folder: links are not followed (the folder "
+                                  "could lie anywhere); copy the student's folder in"))
+            continue
         if path.suffix.lower() != ".zip" or path.is_dir():
             continue
         if not regular_file(path, limit=archive.MAX_BYTES):
@@ -106,6 +114,26 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
         else:
             entries[safe_folder_name(path.stem, taken)] = path
     return dict(sorted(entries.items())), skipped
+
+
+def class_is_empty(submissions: Path, *, out: Path, lms_downloads: bool) -> str | None:
+    """Why `submissions` holds no student, in a sentence naming what it held instead (None
+    when it holds one): no subfolder or zip, or, with `lms_downloads`, no file named as
+    Canvas or Moodle name downloads."""
+    if lms_downloads:
+        from grader.submission.lms import group_downloads
+        downloads = group_downloads(submissions)
+        found, left_out = bool(downloads), downloads.unparsed
+        wanted = "download named as Canvas or Moodle name them"
+    else:
+        entries, left_out = submissions_of(submissions, exclude=out)
+        found, wanted = bool(entries), "subdirectory or zip"
+    if found:
+        return None
+    left_out = [f"{path.name}: {reason}" for path, reason in left_out
+                if path.resolve() != out.resolve()]
+    return f"{submissions} has no student {wanted}" + \
+        (f" (left out: {listed(left_out, shown=3, separator='; ')})" if left_out else "")
 
 
 def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
@@ -145,6 +173,9 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     engine = Engine(course=course, hidden=True, details=True,
                     problems=None if chosen is None else
                     [p.id for p in course.problems if p.assignment in chosen])
+    if shard is None and (empty := class_is_empty(Path(submissions), out=Path(out),
+                                                    lms_downloads=lms_downloads)):
+        raise NoStudents(empty)
     fingerprint = planning.course_fingerprint(problems_dir, reference_dir, assignments=chosen)
     options = dict(submissions=Path(submissions), out=Path(out), problems_dir=problems_dir,
                    reference_dir=reference_dir, force=force, lms_downloads=lms_downloads,

@@ -256,7 +256,8 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
 
     Example: grader grade submissions_example --out reports/
     """
-    from grader.batch.runner import GradingFailed, Interrupted, WeakSandbox, grade_folder
+    from grader.batch.runner import (GradingFailed, Interrupted, NoStudents, WeakSandbox,
+                                     grade_folder)
     from grader.course.manifest import ManifestError
     if out.resolve() == submissions.resolve():
         raise click.BadParameter(f"{out} is the submissions folder: the reports would mix "
@@ -281,6 +282,8 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
                                on_plan=on_plan)
     except ManifestError as exc:
         raise course_failed(exc) from None
+    except NoStudents as exc:
+        raise click.BadParameter(str(exc), param_hint="SUBMISSIONS") from None
     except WeakSandbox as exc:
         click.echo("\nRefusing to grade other people's code: these protections of the sandbox "
                    "are off here:", err=True)
@@ -306,10 +309,6 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
                    f"{run.seconds:.1f} s, {run.kept} unchanged since the last run. When every "
                    "shard is done: grader merge SHARD_OUT... --out OUT")
         raise SystemExit(exitcodes.OK)
-    if not run.students:
-        raise click.BadParameter(f"{submissions} has no student "
-                                 + ("download" if lms_downloads else "subdirectory or zip"),
-                                 param_hint="SUBMISSIONS")
     click.echo(_summary(run.students, graded=run.graded, kept=run.kept, seconds=run.seconds,
                         out=out, gone=run.gone))
     raise SystemExit(exitcodes.INTERNAL if any(s["grader_error"] for s in run.students)
