@@ -176,11 +176,13 @@ class Engine:
         graded: dict[str, ProblemResult] = {}
         try:
             files = submission_files(self.course, paths)
+            taken = self._taken(planned, paths)
             for limits, calls in self._requests(selected).items():
                 answers = self._outcomes(files, limits, calls)
                 for entry in planned:
                     if entry.problem.limits == limits:
-                        graded[entry.problem.id] = self._grade_problem(entry, answers)
+                        graded[entry.problem.id] = self._grade_problem(
+                            entry, answers, taken.get(entry.problem.assignment))
                 answers.close()
         except Exception as exc:  # the sandbox failed: the student is not to blame
             error = f"{type(exc).__name__}: {exc}"
@@ -192,11 +194,34 @@ class Engine:
                                                       grader_error=p.error)
             for p in planned])
 
-    def _grade_problem(self, entry: Planned, answers: Iterator[Answer]) -> ProblemResult:
-        """One problem's cases, judged from the next answers of the child."""
+    def _taken(self, planned: list[Planned], paths: Sequence[Path | str]) -> dict:
+        """Single-file assignment -> why its file is not its homework: the file lies at the top
+        of a submission beside a package assignment's other files, which take it (as
+        `grader check` says, skipping the assignment)."""
+        assignments = self.course.assignments
+        packaged = {f for a in assignments.values() if a.package for f in a.files}
+        singles = [a for a in map(assignments.get, {p.problem.assignment for p in planned})
+                   if not a.package and a.file in packaged]
+        if not singles:
+            return {}
+        from grader.submission.intake import survey
+        taken = survey(self.course, [Path(p) for p in paths])[1]
+        return {a.name: errors.MissingFile(
+                    f"{a.file} was taken as part of {taken[a.file]}, whose other files are in "
+                    f"your submission too, so it was not graded as this homework's {a.file}.",
+                    phase="import", file=a.file)
+                for a in singles if a.file in taken}
+
+    def _grade_problem(self, entry: Planned, answers: Iterator[Answer],
+                       taken: errors.MissingFile | None = None) -> ProblemResult:
+        """One problem's cases, judged from the next answers of the child (failed with `taken`,
+        if given: its file is another assignment's)."""
         graded = ProblemResult(entry.problem.id, entry.problem.points, grader_error=entry.error)
         for case in entry.cases:
             mine = [next(answers) for _ in entry.kind.requests(entry.problem, case)]
+            if taken is not None:
+                graded.cases.append(failed(case, Answer(error=taken)))
+                continue
             expected = self.expected(entry, case)
             if expected.error:
                 graded.grader_error = expected.error

@@ -149,6 +149,7 @@ def test_validate_fails_on_a_broken_course(cli, course_copy, file, old, new, wor
     result = cli("validate", "--problems", course_copy / "problems", "--reference",
                  course_copy / "reference", "-q", expect=1)
     assert words in result.stderr and "Error: " in result.stderr
+    assert "yours" not in result.stderr  # the instructor's reference, not a student's answer
     assert result.stderr.rstrip().endswith("in the course, to fix before students see it.")
     assert "Traceback" not in result.stderr
 

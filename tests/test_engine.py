@@ -30,6 +30,25 @@ def test_grade_submission_gives_the_scores_of_every_context(course, sandbox, gra
     assert [p.points for p in result.problems] == [p.points for p in graded["mistaken"].problems]
 
 
+def test_a_single_file_homework_whose_file_a_package_took_is_said_so(graded):
+    """As `grader check` skips it, grading says that the loose optim.py of a package handed in
+    flat is the package's, rather than that it lacks the optim homework's functions."""
+    for student in ("cs231n_flat", "cs231n_adam_nobias"):
+        result = graded[student]
+        for problem in result.problems:
+            assignment = problem.problem_id.partition(".")[0]
+            if assignment not in ("optim", "layers"):
+                continue
+            assert problem.points == 0 and problem.cases
+            assert {(c.error_kind, c.feedback) for c in problem.cases} == {(
+                "missing_file", f"{assignment}.py was taken as part of cs231n, whose other "
+                f"files are in your submission too, so it was not graded as this homework's "
+                f"{assignment}.py.")}
+        assert any(p.points for p in result.problems if p.problem_id.startswith("cs231n."))
+    assert all(c.error_kind is None or c.error_kind != "missing_file"
+               for p in graded["correct"].problems for c in p.cases)
+
+
 def test_every_kind_answers_the_same_interface():
     for name in ("value", "sampler", "property"):
         kind = kind_of(name)

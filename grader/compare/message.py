@@ -22,8 +22,8 @@ def where(path: tuple) -> str:
     return "In output" + "".join(f"[{p!r}]" for p in path) + ": "
 
 
-def _listing(mismatch: Mismatch) -> str:
-    rows = ["First differences (index: yours | expected):"]
+def _listing(mismatch: Mismatch, mine: str) -> str:
+    rows = [f"First differences (index: {mine} | expected):"]
     for difference in mismatch.differences:
         rows.append(f"  {list(difference.index)}: {number(difference.yours)} | "
                     f"{number(difference.expected)}")
@@ -33,8 +33,9 @@ def _listing(mismatch: Mismatch) -> str:
     return "\n".join(rows)
 
 
-def render(mismatch: Mismatch) -> str:
-    """The full message for one mismatch."""
+def render(mismatch: Mismatch, mine: str = "yours") -> str:
+    """The full message for one mismatch; `mine` names the value compared with the expected
+    one (the student's, "yours", unless an instructor's tool says whose)."""
     at = where(mismatch.path)
     stage = mismatch.stage
     if stage in ("type", "length"):
@@ -51,25 +52,29 @@ def render(mismatch: Mismatch) -> str:
     if stage == "bools":
         first = mismatch.differences[0]
         return (f"{at}{mismatch.count} / {mismatch.total} bools differ; first at "
-                f"{list(first.index)}: yours {first.yours}, expected {first.expected}.")
+                f"{list(first.index)}: {mine} {first.yours}, expected {first.expected}.")
     if stage == "nan":
         return (f"{at}NaN/inf positions differ: {mismatch.count} / {mismatch.total} elements.\n"
-                + _listing(mismatch))
+                + _listing(mismatch, mine))
     lines = [f"{at}not equal to tolerance {mismatch.tolerance}."]
     if mismatch.scalar:
         first = mismatch.differences[0]
-        lines += [f"  yours:    {number(first.yours)}", f"  expected: {number(first.expected)}"]
+        width = max(len(mine), len("expected")) + 2
+        lines += [f"  {mine + ':':<{width}}{number(first.yours)}",
+                  f"  {'expected:':<{width}}{number(first.expected)}"]
     else:
         lines.append(f"Mismatched elements: {mismatch.count} / {mismatch.total} "
                      f"({100 * mismatch.count / mismatch.total:.3g}%)")
     lines.append(f"Max absolute difference among violations: {number(mismatch.max_abs)}")
     lines.append(f"Max relative difference among violations: {number(mismatch.max_rel)}")
     if not mismatch.scalar:
-        lines.append(_listing(mismatch))
+        lines.append(_listing(mismatch, mine))
     return "\n".join(lines)
 
 
-def explain(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance) -> str | None:
-    """None if `actual` matches `expected`, else the message (compare, then render)."""
+def explain(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance, *,
+            mine: str = "yours") -> str | None:
+    """None if `actual` matches `expected`, else the message (compare, then render; `mine`
+    names `actual`)."""
     mismatch = compare(actual, expected, tolerance)
-    return None if mismatch is None else render(mismatch)
+    return None if mismatch is None else render(mismatch, mine)

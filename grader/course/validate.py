@@ -84,7 +84,7 @@ def _derivative_findings(course: Course, problem: Problem, cases, outputs) -> li
                  else list(answer) if isinstance(answer, tuple) else [answer])
         for name, analytic in zip(d.wrt, parts):
             numeric = numeric_derivative(reference(d.of), args, name)
-            message = explain(analytic, numeric, FD_TOLERANCE)
+            message = explain(analytic, numeric, FD_TOLERANCE, mine="reference")
             if message:
                 findings.append(f"{problem.id}: case {case.id}: the reference's derivative with "
                                 f"respect to {name} disagrees with finite differences of "
@@ -94,7 +94,7 @@ def _derivative_findings(course: Course, problem: Problem, cases, outputs) -> li
 
 def _property_findings(course: Course, problem: Problem, cases, outputs) -> list[str]:
     checks = course.checks[problem.assignment]
-    compare = lambda a, e: explain(a, e, problem.tolerance_for)  # noqa: E731
+    compare = lambda a, e: explain(a, e, problem.tolerance_for, mine="reference")  # noqa: E731
     findings = []
     for case in cases:
         try:
@@ -156,7 +156,7 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
                 findings.append(f"{problem.id}: case {case.id}: the output has no element at "
                                 f"{list(known.at)}")
                 continue
-            message = explain(got, known.value, Tolerance(0.0, known.atol))
+            message = explain(got, known.value, Tolerance(0.0, known.atol), mine="reference")
             if message:
                 findings.append(f"{problem.id}: case {case.id}: the reference does not reproduce "
                                 f"the known value at {list(known.at)}:\n{message}")
