@@ -109,6 +109,18 @@ def test_k_selects_problems_and_only_those_are_graded():
                                                              "rnn.cross_entropy"]
 
 
+def test_the_problems_are_collected_and_counted_as_tests_are(course, capsys):
+    """pytest says how many items it collected and how many -k left out, as for test files."""
+    code = pytest.main(["-p", "no:cacheprovider", "-q", "--collect-only", "--grader-problems",
+                        str(PROBLEMS), "--grader-reference", str(REFERENCE), "--submission",
+                        str(EXAMPLES / "mistaken"), "-k", "optim."])
+    optim = sum(p.assignment == "optim" for p in course.problems)
+    total = len(course.problems)
+    assert code == 0
+    assert f"{optim}/{total} tests collected ({total - optim} deselected)" \
+        in capsys.readouterr().out
+
+
 def test_deselect_and_marker_select_problems():
     code, state = run("--submission", EXAMPLES / "correct", "-m", "grader",
                       "--deselect", "rnn.cross_entropy", "--grader-public-only",

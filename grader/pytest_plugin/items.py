@@ -1,10 +1,18 @@
-"""The test items of a grading session: one per (student, problem), named by the problem id
-(`rnn.bptt_grads`, or `rnn.bptt_grads[alice]` when several students are graded), or, for a
-class graded by `grader grade`, one per student, named by the student (`alice`), which passes
-when every problem does."""
+"""The test items of a grading session, collected by one collector, `Problems`: one per
+(student, problem), named by the problem id (`rnn.bptt_grads`, or `rnn.bptt_grads[alice]` when
+several students are graded), or, for a class graded by `grader grade`, one per student, named
+by the student (`alice`), which passes when every problem does."""
 from __future__ import annotations
 
 import pytest
+
+
+class Problems(pytest.Collector):
+    """The one collector of a grading session: its items (see GradingSession.items)."""
+
+    def collect(self):
+        from grader.pytest_plugin.session import session_of
+        return session_of(self.config).items(self)
 
 
 class ProblemFailed(Exception):

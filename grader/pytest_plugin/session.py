@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.pytest_plugin.items import ProblemItem, StudentItem
+from grader.pytest_plugin.items import ProblemItem, Problems, StudentItem
 from grader.results.model import SubmissionResult
 
 STATE = pytest.StashKey["GradingSession"]()
@@ -59,23 +59,40 @@ class GradingSession:
             self.on_close()
 
     # -- collection ------------------------------------------------------------------------
-    def pytest_ignore_collect(self, collection_path, config):
-        return True  # only problem items run in a grading session
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection(self, session):
+        """pytest's collection phase, as its documentation of this hook lays it out, with one
+        collector, the session's problems, in place of test files: no file is collected in a
+        grading session. Items are made before `-k`, `-m` and `--deselect` filter them."""
+        hook, config = session.config.hook, session.config
+        collector = Problems.from_parent(session, name="grader", nodeid="grader")
+        hook.pytest_collectstart(collector=collector)
+        report = hook.pytest_make_collect_report(collector=collector)
+        items = list(report.result) if report.passed else []
+        for item in items:
+            hook.pytest_itemcollected(item=item)
+        hook.pytest_collectreport(report=report)
+        session.items = items
+        hook.pytest_collection_modifyitems(session=session, config=config, items=items)
+        hook.pytest_collection_finish(session=session)
+        session.testscollected = len(items)
+        return True
 
-    @pytest.hookimpl(tryfirst=True)  # before -k, -m and --deselect filter the items
-    def pytest_collection_modifyitems(self, session, config, items):
-        several = len(self.students) > 1
-        items[:] = []
+    def items(self, parent) -> list:
+        """The session's items, children of `parent`: one per student, or one per student and
+        problem."""
         if self.per_student:
-            items.extend(StudentItem.from_parent(session, name=student, nodeid=student,
-                                                 student=student) for student in self.students)
-            return
+            return [StudentItem.from_parent(parent, name=student, nodeid=student,
+                                            student=student) for student in self.students]
+        several = len(self.students) > 1
+        items = []
         for student in self.students:
             for planned in self.engine.plan:
                 problem = planned.problem.id
                 nodeid = f"{problem}[{student}]" if several else problem
-                items.append(ProblemItem.from_parent(session, name=nodeid, nodeid=nodeid,
+                items.append(ProblemItem.from_parent(parent, name=nodeid, nodeid=nodeid,
                                                      student=student, problem_id=problem))
+        return items
 
     def pytest_collection_finish(self, session):
         every = [p.problem.id for p in self.engine.plan]
