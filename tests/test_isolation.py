@@ -294,7 +294,7 @@ def f():
 
 # The grader process: grades every hostile submission with one sandbox, then reports.
 GRADER = '''
-import json, os, socket, sys, tempfile, threading, time
+import json, os, shutil, socket, sys, tempfile, threading, time
 from pathlib import Path
 from grader.sandbox.host import Call, Sandbox, SandboxLimits
 
@@ -354,6 +354,7 @@ with Sandbox(hide=spec["hide"]) as box:
     report["zygote unchanged"] = box.zygote.process.pid == zygote \\
         and box.zygote.process.poll() is None
     report["zygote children"] = children_of(zygote)
+shutil.rmtree(folder)  # the submissions' files, written by this process
 try:
     tcp.accept()
     report["tcp"] = "accepted"
