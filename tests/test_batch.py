@@ -109,6 +109,34 @@ def test_a_killed_run_resumes_to_the_same_gradebook(cli, klass, tmp_path):
         (tmp_path / "whole" / "gradebook.csv").read_text()
 
 
+@pytest.mark.parametrize("whole_group", [True, False])
+def test_ctrl_c_with_several_processes_leaves_no_scratch_folder(klass, tmp_path, whole_group):
+    """Ctrl-C (to the whole process group, as a terminal sends it, or to the grader alone)
+    lets each grading process remove its scratch folder and its sandbox before it ends."""
+    for name in ("infinite_loop", "raises"):  # keeps both processes busy
+        shutil.copytree(EXAMPLES / name, klass / f"b_{name}")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    command = [sys.executable, "-m", "grader.cli", "grade", str(klass), "--out",
+               str(tmp_path / "out"), "--jobs", "2", "-q", *map(str, COURSE)]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "TMPDIR": str(scratch)})
+    deadline = time.monotonic() + 60
+    while len(list(scratch.glob("grader-*"))) < 4:  # two scratch folders, two sandboxes
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    time.sleep(1.0)  # grading
+    if whole_group:
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        os.kill(process.pid, signal.SIGINT)
+    _, error = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Interrupted." in error, error
+    time.sleep(0.5)  # a sandbox's folder goes with its last process
+    assert sorted(p.name for p in scratch.iterdir()) == []
+
+
 def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch):
     from grader.engine import Engine
     real = Engine._outcomes

@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import os
 import queue
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -31,6 +33,7 @@ from grader.submission.collect import regular_file
 
 CHUNK = 200  # students per pytest session
 GC_THRESHOLD = 10_000  # allocations between two of the collector's passes while grading
+WIND_DOWN = 5.0  # seconds an interrupted grading process has to clean up, before it is ended
 ISOLATED_INI = Path(__file__).resolve().parent.parent / "cli" / "isolated.ini"
 
 
@@ -305,8 +308,7 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: lis
                 finished += 1
                 failure = failure or value
     except KeyboardInterrupt:
-        for worker in workers:
-            worker.terminate()
+        _wind_down(workers, messages)
         raise Interrupted() from None
     except BaseException:  # none may be left writing to the queue, which nobody reads now
         for worker in workers:
@@ -322,6 +324,25 @@ def _in_processes(options: dict, engine, jobs: int, progress, on_plan, gaps: lis
     if failure:
         raise GradingFailed(failure)
     return graded, kept, skipped
+
+
+def _wind_down(workers: list, messages) -> None:
+    """After Ctrl-C: let the grading processes stop as interrupted, each removing its scratch
+    folder and its sandbox (Ctrl-C reaches the whole process group; one still running after a
+    second was not reached, and is interrupted now), reading what they still say so that none
+    waits on a full queue; those still running after WIND_DOWN seconds more are ended."""
+    for interrupt, grace in ((False, 1.0), (True, WIND_DOWN)):
+        if interrupt:
+            for worker in workers:
+                if worker.is_alive():
+                    os.kill(worker.pid, signal.SIGINT)
+        deadline = time.monotonic() + grace
+        while any(worker.is_alive() for worker in workers) and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty, OSError, EOFError, ValueError):
+                messages.get(timeout=0.05)
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
 
 
 def _worker(options: dict, engine, part: tuple[int, int], messages, summarise: bool) -> None:
