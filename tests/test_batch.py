@@ -222,6 +222,14 @@ def test_grade_rejects_a_folder_without_students_before_writing(cli, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_grade_into_a_log_shows_no_progress_bar(cli, tmp_path):
+    """Output that is not a terminal (a log, a pipe) gets the summary, not the bar's label."""
+    shutil.copytree(EXAMPLES / "correct", tmp_path / "class" / "bob")
+    result = cli("grade", tmp_path / "class", "--out", tmp_path / "out", "--assignment",
+                 "optim", *COURSE)
+    assert result.stdout.startswith("Students: 1 (1 graded now"), result.stdout
+
+
 def test_a_student_folder_given_as_a_link_is_said_not_graded(cli, tmp_path):
     root = tmp_path / "class"
     shutil.copytree(EXAMPLES / "correct", root / "bob")

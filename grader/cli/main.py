@@ -267,7 +267,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
                             item_show_func=lambda s: s, hidden=True)
 
     def on_plan(count):  # the course loaded and the class planned: the bar may show
-        bar.length, bar.hidden = count, quiet
+        bar.length, bar.hidden = count, quiet or not sys.stdout.isatty()  # no bar in a log
         if not quiet and count:
             bar.render_progress()
 
