@@ -45,8 +45,8 @@ def test_a_single_file_homework_whose_file_a_package_took_is_said_so(graded):
                 f"files are in your submission too, so it was not graded as this homework's "
                 f"{assignment}.py.")}
         assert any(p.points for p in result.problems if p.problem_id.startswith("cs231n."))
-    assert all(c.error_kind is None or c.error_kind != "missing_file"
-               for p in graded["correct"].problems for c in p.cases)
+    assert all(c.error_kind != "missing_file" for p in graded["correct"].problems
+               for c in p.cases)
 
 
 def test_every_kind_answers_the_same_interface():

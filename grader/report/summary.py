@@ -1,8 +1,8 @@
 """What every report says the same way (the self-check's table, report.html, results.json):
 points rounded for reading (`0.86 / 1`, never `0.857143`), a long list cut short ("a, b and 4
-more"), a problem's status (passed, partial,
-failed, error), and the problems of a whole file (a syntax error, an import error, a missing
-file), said once at the top instead of once per case. Plain functions over the result model.
+more"), a problem's status (passed, partial, failed, error), and the problems of a whole file
+(a syntax error, an import error, a missing file), said once at the top instead of once per
+case. Plain functions over the result model.
 """
 from __future__ import annotations
 
