@@ -147,3 +147,25 @@ def test_destination_must_be_empty(tmp_path):
     (tmp_path / "out" / "old.py").write_text("")
     with pytest.raises(ValueError, match="must be empty"):
         unpack(archive, tmp_path / "out")
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("a" * 300 + ".py", "has a name longer than 255 bytes, more than file systems allow"),
+    ("d/" * 600 + "x.py", "has a path longer than 1024 bytes (folders nested too deeply)"),
+])
+def test_refuses_names_no_file_system_takes(tmp_path, name, reason):
+    message = refused(tmp_path, [("rnn.py", b"x"), (name, b"x")])
+    assert f"the entry {name!r} {reason}" in message
+
+
+def test_refuses_a_name_marked_as_utf8_that_is_not(tmp_path):
+    archive = make_zip(tmp_path / "hw.zip", [("ok.py", b"x"), ("RNN\u00e9.py", b"x")])
+    raw = archive.read_bytes()  # the name is marked as UTF-8: make its bytes invalid UTF-8
+    assert raw.count("\u00e9".encode()) == 2
+    archive.write_bytes(raw.replace("\u00e9".encode(), b"\xff\xff"))
+    with pytest.raises(ArchiveError) as error:
+        unpack(archive, tmp_path / "out")
+    assert str(error.value) == ("Your zip file hw.zip was not unpacked: the name of one of its "
+                                "entries is not valid text. Rename the file, then zip your files "
+                                "again with your system's own compress tool.")
+    assert list((tmp_path / "out").iterdir()) == []

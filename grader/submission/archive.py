@@ -21,6 +21,8 @@ MAX_FILES = 500
 MAX_RATIO = 200            # decompressed size / compressed size, per member and in total
 RATIO_FLOOR = 2**20        # members smaller than this are never refused for their ratio
 CHUNK = 2**16
+MAX_NAME = 255             # bytes of one part of a member's path (what file systems allow)
+MAX_PATH = 1024            # bytes of a member's whole path
 
 
 class ArchiveError(Exception):
@@ -47,6 +49,11 @@ def _member_path(info: zipfile.ZipInfo, archive: str) -> tuple[str, ...]:
         problem = "points outside the folder it is unpacked into (it contains '..')"
     if problem is None and not parts:
         problem = "has an empty name"
+    if problem is None and any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME
+                               for part in parts):
+        problem = f"has a name longer than {MAX_NAME} bytes, more than file systems allow"
+    if problem is None and len(name.encode("utf-8", "surrogatepass")) > MAX_PATH:
+        problem = f"has a path longer than {MAX_PATH} bytes (folders nested too deeply)"
     if problem:
         raise ArchiveError(f"Your zip file {archive} was not unpacked: the entry {name!r} "
                            f"{problem}. Zip your files again from their folder, with your "
@@ -98,6 +105,10 @@ def unpack(zip_path, dest, *, max_bytes: int = MAX_BYTES, max_files: int = MAX_F
         raise ArchiveError(f"Your zip file {archive} uses a compression method that cannot be "
                            f"read ({exc}). Create it again with your system's compress tool."
                            ) from None
+    except UnicodeDecodeError:  # a name marked as UTF-8 that is not
+        raise ArchiveError(f"Your zip file {archive} was not unpacked: the name of one of its "
+                           "entries is not valid text. Rename the file, then zip your files "
+                           "again with your system's own compress tool.") from None
     finally:
         if not done:
             _empty(dest)
