@@ -4,6 +4,8 @@ this process (it is the tests' own content) or run through the sandbox."""
 import importlib.util
 import inspect
 import itertools
+import subprocess
+import sys
 import textwrap
 import time
 import traceback
@@ -87,6 +89,38 @@ def test_not_json_message_in_full(tmp_path):
                        r"not a notebook's \(JSON\) format. Open it in Jupyter \(or Colab\), save "
                        r"it, and submit the .ipynb file again.$"):
         read_notebook(path.read_bytes(), path.name)
+
+
+def test_a_notebook_nested_too_deeply_for_the_reader_is_a_student_error():
+    deep = ('{"cells": ' + "[" * 200_000 + "]" * 200_000
+            + ', "nbformat": 4, "nbformat_minor": 5, "metadata": {}}').encode()
+    with pytest.raises(NotebookError, match="^rnn.ipynb is not a Jupyter notebook the grader can "
+                                            r"read \(.*\). Open it in Jupyter"):
+        from_bytes(deep, "rnn.ipynb")
+
+
+def test_a_notebook_with_more_code_than_the_grader_reads_is_refused():
+    data = nbformat.writes(notebook("X = [" + "1, " * 400_000 + "]")).encode()
+    with pytest.raises(NotebookError, match=r"^rnn.ipynb holds 1.1 MB of code in its cells, more "
+                                            "than the 1 MB the grader reads: load data from a "
+                                            "file instead of pasting it into a cell, and submit "
+                                            "the notebook again.$"):
+        from_bytes(data, "rnn.ipynb")
+
+
+def test_reading_a_hostile_cell_takes_time_in_proportion_to_its_length(tmp_path):
+    """Lines that look like IPython's (spaces, then words, no `=`) and a cell that breaks
+    anew at each line fixed: read in the grader's own process, so in bounded time (a run in a
+    child, stopped long before the old quadratic reading would have ended)."""
+    spaces = "x = 1\n" + " " * 200_000 + "y z\n"
+    fixes = "x = 1\n" * 100_000 + "%magic\n" * 100 + "def f(:\n"
+    path = tmp_path / "rnn.ipynb"
+    nbformat.write(notebook(spaces, fixes, "def g():\n    return 2"), path)
+    script = ("import pathlib, sys; from grader.submission.notebook import to_module; "
+              "print(len(to_module(pathlib.Path(sys.argv[1])).skipped))")
+    done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
+                          text=True, timeout=30, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.strip() == "2", done.stderr
 
 
 def test_an_r_notebook_is_refused(tmp_path):

@@ -31,9 +31,13 @@ PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 CODE_MAGICS = frozenset({"run", "load"})
 
 # A line IPython reads as a magic, a shell escape, a help request or an assignment from one.
-_IPYTHON_LINE = re.compile(r"\s*(?:[%!?]|[\w.]+\s*\?\??\s*$|[\w.,\s]+=\s*[%!])")
+# Each alternative starts with a character that is not a space, so that the time it takes grows
+# with the line's length, not with its square (the grader reads notebooks in its own process).
+_IPYTHON_LINE = re.compile(r"\s*(?:[%!?]|[\w.]+\s*\?\??\s*$|[\w.,][\w.,\s]*=\s*[%!])")
 _CELL_MAGIC = re.compile(r"%%(\w+)")
 _MAX_FIXES = 100  # IPython lines fixed one at a time in a cell, at most
+_FIX_BUDGET = 1 << 21  # characters parsed again while fixing them, at most, in one cell
+MAX_CODE = 1 << 20  # characters of code (in all code cells) a notebook may hold
 _LINE_MAGIC = re.compile(r"\s*%(\w+)")
 # How a cell that does not parse is searched for what it would have defined.
 _DEFINITION = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)", re.MULTILINE)
@@ -144,7 +148,7 @@ def read_notebook(data: bytes, name: str):
     except nbformat.reader.NotJSONError:
         raise NotebookError(f"{name} is not a Jupyter notebook: its content is not a notebook's "
                             f"(JSON) format. {again}") from None
-    except (ValueError, nbformat.ValidationError, AttributeError, KeyError, TypeError) as error:
+    except Exception as error:  # whatever a damaged file makes nbformat raise (RecursionError)
         reason = (str(error).strip().split("\n")[0] or type(error).__name__)[:200]
         raise NotebookError(f"{name} is not a Jupyter notebook the grader can read ({reason}). "
                             f"{again}") from None
@@ -153,6 +157,11 @@ def read_notebook(data: bytes, name: str):
             isinstance(c, dict) and isinstance(c.get("source", ""), str) for c in cells):
         raise NotebookError(f"{name} is not a Jupyter notebook the grader can read (its cells "
                             f"are damaged). {again}")
+    code = sum(len(c.get("source", "")) for c in cells if c.get("cell_type") == "code")
+    if code > MAX_CODE:
+        raise NotebookError(f"{name} holds {code / (1 << 20):.1f} MB of code in its cells, more "
+                            f"than the {MAX_CODE >> 20} MB the grader reads: load data from a file "
+                            "instead of pasting it into a cell, and submit the notebook again.")
     language = _entry(notebook, "metadata", "kernelspec", "language") \
         or _entry(notebook, "metadata", "language_info", "name") or "python"
     if not str(language).lower().startswith("python"):
@@ -240,7 +249,7 @@ def _parse_cell(source: str) -> _Parsed:
         pass
     replaced: set[int] = set()
     error = first_error
-    for _ in range(min(len(lines), _MAX_FIXES)):
+    for _ in range(min(len(lines), _MAX_FIXES, _FIX_BUDGET // len(text))):
         at = error.lineno or 0
         if not 1 <= at <= len(lines) or (at in replaced and not lines[at - 1].strip()):
             break
