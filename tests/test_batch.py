@@ -192,6 +192,21 @@ def test_text_no_file_can_hold_is_mended_and_the_student_graded(cli, tmp_path):
     assert (out / "surrogate" / "grade.json").is_file()
 
 
+def test_a_file_name_that_is_not_text_is_quoted_with_a_mark_and_the_class_graded(cli, tmp_path):
+    """A raw folder (LMS downloads) can hold a file whose name is not valid UTF-8; the
+    feedback names it with "?" and the run goes on to every other student."""
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", klass / "honest")
+    (klass / "raw").mkdir()
+    with open(os.fsencode(klass / "raw") + b"/RNN\xff.py", "w") as source:
+        source.write("x = 1\n")
+    out = tmp_path / "out"
+    result = cli("grade", klass, "--out", out, "--assignment", "rnn", *COURSE, "-q")
+    assert "Students: 2 (2 graded now" in result.stdout
+    assert "found: RNN?.py" in (out / "raw" / "report.html").read_text(encoding="utf-8")
+    assert (out / "raw" / "grade.json").is_file() and (out / "gradebook.csv").is_file()
+
+
 def test_a_student_whose_files_cannot_be_written_stops_the_run(cli, klass, tmp_path,
                                                                monkeypatch):
     import grader.batch.outputs as outputs

@@ -31,11 +31,12 @@ CSV_COLUMNS = ["problem", "case", "visibility", "passed", "points", "max_points"
 
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never a part.
-    The temporary file has an unpredictable name in the same folder."""
+    The temporary file has an unpredictable name in the same folder. What is not valid text (a
+    lone surrogate: a file name of raw bytes quoted in feedback) is written as "?"."""
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # as any file written: mkstemp's is private
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as stream:
             stream.write(text)
         os.replace(temporary, path)
     except BaseException:
@@ -60,10 +61,13 @@ def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
     folder = out / result.student
     folder.mkdir(parents=True, exist_ok=True)
     (folder / GRADE_FILE).unlink(missing_ok=True)
+    # feedback may quote a file name that is not valid text: written with "?", as in atomic_write
     (folder / "results.json").write_text(  # compact: indenting takes the slow encoder
         json.dumps(to_gradescope(result, execution_time=execution_time)), encoding="utf-8")
-    (folder / "report.csv").write_text(_csv(csv_rows(result)), encoding="utf-8")
-    (folder / "report.html").write_text(render_student(result), encoding="utf-8")
+    (folder / "report.csv").write_text(_csv(csv_rows(result)), encoding="utf-8",
+                                       errors="replace")
+    (folder / "report.html").write_text(render_student(result), encoding="utf-8",
+                                        errors="replace")
     atomic_write(folder / GRADE_FILE, json.dumps({"fingerprint": fingerprint,
                                                   "result": to_dict(result)}))
 
