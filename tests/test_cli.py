@@ -336,3 +336,38 @@ def test_a_usage_error_prints_no_traceback_from_the_sandbox(course_copy):
                           timeout=60)
     assert done.returncode == 2 and "must be int or float" in done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+TERMINAL_TRICKS = ("\x1b[2J\x1b[H" "rnn.cross_entropy  passed  1/1\x1b]0;owned\x07\x1b[8m"
+                   "\x9b2J\r\n\x00")
+
+
+def _tricky_student(root):
+    student = root / "tricky"
+    shutil.copytree(EXAMPLES / "correct", student)
+    with open(student / "rnn.py", "a") as source:
+        source.write(f"\n\ndef cross_entropy(y, p):\n    print({TERMINAL_TRICKS!r})\n"
+                     f"    raise ValueError({TERMINAL_TRICKS!r})\n")
+    return student
+
+
+@pytest.mark.parametrize("verbose", [[], ["-v"]])
+def test_a_submission_s_text_reaches_the_terminal_shown_not_obeyed(cli, tmp_path, verbose):
+    """Control characters a student prints or raises (clear the screen, draw a fake table,
+    set the title, hide the rest) are written as escapes."""
+    result = cli("check", _tricky_student(tmp_path), *COURSE, "--problem", "rnn.cross_entropy",
+                 *verbose, expect=1)
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stdout + result.stderr)
+    assert r"raised ValueError: \x1b[2J\x1b[Hrnn.cross_entropy  passed  1/1\x1b]0;owned\x07" \
+        in result.stdout
+    assert r"\x9b2J" in result.stdout
+
+
+def test_the_plugin_s_failures_show_a_submission_s_text_not_obey_it(tmp_path):
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p",
+         "no:cacheprovider", "--submission", str(_tricky_student(tmp_path)), "-k",
+         "cross_entropy"], cwd=ROOT, capture_output=True, text=True)
+    assert process.returncode == 1
+    assert "raised ValueError: \\x1b[2J" in process.stdout
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", process.stdout + process.stderr)

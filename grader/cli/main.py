@@ -259,6 +259,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
     from grader.batch.runner import (GradingFailed, Interrupted, NoStudents, WeakSandbox,
                                      grade_folder)
     from grader.course.manifest import ManifestError
+    from grader.report.terminal import printable
     if out.resolve() == submissions.resolve():
         raise click.BadParameter(f"{out} is the submissions folder: the reports would mix "
                                  "with the students' files. Choose another folder, such as "
@@ -297,11 +298,11 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
                    "again to continue.", err=True)
         raise SystemExit(exitcodes.INTERRUPTED) from None
     except GradingFailed as exc:
-        click.echo(f"\nGrading stopped: {exc}. Every student graded so far is saved: run the "
-                   "same command again to continue.", err=True)
+        click.echo(f"\nGrading stopped: {printable(str(exc))}. Every student graded so far is "
+                   "saved: run the same command again to continue.", err=True)
         raise SystemExit(exitcodes.INTERNAL) from None
     for path, reason in run.skipped:
-        click.echo(f"Not graded: {path.name}: {reason}", err=True)
+        click.echo(printable(f"Not graded: {path.name}: {reason}"), err=True)
     for gap in run.gaps:
         click.echo(f"Warning: graded with a weaker sandbox: {gap}", err=True)
     if shard is not None:

@@ -40,7 +40,8 @@ class GradingItem(pytest.Item):
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, (ProblemFailed, GraderFailed)):
-            return str(excinfo.value)
+            from grader.report.terminal import printable
+            return printable(str(excinfo.value))  # the terminal shows, not obeys, a submission
         return super().repr_failure(excinfo)
 
 

@@ -2,9 +2,11 @@
 problems first (each once), then one line per problem with its status (passed, partial, FAILED,
 ERROR, each in its own colour on a terminal) and rounded points, the feedback of its first
 failing case under it (all of it, and the failing public case as Python to paste, with
-`verbose`), the assignments not checked, and a total."""
+`verbose`), the assignments not checked, and a total. Text from a submission is shown with its
+control characters escaped (`printable`): a terminal would obey them."""
 from __future__ import annotations
 
+import re
 from typing import Callable, Sequence
 
 from grader.report.summary import (file_level, file_problems, fraction, points,
@@ -16,8 +18,21 @@ VERDICTS = {"passed": ("passed", "green"), "partial": ("partial", "yellow"),
             "failed": ("FAILED", "red"), "error": ("ERROR", "magenta")}
 
 
+# Characters that a terminal obeys rather than shows (C0 and C1 controls but newline and tab):
+# from a submission, they could clear the screen, draw a fake table, set the window's title or
+# the clipboard.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text from a submission as a terminal may show it: each control character written as an
+    escape (ESC as \\x1b), a Windows line end as a plain one."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}",
+                        text.replace("\r\n", "\n"))
+
+
 def _indent(text: str, prefix: str = "    ") -> list[str]:
-    return [prefix + line for line in text.splitlines()]
+    return [prefix + line for line in printable(text).splitlines()]
 
 
 def table(result: SubmissionResult, *, verbose: bool = False,
@@ -33,14 +48,14 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         import click
         return click.style(text, fg=colour, bold=colour != "green")
 
-    lines = [f"Note: {note}" for note in result.notes]
+    lines = [f"Note: {printable(note)}" for note in result.notes]
     for problem in file_problems(result):
         count = len(problem.problems)
         lines.append(f"A problem with a whole file stops {count} problem"
                      f"{'s' if count != 1 else ''} ({', '.join(problem.problems)}):")
         lines += _indent(problem.message)
     if not result.problems:
-        return "\n".join(lines + list(skipped) + [
+        return "\n".join(lines + list(map(printable, skipped)) + [
             "Nothing was checked: none of the homework's files is in your submission (see the "
             "notes above)."])
     width = max(len(p.problem_id) for p in result.problems) + 2
@@ -67,14 +82,14 @@ def table(result: SubmissionResult, *, verbose: bool = False,
             lines += _indent(problem_feedback(problem))
             continue
         if file_level(failed):
-            lines.append(f"    {failed.first_line} (see above)")
+            lines.append(f"    {printable(failed.first_line)} (see above)")
             continue
-        shown = f"case '{failed.case_id}': {failed.feedback}".splitlines()
+        shown = printable(f"case '{failed.case_id}': {failed.feedback}").splitlines()
         if len(shown) > FEEDBACK_LINES:
             shown = shown[:FEEDBACK_LINES] + ["... (grader check -v shows all of it, and the "
                                               "case as Python to paste)"]
         lines += ["    " + line for line in shown]
-    lines += list(skipped)
+    lines += map(printable, skipped)
     passed = sum(p.passed for p in result.problems)
     lines.append(f"{passed} of {len(result.problems)} problem"
                  f"{'s' if len(result.problems) != 1 else ''} passed; "
