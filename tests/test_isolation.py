@@ -285,6 +285,32 @@ def f():
     os.waitpid(pid, 0)
     return results
 ''',
+    "memory": '''
+def open_files():
+    held = []
+    try:
+        while len(held) < 100000:
+            held.append(os.dup(0))
+    except OSError as exc:
+        return f"{len(held) + 3} then {type(exc).__name__}"
+    finally:
+        for fd in held:
+            os.close(fd)
+    return f"{len(held)} and more"
+
+def body(results, phase):
+    # memory in files that are in no folder, or in queues that outlive the child: no memory
+    # limit counts it
+    attempt(results, f"{phase}: memfd", lambda: os.memfd_create("x"))
+    if phase == "guard off":
+        attempt(results, f"{phase}: memfd through libc", lambda: libc_call("memfd_create", b"x", 0))
+        attempt(results, f"{phase}: POSIX message queue",
+                lambda: libc_call("mq_open", b"/" + TOKEN.encode(), 0o102, 0o600, None))
+    attempt(results, f"{phase}: open files", open_files)
+
+def f():
+    return phases(body)
+''',
     "victim": '''
 def f():
     time.sleep(2.5)
@@ -497,6 +523,17 @@ def test_no_new_process_and_no_setuid_program(attacked):
     assert allowed(got, "guard off: a thread (allowed)") == {}
     permitted = values(attacked, "processes allowed")
     assert permitted["grandchild"].startswith("exec refused")
+
+
+def test_no_memory_that_the_limits_do_not_count(attacked):
+    got = values(attacked, "memory")
+    for label in ("guard on: memfd", "guard off: memfd", "guard off: memfd through libc",
+                  "guard off: POSIX message queue"):  # refused by seccomp, not only Landlock
+        assert got[label].startswith("refused") and "Operation not permitted" in got[label], \
+            (label, got[label])
+    for phase in ("guard on", "guard off"):
+        held, _, error = got[f"{phase}: open files"].removeprefix("DONE ").partition(" then ")
+        assert int(held) <= 256 and error == "OSError", got[f"{phase}: open files"]
 
 
 def test_nothing_is_left_running(attacked):

@@ -54,6 +54,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 EXIT_BROKEN = 70  # the child could not go on serving (its channel was closed or broken)
 THREADS = 8  # threads a submission may start (as root, where the kernel counts them per uid)
+FILES = 256  # files a submission may hold open (each pipe's buffer is memory no limit counts)
 
 
 class Refused(PermissionError):
@@ -360,6 +361,9 @@ def _enter_child(fd: int, setup: dict, confinement: isolation.Confinement,
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"],) * 2)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    files = FILES if files == resource.RLIM_INFINITY else min(FILES, files)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     uid = setup.get("uid")
     if uid is not None:  # threads count too; seccomp, where present, refuses processes

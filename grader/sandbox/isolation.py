@@ -135,9 +135,13 @@ DENIED_SYSCALLS = (
     "io_uring_register", "acct", "swapon", "swapoff", "reboot", "kexec_load", "kexec_file_load",
     "init_module", "finit_module", "delete_module", "quotactl", "syslog", "name_to_handle_at",
     "open_by_handle_at", "iopl", "ioperm", "vhangup", "tkill",
-    # System V IPC: its objects outlive a child and are shared by every child of the zygote
+    # System V IPC and POSIX message queues: their objects outlive a child and are shared by
+    # every child of the zygote
     "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget",
-    "semop", "semtimedop", "semctl", "ipc")
+    "semop", "semtimedop", "semctl", "ipc", "mq_open", "mq_unlink", "mq_timedsend",
+    "mq_timedreceive", "mq_notify", "mq_getsetattr",
+    # memory held by a file that is in no folder: no memory limit counts it
+    "memfd_create", "memfd_secret")
 NEW_PROCESS_SYSCALLS = ("fork", "vfork")
 # Calls that change another process's limits, priority, scheduling or memory placement, named
 # by the PID argument first (0: the caller). Without root, every child and the zygote share a
