@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from grader import errors
-from grader.course.cases import Case, cases_for
+from grader.course.cases import HIDDEN, Case, cases_for
 from grader.course.model import Course, Limits, Problem
 from grader.kinds import kind_of
 from grader.kinds.base import Answer, Expected, Judged, Kind, failed
@@ -53,6 +53,11 @@ class Planned:
     kind: Kind
     cases: tuple[Case, ...]
     error: str | None = None  # the course's generator failed: the problem cannot be graded
+
+
+def _cases(planned: Planned, hidden: bool) -> list[Case]:
+    """The planned problem's hidden cases, or its public ones."""
+    return [case for case in planned.cases if (case.visibility == HIDDEN) == hidden]
 
 
 class UnknownProblem(KeyError):
@@ -128,26 +133,30 @@ class Engine:
 
     # -- calls -----------------------------------------------------------------------------
     def _requests(self, selected: frozenset | None) -> dict:
-        """The sandbox calls for the selected problems, grouped by limits; built once per
-        selection, so each call encodes its arguments once for every student."""
+        """The sandbox calls for the selected problems, grouped by limits, every public case's
+        before any hidden one's (the order in which the child answers them: see
+        grader.sandbox.host.Call); built once per selection, so each call encodes its arguments
+        once for every student."""
         if selected in self._calls:
             return self._calls[selected]
         from grader.sandbox.host import Call
         groups: dict[Limits, list] = defaultdict(list)
         number = 0
-        for planned in self.plan:
-            problem = planned.problem
-            if selected is not None and problem.id not in selected:
-                continue
-            assignment = self.course.assignments[problem.assignment]
-            for case in planned.cases:
-                for args in planned.kind.requests(problem, case):
-                    groups[problem.limits].append(Call(
-                        number, assignment.file_of(problem), problem.function, args,
-                        problem.limits.time, problem.id, module=assignment.module_of(problem),
-                        positional=assignment.positional, driver=problem.driver,
-                        drivers=problem.assignment if problem.driver else None))
-                    number += 1
+        for hidden in (False, True):
+            for planned in self.plan:
+                problem = planned.problem
+                if selected is not None and problem.id not in selected:
+                    continue
+                assignment = self.course.assignments[problem.assignment]
+                for case in _cases(planned, hidden):
+                    for args in planned.kind.requests(problem, case):
+                        groups[problem.limits].append(Call(
+                            number, assignment.file_of(problem), problem.function, args,
+                            problem.limits.time, problem.id, module=assignment.module_of(problem),
+                            positional=assignment.positional, driver=problem.driver,
+                            drivers=problem.assignment if problem.driver else None,
+                            hidden=hidden))
+                        number += 1
         with self._lock:
             self._calls.setdefault(selected, dict(groups))
         return self._calls[selected]
@@ -179,11 +188,19 @@ class Engine:
             taken = self._taken(planned, paths)
             for limits, calls in self._requests(selected).items():
                 answers = self._outcomes(files, limits, calls)
-                for entry in planned:
-                    if entry.problem.limits == limits:
-                        graded[entry.problem.id] = self._grade_problem(
-                            entry, answers, taken.get(entry.problem.assignment))
+                entries = [entry for entry in planned if entry.problem.limits == limits]
+                for entry in entries:
+                    graded[entry.problem.id] = ProblemResult(
+                        entry.problem.id, entry.problem.points, grader_error=entry.error)
+                for hidden in (False, True):  # in the order of the calls
+                    for entry in entries:
+                        self._grade_cases(entry, _cases(entry, hidden), answers,
+                                          graded[entry.problem.id],
+                                          taken.get(entry.problem.assignment))
                 answers.close()
+                for entry in entries:
+                    if graded[entry.problem.id].grader_error:
+                        graded[entry.problem.id].cases = []
         except Exception as exc:  # the sandbox failed: the student is not to blame
             error = f"{type(exc).__name__}: {exc}"
             return SubmissionResult(student, [ProblemResult(p.problem.id, p.problem.points,
@@ -212,12 +229,11 @@ class Engine:
                     phase="import", file=a.file)
                 for a in singles if a.file in taken}
 
-    def _grade_problem(self, entry: Planned, answers: Iterator[Answer],
-                       taken: errors.MissingFile | None = None) -> ProblemResult:
-        """One problem's cases, judged from the next answers of the child (failed with `taken`,
-        if given: its file is another assignment's)."""
-        graded = ProblemResult(entry.problem.id, entry.problem.points, grader_error=entry.error)
-        for case in entry.cases:
+    def _grade_cases(self, entry: Planned, cases: list[Case], answers: Iterator[Answer],
+                     graded: ProblemResult, taken: errors.MissingFile | None) -> None:
+        """Add to `graded` a problem's `cases`, judged from the next answers of the child
+        (failed with `taken`, if given: its file is another assignment's)."""
+        for case in cases:
             mine = [next(answers) for _ in entry.kind.requests(entry.problem, case)]
             if taken is not None:
                 graded.cases.append(failed(case, Answer(error=taken)))
@@ -230,9 +246,6 @@ class Engine:
             if self.details and not judged.result.passed:
                 self._add_details(entry, case, judged, graded)
             graded.cases.append(judged.result)
-        if graded.grader_error:
-            graded.cases = []
-        return graded
 
     def _judge(self, entry: Planned, case: Case, answers: list[Answer],
                expected: Expected) -> Judged:

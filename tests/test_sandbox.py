@@ -203,6 +203,50 @@ def test_each_child_gets_its_own_arguments_from_the_program(sandbox, tmp_path):
     assert x.tolist() == [1.0, 2.0]
 
 
+PEEK = """
+import gc, sys
+import numpy as np
+
+def _seen():
+    # every argument this process holds: its program (found up the stack) and any array
+    found = []
+    frame = sys._getframe()
+    while frame is not None:
+        for value in frame.f_locals.values():
+            program = getattr(value, "program", value)
+            for call in getattr(program, "calls", ()):
+                found.append(repr(call.get("args")))
+        frame = frame.f_back
+    found += [repr(o) for o in gc.get_objects() if isinstance(o, (dict, list))
+              and "secret" in repr(o)[:10000]]
+    return " ".join(found)
+
+def public(x):
+    return _seen()
+
+def hidden(secret):
+    return float(secret.sum()), "secret" in _seen()
+"""
+
+
+def test_no_answer_to_a_public_call_can_show_a_hidden_call_s_arguments(sandbox, tmp_path):
+    """Hidden calls' arguments reach the child only once it has answered every public call,
+    whatever order the calls come in: public feedback never shows them."""
+    source = tmp_path / "hw.py"
+    source.write_text(PEEK)
+    secret = np.array([31337.25, 2.0])
+    calls = [Call(0, "hw.py", "hidden", {"secret": secret}, 2.0, "p", hidden=True),
+             Call(1, "hw.py", "public", {"x": 1}, 2.0, "p"),
+             Call(2, "hw.py", "hidden", {"secret": secret + 1}, 2.0, "q", hidden=True),
+             Call(3, "hw.py", "public", {"x": 2}, 2.0, "q")]
+    for _ in range(2):  # a new program, then the zygote's copy of it
+        outcomes = sandbox.run([source], calls, SandboxLimits(submission_time=10))
+        assert [o.error for o in outcomes] == [None] * 4
+        assert outcomes[0].value == (31339.25, True) and outcomes[2].value == (31341.25, True)
+        for public in (outcomes[1], outcomes[3]):  # it saw its own arguments, not theirs
+            assert "{'x': 1}" in public.value and "secret" not in public.value
+
+
 def test_a_replaced_zygote_gets_the_programs_again(sandbox, tmp_path):
     source = tmp_path / "hw.py"
     source.write_text("def f(n):\n    return n + 1\n")

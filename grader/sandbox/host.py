@@ -1,10 +1,10 @@
 """Running student code safely: the grader's side of the sandbox. A `Sandbox` owns one zygote
 process (see grader.sandbox.child), sends it each list of calls once (a program, whose arguments
 it decodes once for all its children), asks it for a fresh child per submission, sends that
-child the student's files and the positions of the calls to make, and reads the answers back
-through the wire format. Only the grader's clock sets
-deadlines, and what it takes from a child is bounded: frames, the bytes of one submission, every
-string. A child that hangs, crashes, exits or misbehaves is killed with everything it started;
+child the student's files and the positions of the calls to make (the arguments of hidden calls
+only once it has answered every other call, so that nothing shown of those can hold them), and
+reads the answers back through the wire format. Only the grader's clock sets deadlines, and
+what it takes from a child is bounded: frames, the bytes of one submission, every string. A child that hangs, crashes, exits or misbehaves is killed with everything it started;
 the calls it did not answer fail with a `SubmissionError` whose fields (`phase`, `file`,
 `fatal`) the sandbox sets, and a new child serves the problems that are left. Student code never
 runs in this process. The sandbox's files live in one private directory per grading run, which
@@ -17,6 +17,7 @@ import grp
 import itertools
 import json
 import os
+import pickle
 import queue
 import select
 import shutil
@@ -48,6 +49,7 @@ MAX_PHASES = 4                   # "import"/"call" frames accepted per call
 MAX_FILE = 1 << 20
 BASE_PREFIX = "grader-sandbox-"
 PROGRAMS = 64  # programs (lists of calls) a zygote keeps for its children
+LATE_FRAMES = 16  # frames of hidden calls' arguments kept encoded (see Sandbox._late_frame)
 CONTROL_MESSAGE = 1 << 16  # bytes of one message to the zygote (which it reads at once)
 
 
@@ -57,7 +59,9 @@ class Call:
     timeout or crash. `module` is the module to import (default: the file's name without .py;
     `package.name` for a file of a package), `positional` passes the arguments by position, in
     their order, and `driver` names a function of the course's drivers for assignment `drivers`
-    (see `Sandbox.run`) that is called with the student's module and the arguments instead."""
+    (see `Sandbox.run`) that is called with the student's module and the arguments instead.
+    A `hidden` call's arguments reach a child only once it has answered every other call (see
+    `Sandbox.stream`)."""
     id: int
     file: str
     function: str
@@ -68,16 +72,22 @@ class Call:
     positional: bool = False
     driver: str | None = None
     drivers: str | None = None
+    hidden: bool = False
+
+    @cached_property
+    def arguments(self):
+        """The arguments as the child passes them: a list by position, or a dict by name."""
+        by_position = (self.positional or self.driver is not None) and isinstance(self.args, dict)
+        return list(self.args.values()) if by_position else self.args
 
     @cached_property
     def request(self) -> str:
         """The call as JSON for the zygote's program, encoded once however many students it
-        serves."""
-        by_position = (self.positional or self.driver is not None) and isinstance(self.args, dict)
-        args = list(self.args.values()) if by_position else self.args
+        serves; without its arguments if it is hidden."""
         return json.dumps({"id": self.id, "file": self.file, "function": self.function,
                            "module": self.module, "driver": self.driver, "drivers": self.drivers,
-                           "args": wire.encode(args)}, separators=(",", ":"))
+                           "args": None if self.hidden else wire.encode(self.arguments)},
+                          separators=(",", ":"))
 
 
 @dataclass
@@ -356,6 +366,8 @@ class _Session:
         entries, contents = files
         first = wire.dumps({"files": entries, "calls": [positions[id(c)] for c in calls]},
                            contents)
+        hidden = [c for c in calls if c.hidden]
+        self.late = sandbox._late_frame(hidden, positions) if hidden else None
         ours, theirs = socket.socketpair()
         self.sock, self.pid = ours, None
         try:
@@ -394,6 +406,28 @@ class _Session:
                 raise _TooMuch
             self.buffer += chunk
         return True
+
+    def _send(self, data: bytes, deadline: float) -> bool:
+        """Write `data` to the child; False if it did not take it before the deadline. A child
+        that is gone takes it too: reading its answer says what happened."""
+        fd, data = self.sock.fileno(), memoryview(data)
+        writable = select.poll()
+        writable.register(fd, select.POLLOUT)
+        os.set_blocking(fd, False)
+        try:
+            while data:
+                wait = deadline - time.monotonic()
+                if wait <= 0 or not writable.poll(wait * 1000):
+                    return False
+                try:
+                    data = data[os.write(fd, data):]
+                except BlockingIOError:
+                    continue
+                except OSError:  # closed by the child: its answer (none) says why
+                    return True
+            return True
+        finally:
+            os.set_blocking(fd, True)
 
     def frame(self, deadline: float) -> dict | None:
         """The next message from the child, or None if none came before the deadline."""
@@ -439,6 +473,10 @@ class _Session:
         imported first, the call gets `time_limit` again once the import is done, once. The
         child's "phase" frames can do nothing else: the file is the grader's own."""
         deadline = min(time.monotonic() + call.time_limit, self.deadline)
+        if call.hidden and self.late is not None:  # the first hidden call: every other is done
+            late, self.late = self.late, None
+            if not self._send(late, deadline):
+                return Outcome(error=self._timeout(call))
         phases = 0
         while True:
             message = self.frame(deadline)
@@ -584,6 +622,8 @@ class Sandbox:
                 os.chmod(path, 0o711)
         self.zygote = Zygote(self.base, hide)
         self.zygote.launch(started)
+        self._late: dict[tuple, tuple[tuple, bytes]] = {}  # see _late_frame
+        self._late_lock = threading.Lock()
         self.root = os.geteuid() == 0
         self.gid = grp.getgrnam(SANDBOX_GROUP).gr_gid if self.root else None
         self.uids: queue.Queue = queue.Queue()
@@ -712,6 +752,25 @@ class Sandbox:
         return ((tuple(map(id, calls)), text), calls, body,
                 {id(c): n for n, c in enumerate(calls)})
 
+    def _late_frame(self, calls: Sequence[Call], positions: dict) -> bytes:
+        """The frame giving a child the arguments of its hidden `calls` (by their positions in
+        the program), sent once it has answered the others; encoded once for the students who
+        make the same calls (a few sets are kept)."""
+        key = tuple(map(id, calls))
+        with self._late_lock:
+            found = self._late.get(key)
+        if found is not None:
+            return found[1]
+        # pickled: the child unpickles what the grader sends, never the other way round, and
+        # does so for every submission (a tenth of the time wire.decode takes)
+        data = pickle.dumps({positions[id(c)]: c.arguments for c in calls}, protocol=5)
+        frame = wire.HEADER.pack(len(data)) + data
+        with self._late_lock:
+            while len(self._late) >= LATE_FRAMES:
+                self._late.pop(next(iter(self._late)))
+            self._late[key] = (tuple(calls), frame)  # the calls, kept: their ids are the key
+        return frame
+
     def _stream(self, files: tuple[list, list], scratch: str | None, calls, limits, uid,
                 drivers) -> Iterator[Outcome]:
         setup = {"scratch": scratch, "uid": uid, "gid": self.gid,
@@ -726,7 +785,10 @@ class Sandbox:
         budget = _Budget(MAX_SUBMISSION_BYTES)
         pending = list(calls)
         while pending:
-            session = _Session(self, setup, program, pending, files, limits, deadline, budget)
+            # the hidden calls last: the child sees their arguments only once it has answered
+            # every other call, so nothing it says about those can show them
+            session = _Session(self, setup, program, sorted(pending, key=lambda c: c.hidden),
+                               files, limits, deadline, budget)
             failure = failed = None
             try:
                 for call, outcome in session.answers():
