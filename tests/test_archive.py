@@ -155,7 +155,7 @@ def test_destination_must_be_empty(tmp_path):
 ])
 def test_refuses_names_no_file_system_takes(tmp_path, name, reason):
     message = refused(tmp_path, [("rnn.py", b"x"), (name, b"x")])
-    assert f"the entry {name!r} {reason}" in message
+    assert f"the entry {f'{name[:60]}...{name[-30:]}'!r} {reason}" in message  # shortened
 
 
 def test_refuses_a_name_marked_as_utf8_that_is_not(tmp_path):

@@ -55,7 +55,8 @@ def _member_path(info: zipfile.ZipInfo, archive: str) -> tuple[str, ...]:
     if problem is None and len(name.encode("utf-8", "surrogatepass")) > MAX_PATH:
         problem = f"has a path longer than {MAX_PATH} bytes (folders nested too deeply)"
     if problem:
-        raise ArchiveError(f"Your zip file {archive} was not unpacked: the entry {name!r} "
+        shown = name if len(name) <= 100 else f"{name[:60]}...{name[-30:]}"
+        raise ArchiveError(f"Your zip file {archive} was not unpacked: the entry {shown!r} "
                            f"{problem}. Zip your files again from their folder, with your "
                            "system's own compress tool.")
     return parts
