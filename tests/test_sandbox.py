@@ -595,3 +595,13 @@ def test_files_larger_than_the_working_folder_are_refused_before_a_child_starts(
     del files["more.py"]
     assert sandbox.run(files, calls[:1], SandboxLimits(submission_time=10,
                                                        file_bytes=1 << 20))[0].value == 1
+
+
+def test_the_same_hidden_calls_in_another_program_get_their_own_arguments(sandbox, tmp_path):
+    source = tmp_path / "hw.py"
+    source.write_text("def f(n):\n    return n\n")
+    hidden = Call(1, "hw.py", "f", {"n": 7}, 2.0, "h", hidden=True)
+    public = Call(0, "hw.py", "f", {"n": 1}, 2.0, "p")
+    limits = SandboxLimits(submission_time=10)
+    assert [o.value for o in sandbox.run([source], [public, hidden], limits)] == [1, 7]
+    assert [o.value for o in sandbox.run([source], [hidden], limits)] == [7]  # another position

@@ -4,11 +4,12 @@ it decodes once for all its children), asks it for a fresh child per submission,
 child the student's files and the positions of the calls to make (the arguments of hidden calls
 only once it has answered every other call, so that nothing shown of those can hold them), and
 reads the answers back through the wire format. Only the grader's clock sets deadlines, and
-what it takes from a child is bounded: frames, the bytes of one submission, every string. A child that hangs, crashes, exits or misbehaves is killed with everything it started;
-the calls it did not answer fail with a `SubmissionError` whose fields (`phase`, `file`,
-`fatal`) the sandbox sets, and a new child serves the problems that are left. Student code never
-runs in this process. The sandbox's files live in one private directory per grading run, which
-the next run removes if this one was killed.
+what it takes from a child is bounded: frames, the bytes of one submission, every string. A
+child that hangs, crashes, exits or misbehaves is killed with everything it started; the calls
+it did not answer fail with a `SubmissionError` whose fields (`phase`, `file`, `fatal`) the
+sandbox sets, and a new child serves the problems that are left. Student code never runs in
+this process. The sandbox's files live in one private directory per grading run, which the
+next run removes if this one was killed.
 """
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ class Call:
     their order, and `driver` names a function of the course's drivers for assignment `drivers`
     (see `Sandbox.run`) that is called with the student's module and the arguments instead.
     A `hidden` call's arguments reach a child only once it has answered every other call (see
-    `Sandbox.stream`)."""
+    `Sandbox._late_frame`)."""
     id: int
     file: str
     function: str
@@ -756,7 +757,7 @@ class Sandbox:
         """The frame giving a child the arguments of its hidden `calls` (by their positions in
         the program), sent once it has answered the others; encoded once for the students who
         make the same calls (a few sets are kept)."""
-        key = tuple(map(id, calls))
+        key = tuple((id(c), positions[id(c)]) for c in calls)
         with self._late_lock:
             found = self._late.get(key)
         if found is not None:
@@ -768,7 +769,7 @@ class Sandbox:
         with self._late_lock:
             while len(self._late) >= LATE_FRAMES:
                 self._late.pop(next(iter(self._late)))
-            self._late[key] = (tuple(calls), frame)  # the calls, kept: their ids are the key
+            self._late[key] = (tuple(calls), frame)  # the calls, kept: their ids are in the key
         return frame
 
     def _stream(self, files: tuple[list, list], scratch: str | None, calls, limits, uid,
