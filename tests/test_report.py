@@ -185,6 +185,33 @@ def test_gradescope_split_public_and_hidden(result):
     assert test["visibility"] == "visible" and "grader itself failed" in test["output"]
 
 
+def test_a_file_problem_only_hidden_cases_met_stays_in_their_hidden_test():
+    """Student code running a hidden case holds its inputs: what it makes the grader say there
+    (an import error, a syntax error raised on purpose) is not said in the top-level output,
+    which students see at once, but in full in the hidden test."""
+    leaked = "optim.py, line 0: syntax error: HIDDEN A=[[7.69]]\nFix the syntax error: ..."
+    shared = "rnn.py is not in your submission."
+    result = SubmissionResult("x", [
+        ProblemResult("optim.gd", 1.0, [
+            CaseResult("public-1", "public", True),
+            CaseResult("hidden-1", "hidden", False, leaked, error_kind="syntax")]),
+        ProblemResult("rnn.ce", 1.0, [
+            CaseResult("public-1", "public", False, shared, error_kind="missing_file"),
+            CaseResult("hidden-1", "hidden", False, shared, error_kind="missing_file")])])
+    data = to_gradescope(result, hidden_visibility="after_due_date")
+    tests = {t["name"]: t for t in data["tests"]}
+    assert "HIDDEN" not in data["output"] and shared in data["output"]
+    assert "FAILED\n  optim.py, line 0: syntax error: HIDDEN A=[[7.69]]\n  Fix the syntax error" \
+        in tests["optim.gd: hidden cases (0/1 passed)"]["output"]  # in full, not "at the top"
+    assert "(a problem with the whole file, shown at the top)" \
+        in tests["rnn.ce: hidden cases (0/1 passed)"]["output"]
+    for test in data["tests"]:
+        if test["visibility"] == "visible":
+            assert "HIDDEN" not in test["output"]
+    whole = to_gradescope(result)  # one test per problem: for the instructor, all of it
+    assert "HIDDEN" in whole["output"]
+
+
 def test_notes_are_stored(result):
     assert from_dict(to_dict(result)).notes == result.notes
     assert from_dict({"student": "x", "problems": []}).notes == []  # older grade.json

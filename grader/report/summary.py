@@ -7,7 +7,7 @@ case. Plain functions over the result model.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Container, Sequence
 
 from grader.results.export import format_score
 from grader.results.model import FEEDBACK_LINES, CaseResult, ProblemResult, SubmissionResult
@@ -57,30 +57,33 @@ class FileProblem:
         return self.message.splitlines()[0] if self.message else ""
 
 
-def file_problems(result: SubmissionResult) -> list[FileProblem]:
-    """The distinct file-level failures of a submission, each with the problems it stopped."""
+def file_problems(result: SubmissionResult, *, hidden: bool = True) -> list[FileProblem]:
+    """The distinct file-level failures of a submission, each with the problems it stopped
+    (as its public cases show them only, with `hidden` false)."""
     found: dict[str, FileProblem] = {}
     for problem in result.problems:
         for case in problem.cases:
-            if file_level(case):
+            if file_level(case) and (hidden or case.visibility != "hidden"):
                 entry = found.setdefault(case.feedback, FileProblem(case.feedback))
                 if problem.problem_id not in entry.problems:
                     entry.problems.append(problem.problem_id)
     return list(found.values())
 
 
-def case_feedback(case: CaseResult) -> str:
-    """A case's feedback; a file-level failure in one line that points to the top."""
-    if file_level(case):
+def case_feedback(case: CaseResult, *, at_top: Container[str] | None = None) -> str:
+    """A case's feedback; a file-level failure in one line that points to the top (when it is
+    there: its message is in `at_top`, if given)."""
+    if file_level(case) and (at_top is None or case.feedback in at_top):
         first = case.feedback.splitlines()[0] if case.feedback else ""
         return f"{first} (a problem with the whole file, shown at the top)"
     return case.feedback
 
 
 def problem_feedback(problem: ProblemResult, *, cases: list[CaseResult] | None = None,
-                     feedback_lines: int | None = FEEDBACK_LINES, output_lines: int = 10) -> str:
+                     feedback_lines: int | None = FEEDBACK_LINES, output_lines: int = 10,
+                     at_top: Container[str] | None = None) -> str:
     """All the verdicts and feedback of a problem's cases (or of `cases`), as the student reads
-    them, file-level failures shortened to a line; each case's feedback cut to `feedback_lines`
-    lines (None: all of it)."""
-    return problem.feedback(cases=cases, text=case_feedback, feedback_lines=feedback_lines,
-                            output_lines=output_lines)
+    them, file-level failures shortened to a line (those whose message is in `at_top`, if
+    given); each case's feedback cut to `feedback_lines` lines (None: all of it)."""
+    return problem.feedback(cases=cases, text=lambda case: case_feedback(case, at_top=at_top),
+                            feedback_lines=feedback_lines, output_lines=output_lines)

@@ -2,12 +2,13 @@
 status, the feedback as output), or, with `hidden_visibility`, each problem split in two tests
 whose scores add up to the problem's: its public cases (visible at once, known-mistake messages
 included) and its hidden cases (shown as `hidden_visibility` says). The notes about the
-submission and its file-level problems are said once, in the top-level output. Optional fields
-are left out rather than written as null.
+submission and its file-level problems are said once, in the top-level output (split, those of
+public cases only: a hidden case's is said in its hidden test). Optional fields are left out
+rather than written as null.
 """
 from __future__ import annotations
 
-from grader.report.summary import file_problems, problem_feedback
+from grader.report.summary import file_level, file_problems, problem_feedback
 from grader.results.model import CaseResult, ProblemResult, SubmissionResult
 
 
@@ -27,9 +28,10 @@ def gradescope_test(problem: ProblemResult, *, visibility: str | None = None) ->
 
 
 def _part(problem: ProblemResult, cases: list[CaseResult], which: str,
-          visibility: str) -> dict:
+          visibility: str, at_top: set[str]) -> dict:
     """The test for the public or the hidden cases of a problem: its share of the points is
-    the share of the problem's cases it holds (the one scoring rule, split)."""
+    the share of the problem's cases it holds (the one scoring rule, split). A file-level
+    failure whose message is not `at_top` is said here in full."""
     total = len(problem.cases)
     passed = sum(c.passed for c in cases)
     test = {
@@ -37,7 +39,7 @@ def _part(problem: ProblemResult, cases: list[CaseResult], which: str,
         "score": round(problem.max_points * passed / total, 6),
         "max_score": round(problem.max_points * len(cases) / total, 6),
         "status": "passed" if passed == len(cases) else "failed",
-        "output": problem_feedback(problem, cases=cases),
+        "output": problem_feedback(problem, cases=cases, at_top=at_top),
         "visibility": visibility,
     }
     if any(c.mistake for c in cases):
@@ -45,30 +47,36 @@ def _part(problem: ProblemResult, cases: list[CaseResult], which: str,
     return test
 
 
-def split_tests(problem: ProblemResult, *, hidden_visibility: str) -> list[dict]:
+def split_tests(problem: ProblemResult, *, hidden_visibility: str,
+                at_top: set[str] | None = None) -> list[dict]:
     """The problem as a visible test of its public cases and a test of its hidden cases with
     `hidden_visibility` (one test when it has only one kind, or when the grader failed on it:
-    that is always visible)."""
+    that is always visible). `at_top`: the messages of the file-level failures said in the
+    top-level output (by default, those of the public cases)."""
     public = [c for c in problem.cases if c.visibility != "hidden"]
     hidden = [c for c in problem.cases if c.visibility == "hidden"]
     if problem.grader_error or not problem.cases:
         return [gradescope_test(problem, visibility="visible")]
+    if at_top is None:
+        at_top = {case.feedback for case in public if file_level(case)}
     tests = []
     if public:
-        tests.append(_part(problem, public, "public", "visible"))
+        tests.append(_part(problem, public, "public", "visible", at_top))
     if hidden:
-        tests.append(_part(problem, hidden, "hidden", hidden_visibility))
+        tests.append(_part(problem, hidden, "hidden", hidden_visibility, at_top))
     return tests
 
 
-def overview(result: SubmissionResult) -> list[str]:
+def overview(result: SubmissionResult, *, hidden: bool = True) -> list[str]:
     """What is said once about the whole submission: the grader's failure, the notes about
-    the files handed in, and each file-level problem with the problems it stopped."""
+    the files handed in, and each file-level problem with the problems it stopped (as its
+    public cases show them only, with `hidden` false: what student code says in a hidden case,
+    which holds the hidden inputs, must not reach what students see at once)."""
     lines = []
     if result.grader_error:
         lines.append(f"The grader failed on this submission: {result.grader_error}")
     lines += list(result.notes)
-    for problem in file_problems(result):
+    for problem in file_problems(result, hidden=hidden):
         count = len(problem.problems)
         lines.append(f"A problem with a whole file stops {count} problem"
                      f"{'s' if count != 1 else ''} ({', '.join(problem.problems)}):\n"
@@ -84,15 +92,16 @@ def to_gradescope(result: SubmissionResult, *, execution_time: float | None = No
     part (visible) and its hidden part (with this visibility)."""
     visibility = visibility or {}
     if hidden_visibility:
+        at_top = {p.message for p in file_problems(result, hidden=False)}
         tests = [t for p in result.problems
-                 for t in split_tests(p, hidden_visibility=hidden_visibility)]
+                 for t in split_tests(p, hidden_visibility=hidden_visibility, at_top=at_top)]
     else:
         tests = [gradescope_test(p, visibility=visibility.get(p.problem_id))
                  for p in result.problems]
     data = {"score": result.score, "tests": tests}
     if execution_time is not None:
         data["execution_time"] = round(execution_time, 3)
-    said = overview(result)
+    said = overview(result, hidden=not hidden_visibility)
     if said:
         data["output"] = "\n\n".join(said)
     return data
