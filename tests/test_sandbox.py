@@ -605,3 +605,16 @@ def test_the_same_hidden_calls_in_another_program_get_their_own_arguments(sandbo
     limits = SandboxLimits(submission_time=10)
     assert [o.value for o in sandbox.run([source], [public, hidden], limits)] == [1, 7]
     assert [o.value for o in sandbox.run([source], [hidden], limits)] == [7]  # another position
+
+
+def test_a_new_child_after_a_failure_makes_only_the_calls_not_answered(sandbox, tmp_path):
+    """Answered calls are not made again by the next child: they would spend the
+    submission's total time (here, enough to leave the last call unrun)."""
+    source = tmp_path / "hw.py"
+    source.write_text("import time\ndef slow():\n    time.sleep(1.0)\n    return 1\n"
+                      "def loop():\n    while True:\n        pass\ndef f():\n    return 2\n")
+    calls = [Call(0, "hw.py", "slow", {}, 2.0, "a"), Call(1, "hw.py", "slow", {}, 2.0, "b"),
+             Call(2, "hw.py", "loop", {}, 1.0, "c"), Call(3, "hw.py", "f", {}, 2.0, "d")]
+    slow, again, looped, last = sandbox.run([source], calls, SandboxLimits(submission_time=4.5))
+    assert (slow.value, again.value) == (1, 1) and isinstance(looped.error, errors.Timeout)
+    assert last.error is None and last.value == 2

@@ -779,7 +779,8 @@ class Sandbox:
                  "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds,
                             "file_bytes": limits.file_bytes, "processes": limits.processes}}
         program = self._program_of(calls, drivers)
-        outcomes: dict[int, Outcome] = {}
+        outcomes: dict[int, Outcome] = {}  # answered, not yet handed over
+        answered: set[int] = set()  # every call answered so far (no new child makes it again)
         order = iter(calls)
         waiting = next(order, None)
         deadline = time.monotonic() + limits.submission_time
@@ -794,6 +795,7 @@ class Sandbox:
             try:
                 for call, outcome in session.answers():
                     outcomes[call.id] = outcome
+                    answered.add(call.id)
                     if outcome.error is not None and outcome.error.fatal:
                         failure, failed = outcome, call
                     while waiting is not None and waiting.id in outcomes:
@@ -806,18 +808,21 @@ class Sandbox:
                 session.stop()
             if failure is None:
                 break
-            pending = self._after_failure(pending, outcomes, failed, failure, deadline, budget)
+            pending = self._after_failure(pending, outcomes, answered, failed, failure,
+                                          deadline, budget)
             while waiting is not None and waiting.id in outcomes:
                 yield outcomes.pop(waiting.id)
                 waiting = next(order, None)
 
     @staticmethod
-    def _after_failure(pending, outcomes, failed, failure, deadline, budget) -> list[Call]:
-        """Mark the calls a failure makes pointless; return those still worth a new child."""
+    def _after_failure(pending, outcomes, answered, failed, failure, deadline,
+                       budget) -> list[Call]:
+        """Mark the calls a failure makes pointless; return those still worth a new child (none
+        already `answered`)."""
         in_import = failure.error.phase == "import"
         left = []
         for call in pending:
-            if call.id in outcomes or call is failed:
+            if call.id in answered or call is failed:
                 continue
             if time.monotonic() >= deadline:
                 outcomes[call.id] = Outcome(error=errors.NotRun(
