@@ -59,6 +59,18 @@ def test_several_submissions_get_one_item_per_student_and_problem():
                               "rnn.bptt_grads[raises]": "failed"}
 
 
+def test_a_folder_name_with_control_characters_is_shown_escaped(tmp_path):
+    evil = tmp_path / "evil\x1b]0;PWNED\x07\x1b[2J"
+    shutil.copytree(EXAMPLES / "correct", evil)
+    process = subprocess.run(
+        [sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "-p",
+         "no:cacheprovider", "-v", "--submission", str(evil), "--submission",
+         str(EXAMPLES / "raises"), "--grader-problem", "rnn.cross_entropy",
+         "--grader-public-only"], cwd=ROOT, capture_output=True, text=True)
+    assert "rnn.cross_entropy[evil\\x1b]0;PWNED\\x07\\x1b[2J] PASSED" in process.stdout
+    assert "\x1b" not in process.stdout + process.stderr
+
+
 def test_a_class_graded_by_grader_grade_is_one_item_per_student(course, sandbox, graded):
     from grader.batch.runner import run_pytest
     from grader.engine import Engine

@@ -81,15 +81,17 @@ class GradingSession:
     def items(self, parent) -> list:
         """The session's items, children of `parent`: one per student, or one per student and
         problem."""
+        from grader.report.terminal import printable  # a folder's name, shown not obeyed
         if self.per_student:
-            return [StudentItem.from_parent(parent, name=student, nodeid=student,
-                                            student=student) for student in self.students]
+            return [StudentItem.from_parent(parent, name=printable(student),
+                                            nodeid=printable(student), student=student)
+                    for student in self.students]
         several = len(self.students) > 1
         items = []
         for student in self.students:
             for planned in self.engine.plan:
                 problem = planned.problem.id
-                nodeid = f"{problem}[{student}]" if several else problem
+                nodeid = f"{problem}[{printable(student)}]" if several else problem
                 items.append(ProblemItem.from_parent(parent, name=nodeid, nodeid=nodeid,
                                                      student=student, problem_id=problem))
         return items
