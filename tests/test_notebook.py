@@ -108,19 +108,23 @@ def test_a_notebook_with_more_code_than_the_grader_reads_is_refused():
         from_bytes(data, "rnn.ipynb")
 
 
-def test_reading_a_hostile_cell_takes_time_in_proportion_to_its_length(tmp_path):
-    """Lines that look like IPython's (spaces, then words, no `=`) and a cell that breaks
-    anew at each line fixed: read in the grader's own process, so in bounded time (a run in a
-    child, stopped long before the old quadratic reading would have ended)."""
-    spaces = "x = 1\n" + " " * 200_000 + "y z\n"
-    fixes = "x = 1\n" * 100_000 + "%magic\n" * 100 + "def f(:\n"
+@pytest.mark.parametrize("cells, skipped", [
+    (["x = 1\n" + " " * 200_000 + "y z\n",  # spaces, then words, no `=`: IPython's, to a regex
+      "x = 1\n" * 100_000 + "%magic\n" * 100 + "def f(:\n",  # broken anew at each line fixed
+      "!ls\nx = f\'\'\'" + "{0}\n" * 40_000 + "\'\'\'\n"], 2),  # pieces that span all of it
+    (["a = 1\n" * 80_000], 0),  # statements, each checked by the compiler
+], ids=["lines", "statements"])
+def test_reading_a_hostile_notebook_takes_time_in_proportion_to_its_length(tmp_path, cells,
+                                                                          skipped):
+    """The grader reads notebooks in its own process: in time that grows with their size (run
+    in a child, stopped long before the old readings, in the square of it, would end)."""
     path = tmp_path / "rnn.ipynb"
-    nbformat.write(notebook(spaces, fixes, "def g():\n    return 2"), path)
+    nbformat.write(notebook(*cells, "def g():\n    return 2"), path)
     script = ("import pathlib, sys; from grader.submission.notebook import to_module; "
               "print(len(to_module(pathlib.Path(sys.argv[1])).skipped))")
     done = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True,
-                          text=True, timeout=30, cwd=ROOT)
-    assert done.returncode == 0 and done.stdout.strip() == "2", done.stderr
+                          text=True, timeout=20, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.strip() == str(skipped), done.stderr
 
 
 def test_an_r_notebook_is_refused(tmp_path):

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import __future__
 import ast
+import bisect
 import builtins
+import math
 import re
 import symtable
 import textwrap
@@ -205,6 +207,28 @@ def _parse(lines: list[str]) -> ast.Module:
                    ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
 
 
+def _string_lines(tree: ast.AST) -> list[tuple[int, int]]:
+    """The lines inside a string of `tree` (all but the first line of each), as sorted,
+    disjoint (first, last) ranges: merged, since the pieces of an f-string each span all of
+    it on Python 3.11 and older (a set of their lines would take pieces x lines)."""
+    spans = sorted((node.lineno + 1, node.end_lineno) for node in ast.walk(tree)
+                   if isinstance(node, (ast.Constant, ast.JoinedStr))
+                   and node.end_lineno > node.lineno)
+    merged: list[tuple[int, int]] = []
+    for first, last in spans:
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
+
+
+def _among(line: int, ranges: list[tuple[int, int]]) -> bool:
+    """Whether `line` lies in one of the sorted, disjoint `ranges`."""
+    at = bisect.bisect_right(ranges, (line, math.inf)) - 1
+    return at >= 0 and ranges[at][0] <= line <= ranges[at][1]
+
+
 def _as_pass(line: str) -> str:
     return line[:len(line) - len(line.lstrip())] + "pass"
 
@@ -238,9 +262,8 @@ def _parse_cell(source: str) -> _Parsed:
     trial = [_as_pass(line) if i in candidates else line for i, line in enumerate(lines)]
     try:
         tree = _parse(trial)
-        inside = {n for node in ast.walk(tree) if isinstance(node, (ast.Constant, ast.JoinedStr))
-                  for n in range(node.lineno + 1, node.end_lineno + 1)}
-        kept = [i for i in candidates if i + 1 not in inside]
+        inside = _string_lines(tree)
+        kept = [i for i in candidates if not _among(i + 1, inside)]
         trial = [_as_pass(line) if i in kept else line for i, line in enumerate(lines)]
         tree = _parse(trial)
         magics += [(i + 1, lines[i]) for i in kept]
@@ -582,9 +605,11 @@ class _Planner:
                 kept_names, kept_definitions = _bindings(kept)
                 names |= kept_names
                 definitions += kept_definitions
-        try:
-            compile("\n" * (start - 1) + code, cell_filename(self.name, number), "exec",
-                    self.flags, dont_inherit=True)
+        try:  # at its own lines: moved there in the tree (not with start - 1 blank lines first)
+            tree = compile(code, cell_filename(self.name, number), "exec",
+                           self.flags | ast.PyCF_ONLY_AST, dont_inherit=True)
+            compile(ast.increment_lineno(tree, start - 1), cell_filename(self.name, number),
+                    "exec", self.flags, dont_inherit=True)
         except SyntaxError as error:  # what only the compiler refuses: `return` outside a def...
             line = error.lineno if error.lineno and start <= error.lineno <= node.end_lineno \
                 else start
