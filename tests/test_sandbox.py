@@ -618,3 +618,15 @@ def test_a_new_child_after_a_failure_makes_only_the_calls_not_answered(sandbox, 
     slow, again, looped, last = sandbox.run([source], calls, SandboxLimits(submission_time=4.5))
     assert (slow.value, again.value) == (1, 1) and isinstance(looped.error, errors.Timeout)
     assert last.error is None and last.value == 2
+
+
+def test_a_syntax_error_from_text_compiled_in_a_call_is_the_call_s_not_the_file_s(sandbox,
+                                                                                tmp_path):
+    outcome = run(sandbox, tmp_path, """
+        def f():
+            return eval("(1 +")
+    """)
+    assert isinstance(outcome.error, errors.CallRaised) and outcome.error.phase == "call"
+    assert "f raised SyntaxError: " in str(outcome.error)
+    broken = run(sandbox, tmp_path, "def f(:\n    return 1\n")
+    assert isinstance(broken.error, errors.SyntaxErrorInSubmission)  # the file's own, still
