@@ -630,3 +630,18 @@ def test_a_syntax_error_from_text_compiled_in_a_call_is_the_call_s_not_the_file_
     assert "f raised SyntaxError: " in str(outcome.error)
     broken = run(sandbox, tmp_path, "def f(:\n    return 1\n")
     assert isinstance(broken.error, errors.SyntaxErrorInSubmission)  # the file's own, still
+
+
+def test_a_file_whose_import_failed_is_not_run_again_for_its_other_calls(sandbox, tmp_path):
+    broken, other = tmp_path / "hw.py", tmp_path / "other.py"
+    broken.write_text("import builtins\nbuiltins.IMPORTS = getattr(builtins, 'IMPORTS', 0) + 1\n"
+                      "raise ValueError('broken at import')\ndef f():\n    return 1\n")
+    other.write_text("import builtins\ndef imports():\n    return builtins.IMPORTS\n")
+    calls = [Call(0, "hw.py", "f", {}, 2.0, "a"), Call(1, "hw.py", "f", {}, 2.0, "b"),
+             Call(2, "other.py", "imports", {}, 2.0, "c")]
+    first, second, count = sandbox.run([broken, other], calls, SandboxLimits(submission_time=10))
+    for outcome in (first, second):  # the same error, said as an import's
+        assert isinstance(outcome.error, errors.ImportFailed)
+        assert "hw.py raised ValueError: broken at import while being imported" \
+            in str(outcome.error)
+    assert count.value == 1

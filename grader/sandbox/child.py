@@ -269,28 +269,38 @@ class Child:
         self.fd, self.program, self.positions = fd, program, positions
         self.scratch = os.path.realpath(work)
         self.modules: dict = {}
+        self.failed: dict = {}  # module name -> the exception its import raised
         self.capture = _Capture(output_chars)
 
     def module(self, file: str, name: str):
+        """The student's module `name`, from `file`, imported on its first call. An import that
+        failed fails the file's later calls with the same error, without running its code
+        again (it would cost their time, and run once the hidden cases' inputs are here)."""
         if name in self.modules:
             return self.modules[name]
+        if name in self.failed:
+            raise self.failed[name]
         if not os.path.isfile(os.path.join(self.scratch, file)):
             raise FileNotFoundError(file)
         wire.send(self.fd, {"phase": "import", "file": file})
-        if "." in name:  # a module of the student's package, which imports its siblings
-            module = importlib.import_module(name)
-        else:  # a single file, loaded from its path whatever else has that name
-            spec = importlib.util.spec_from_file_location(
-                name, os.path.join(self.scratch, file))
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            loaded = False
-            try:
-                spec.loader.exec_module(module)
-                loaded = True
-            finally:
-                if not loaded:
-                    sys.modules.pop(name, None)
+        try:
+            if "." in name:  # a module of the student's package, which imports its siblings
+                module = importlib.import_module(name)
+            else:  # a single file, loaded from its path whatever else has that name
+                spec = importlib.util.spec_from_file_location(
+                    name, os.path.join(self.scratch, file))
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[name] = module
+                loaded = False
+                try:
+                    spec.loader.exec_module(module)
+                    loaded = True
+                finally:
+                    if not loaded:
+                        sys.modules.pop(name, None)
+        except Exception as exc:
+            self.failed[name] = exc
+            raise
         wire.send(self.fd, {"phase": "call", "file": file})
         self.modules[name] = module
         return module
