@@ -423,6 +423,22 @@ def test_the_bytes_of_a_submission_are_bounded(sandbox, tmp_path, monkeypatch):
     assert all(isinstance(o.error, errors.NotRun) for o in failed[1:])
 
 
+def test_the_values_other_than_arrays_a_submission_sends_are_bounded(sandbox, tmp_path,
+                                                                     monkeypatch):
+    """Small values cost the grader far more a byte to read than arrays: a child sending
+    lists of numbers, or crafted frames, stops at a budget of its own."""
+    monkeypatch.setattr(host, "MAX_SUBMISSION_JSON", 1 << 20)
+    source = tmp_path / "hw.py"
+    source.write_text("def f():\n    return [0.1] * 40_000\n")  # about 0.6 MB as JSON
+    calls = [Call(i, "hw.py", "f", {}, 2.0, f"p{i}") for i in range(3)]
+    first, second, third = sandbox.run([source], calls, SandboxLimits(submission_time=10))
+    assert first.error is None and len(first.value) == 40_000
+    assert isinstance(second.error, errors.OutputTooLarge)
+    assert "more than 1 MB of values other than NumPy arrays (return arrays rather than lists " \
+        "of numbers)" in str(second.error)
+    assert isinstance(third.error, errors.NotRun) and "values other than" in str(third.error)
+
+
 def test_outcomes_stream_in_order_as_they_come(sandbox, tmp_path):
     source = tmp_path / "hw.py"
     source.write_text("import time\ndef f(i):\n    return i\ndef slow(i):\n    time.sleep(5)\n")

@@ -46,6 +46,7 @@ UID_BLOCKS = 16  # sandboxes running at once as root, each with its own block of
 UID_LOCKS = "/run/grader-uids"  # root's: which blocks are taken (an flock each)
 MAX_FRAME = 64 << 20             # one message from a child
 MAX_SUBMISSION_BYTES = 256 << 20  # everything one submission's children send, per run
+MAX_SUBMISSION_JSON = 32 << 20  # of which values other than arrays' bytes (slower to read)
 MAX_PHASES = 4                   # "import"/"call" frames accepted per call
 MAX_FILE = 1 << 20
 BASE_PREFIX = "grader-sandbox-"
@@ -342,10 +343,19 @@ class Zygote:
 
 
 class _Budget:
-    """The bytes one submission's children may still send."""
+    """The bytes one submission's children may still send: in all, and of JSON (values other
+    than arrays' raw bytes, which cost the grader far more time a byte to read)."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, json: int):
         self.total, self.left = total, total
+        self.json_total, self.json_left = json, json
+
+    def spent(self) -> str:
+        """What the submission sent too much of, for a sentence."""
+        if self.left > 0 and self.json_left <= 0:
+            return (f"more than {self.json_total >> 20} MB of values other than NumPy arrays "
+                    "(return arrays rather than lists of numbers)")
+        return f"more than {self.total >> 20} MB"
 
 
 class _TooMuch(Exception):
@@ -443,6 +453,10 @@ class _Session:
             return None
         body = bytes(self.buffer[wire.HEADER.size:end])
         del self.buffer[:end]
+        raw = body[:1] == b"\0" and len(body) >= 1 + wire.HEADER.size
+        self.budget.json_left -= wire.HEADER.unpack_from(body, 1)[0] if raw else len(body)
+        if self.budget.json_left < 0:
+            raise _TooMuch
         return wire.parse(body)
 
     def answers(self) -> Iterator[tuple[Call, Outcome]]:
@@ -455,7 +469,7 @@ class _Session:
             except _TooMuch:
                 self.stop()
                 outcome = Outcome(error=errors.OutputTooLarge(
-                    f"the submission sent the grader more than {self.budget.total >> 20} MB "
+                    f"the submission sent the grader {self.budget.spent()} "
                     f"{self._during(call)}; its process was stopped and the calls after it were "
                     "not run.", phase=self.phase, file=call.file, fatal=True))
             except (wire.WireError, ValueError, KeyError, TypeError, OverflowError,
@@ -784,7 +798,7 @@ class Sandbox:
         order = iter(calls)
         waiting = next(order, None)
         deadline = time.monotonic() + limits.submission_time
-        budget = _Budget(MAX_SUBMISSION_BYTES)
+        budget = _Budget(MAX_SUBMISSION_BYTES, MAX_SUBMISSION_JSON)
         pending = list(calls)
         while pending:
             # the hidden calls last: the child sees their arguments only once it has answered
@@ -827,10 +841,9 @@ class Sandbox:
             if time.monotonic() >= deadline:
                 outcomes[call.id] = Outcome(error=errors.NotRun(
                     "not run: the submission had used up its total time limit."))
-            elif budget.left <= 0:
+            elif budget.left <= 0 or budget.json_left <= 0:
                 outcomes[call.id] = Outcome(error=errors.NotRun(
-                    f"not run: the submission had sent the grader more than "
-                    f"{budget.total >> 20} MB."))
+                    f"not run: the submission had sent the grader {budget.spent()}."))
             elif call.group == failed.group:
                 outcomes[call.id] = Outcome(error=errors.NotRun(
                     f"not run: an earlier case of this problem failed ({failure.error.kind})."))
