@@ -169,3 +169,19 @@ def test_refuses_a_name_marked_as_utf8_that_is_not(tmp_path):
                                 "entries is not valid text. Rename the file, then zip your files "
                                 "again with your system's own compress tool.")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA,
+                                         zipfile.ZIP_DEFLATED])
+def test_a_member_whose_data_is_damaged_is_the_student_s_error(tmp_path, compression):
+    data = bytes(range(256)) * 400 + b"def f(): pass\n" * 2000
+    archive = make_zip(tmp_path / "hw.zip", [("rnn.py", data)], compression=compression)
+    raw = bytearray(archive.read_bytes())
+    start = raw.index(b"rnn.py") + len("rnn.py") + 200  # inside the compressed data
+    raw[start:start + 64] = bytes(64)
+    archive.write_bytes(bytes(raw))
+    with pytest.raises(ArchiveError) as error:
+        unpack(archive, tmp_path / "out")
+    assert "hw.zip" in str(error.value) and "damaged" in str(error.value)
+    assert str(error.value).endswith("Create it again with your system's compress tool.")
+    assert list((tmp_path / "out").iterdir()) == []

@@ -8,6 +8,7 @@ written for the student.
 """
 from __future__ import annotations
 
+import lzma
 import os
 import re
 import shutil
@@ -115,6 +116,18 @@ def unpack(zip_path, dest, *, max_bytes: int = MAX_BYTES, max_files: int = MAX_F
             _empty(dest)
 
 
+def _read(source, archive: str, name: str) -> bytes:
+    """The next chunk of a member: its data that cannot be decompressed is the archive's
+    damage (bzip2 and LZMA say so with errors of their own; a bad checksum or deflate data are
+    said by `unpack`)."""
+    try:
+        return source.read(CHUNK)
+    except (OSError, lzma.LZMAError) as exc:
+        raise ArchiveError(f"Your zip file {archive} is damaged: the entry {name[:100]!r} "
+                           f"cannot be read ({exc}). Create it again with your system's "
+                           "compress tool.") from None
+
+
 def _empty(dest: Path) -> None:
     for child in dest.iterdir():
         if child.is_dir() and not child.is_symlink():
@@ -177,7 +190,7 @@ def _unpack(zf: zipfile.ZipFile, archive: str, dest: Path, max_bytes: int, max_f
         size = 0
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         with zf.open(info) as source, os.fdopen(os.open(target, flags, 0o644), "wb") as out:
-            while chunk := source.read(CHUNK):
+            while chunk := _read(source, archive, info.filename):
                 size += len(chunk)
                 total += len(chunk)
                 if total > max_bytes:
