@@ -8,6 +8,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 import zlib
@@ -19,6 +20,7 @@ import pytest
 
 from grader.batch import outputs as batch
 
+import privileges
 from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT
 
 COURSE = ["--problems", PROBLEMS, "--reference", REFERENCE]
@@ -82,6 +84,53 @@ def test_a_rerun_regrades_only_what_changed(cli, klass, tmp_path):
     assert (out / "gradebook.csv").read_text() != first
     result = cli("grade", klass, "--out", out, *COURSE, "-q", "--force")
     assert "Students: 4 (4 graded now" in result.stdout
+
+
+def test_a_file_changed_while_its_student_is_graded_is_graded_again_next_run(
+        cli, klass, tmp_path, monkeypatch):
+    """The fingerprint kept with a grade is that of the files graded: a download synced while
+    the run grades must not leave a grade of the old files marked current."""
+    from grader.engine import Engine
+    real = Engine.grade
+
+    def grade_then_fix(self, student, paths, problems=None):
+        result = real(self, student, paths, problems)
+        if student == "mistaken":
+            (klass / "mistaken" / "optim.py").write_text(
+                (klass / "correct" / "optim.py").read_text())
+        return result
+
+    monkeypatch.setattr(Engine, "grade", grade_then_fix)
+    out = tmp_path / "out"
+    cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "1")
+    monkeypatch.setattr(Engine, "grade", real)
+    result = cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "1")
+    assert "Students: 4 (1 graded now" in result.stdout  # mistaken, on the files it now has
+
+
+def test_a_student_whose_files_cannot_be_read_is_said_not_graded_and_the_rest_are():
+    """As an ordinary user, a folder no one may read (unzip keeps a zip's modes) is that
+    student's problem, listed, not the class's."""
+    place = Path(tempfile.mkdtemp(prefix="grader-test-"))  # where an ordinary user may go
+    try:
+        place.chmod(0o755)
+        klass, out = place / "class", place / "out"
+        for name in ("alice", "bob"):
+            shutil.copytree(EXAMPLES / "correct", klass / name)
+        (klass / "alice" / "locked").mkdir()
+        (klass / "alice" / "locked").chmod(0)
+        out.mkdir()
+        out.chmod(0o777)
+        done = subprocess.run(privileges.unprivileged(
+            [sys.executable, "-m", "grader.cli", "grade", str(klass), "--out", str(out / "o"),
+             "--assignment", "rnn", "-q", "--jobs", "1", *map(str, COURSE)]),
+            capture_output=True, text=True, cwd=ROOT)
+        assert done.returncode == 0, done.stderr
+        assert "Not graded: alice: could not be read (Permission denied: locked)" in done.stderr
+        assert "Students: 1 (1 graded now" in done.stdout
+    finally:
+        (place / "class" / "alice" / "locked").chmod(0o755)
+        shutil.rmtree(place)
 
 
 def test_a_killed_run_resumes_to_the_same_gradebook(cli, klass, tmp_path):

@@ -119,17 +119,21 @@ class ClassWriter:
     class files from it."""
 
     def __init__(self, out: Path, course: str, students: dict[str, list[Path]],
-                 *, summary: ClassSummary | None = None):
-        """`course` is the course's fingerprint."""
+                 *, summary: ClassSummary | None = None, prints: dict[str, str] | None = None):
+        """`course` is the course's fingerprint; `prints`, each student's fingerprint (see
+        grader.batch.plan.fingerprint) if the caller has it. Either way it is taken before the
+        students are graded: a file changed meanwhile makes the next run grade them again,
+        rather than keep a grade of what they no longer hold."""
         self.out, self.course, self.students = Path(out), course, students
+        self.prints = prints if prints is not None else {
+            name: fingerprint(course, paths) for name, paths in students.items()}
         self.summary = summary
         self.out.mkdir(parents=True, exist_ok=True)
         self.grader_errors = 0
 
     def __call__(self, result: SubmissionResult, seconds: float | None) -> None:
         self.grader_errors += has_grader_error(result)
-        write_student(self.out, result,
-                      fingerprint=fingerprint(self.course, self.students[result.student]),
+        write_student(self.out, result, fingerprint=self.prints[result.student],
                       execution_time=seconds)
         if self.summary is not None:
             self.summary.add(result)

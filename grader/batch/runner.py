@@ -409,15 +409,20 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
         entries, left_out = submissions_of(root, exclude=Path(out))
         entries = dict(mine(list(entries.items()), lambda item: item[0]))
         skipped += mine(left_out, lambda item: item[0].name)
-        intakes = {}
+        intakes, prints = {}, {}
         for number, (name, path) in enumerate(entries.items()):  # folders made for zips only
-            intakes[name] = prepare([path], course, scratch / "unpacked" / str(number),
-                                    chosen)
+            try:
+                intakes[name] = prepare([path], course, scratch / "unpacked" / str(number),
+                                        chosen)
+                prints[name] = planning.fingerprint(fingerprint, intakes[name].paths)
+            except OSError as exc:  # one student's files (a folder no one may read): said
+                intakes.pop(name, None)
+                skipped.append((path, f"could not be read ({exc.strerror or exc}: "
+                                      f"{Path(exc.filename or path).name}); make it readable"))
         todo, kept = [], []
         for name, intake in intakes.items():
             record = None if force else planning.stored(out, name)
-            if record and record.get("fingerprint") == planning.fingerprint(
-                    fingerprint, intake.paths) \
+            if record and record.get("fingerprint") == prints[name] \
                     and not record["result"].get("grader_error") \
                     and not any(p.get("grader_error") for p in record["result"]["problems"]):
                 kept.append(name)
@@ -435,7 +440,7 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
             gaps += sandbox.gaps
             engine.sandbox = sandbox
             with _spaced_collections():
-                _grade_chunks(engine, todo, intakes, out=out, fingerprint=fingerprint,
+                _grade_chunks(engine, todo, intakes, prints, out=out, fingerprint=fingerprint,
                               summary=summary, threads=threads, progress=progress)
     return len(todo), len(kept), skipped
 
@@ -455,14 +460,17 @@ def _spaced_collections():
         gc.set_threshold(*before)
 
 
-def _grade_chunks(engine, todo: list[str], intakes: dict, *, out: Path, fingerprint: str,
-                  summary: ClassSummary | None, threads: int, progress) -> None:
+def _grade_chunks(engine, todo: list[str], intakes: dict, prints: dict, *, out: Path,
+                  fingerprint: str, summary: ClassSummary | None, threads: int,
+                  progress) -> None:
     """Grade the students of `todo` through pytest, one session per CHUNK of them, writing
-    each one's files as soon as they are graded."""
+    each one's files (and `prints`, their fingerprints from before grading) as soon as they
+    are graded."""
     from grader.pytest_plugin.session import GradingSession
     for first in range(0, len(todo), CHUNK):
         students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}
-        writer = ClassWriter(out, fingerprint, students, summary=summary)
+        writer = ClassWriter(out, fingerprint, students, summary=summary,
+                             prints={name: prints[name] for name in students})
         unwritten: list[str] = []
 
         def write(result, seconds, writer=writer, unwritten=unwritten):
