@@ -272,6 +272,31 @@ def test_a_notebook_in_place_of_the_file_is_graded(cli, tmp_path):
     assert result.stdout.splitlines()[-1].startswith("23 of 23 problems passed")
 
 
+def test_a_notebook_over_a_megabyte_of_outputs_is_graded_and_a_large_file_said_so(cli,
+                                                                                  tmp_path):
+    """A notebook may hold 32 MB (its outputs hold pictures), a homework file 1 MB: neither is
+    ever said to be missing."""
+    import base64
+    import nbformat
+    folder = tmp_path / "big"
+    shutil.copytree(EXAMPLES / "notebook_correct", folder)
+    notebook = nbformat.read(folder / "rnn.ipynb", 4)
+    picture = base64.b64encode(os.urandom(1_600_000)).decode()
+    next(c for c in notebook.cells if c.cell_type == "code").outputs = [
+        nbformat.v4.new_output("display_data", data={"image/png": picture})]
+    nbformat.write(notebook, folder / "rnn.ipynb")
+    assert (folder / "rnn.ipynb").stat().st_size > 2 << 20
+    (folder / "optim.ipynb").unlink()
+    source = (EXAMPLES / "correct" / "optim.py").read_text()
+    (folder / "optim.py").write_text(source + "\n# " + "x" * 1_200_000 + "\n")
+    result = cli("check", folder, *COURSE, expect=1)
+    assert "rnn.cross_entropy" in result.stdout and "rnn.birnn_grads" in result.stdout
+    assert "optim.py is larger than 1 MB, more than a homework file may be: keep data out of " \
+        "it (load it from a file of its own), and submit it again." in result.stdout
+    assert "not in your submission" not in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("18 of 23 problems passed")
+
+
 def test_an_empty_submission_says_so(cli, tmp_path):
     """Nothing is run for a submission without any of the homework's files: the note says
     what is missing, each assignment is named as not checked, and the check fails."""

@@ -20,13 +20,19 @@ MAX_FILES = 200  # files of one submission looked at
 SOURCE_SUFFIXES = (".py", ".ipynb")
 
 
-def regular_file(path: Path, *, limit: int = MAX_FILE) -> bool:
-    """Whether `path` is a regular file (not behind a link) of at most `limit` bytes."""
+def regular_file(path: Path, *, limit: int | None = MAX_FILE) -> bool:
+    """Whether `path` is a regular file (not behind a link) of at most `limit` bytes (of any
+    size for None)."""
     try:
         info = os.lstat(path)
     except OSError:
         return False
-    return stat.S_ISREG(info.st_mode) and info.st_size <= limit
+    return stat.S_ISREG(info.st_mode) and (limit is None or info.st_size <= limit)
+
+
+def limit_of(path: Path) -> int:
+    """The bytes a student's file may have: a notebook's stale outputs may hold pictures."""
+    return MAX_NOTEBOOK if path.suffix == ".ipynb" else MAX_FILE
 
 
 def read_bounded(path: Path, *, limit: int = MAX_FILE) -> bytes | None:
@@ -47,7 +53,8 @@ def read_bounded(path: Path, *, limit: int = MAX_FILE) -> bytes | None:
 
 
 def _candidates(paths: Sequence[Path]) -> dict[str, Path]:
-    """Relative name -> file, for the files given and the top two levels of folders given."""
+    """Relative name -> file, for the files given and the top two levels of folders given
+    (regular files of any size: one too large is said so where it is read)."""
     found: dict[str, Path] = {}
     for path in map(Path, paths):
         if path.is_dir() and not path.is_symlink():
@@ -55,13 +62,20 @@ def _candidates(paths: Sequence[Path]) -> dict[str, Path]:
             for entry in entries:
                 if entry.is_dir() and not entry.is_symlink():
                     for inner in sorted(entry.glob("*"))[:MAX_FILES]:
-                        if regular_file(inner):
+                        if regular_file(inner, limit=None):
                             found[f"{entry.name}/{inner.name}"] = inner
-                elif regular_file(entry):
+                elif regular_file(entry, limit=None):
                     found[entry.name] = entry
-        elif regular_file(path):
+        elif regular_file(path, limit=None):
             found[path.name] = path
     return found
+
+
+def _failing_module(sentence: str) -> bytes:
+    """A module that fails to import with `sentence`, the grader's own (see UNREADABLE): only
+    the problems of its file fail."""
+    return (f"class {UNREADABLE}(ImportError):\n    pass\n\n\n"
+            f"raise {UNREADABLE}({sentence!r})\n").encode("utf-8")
 
 
 def _notebook_module(path: Path) -> bytes:
@@ -80,8 +94,7 @@ def _notebook_module(path: Path) -> bytes:
         notes = "".join(f"print({('warning: ' + w)!r})\n" for w in converted.warnings)
         return (converted.source + "\n" + notes).encode("utf-8")
     except NotebookError as exc:
-        return (f"class {UNREADABLE}(ImportError):\n    pass\n\n\n"
-                f"raise {UNREADABLE}({str(exc)!r})\n").encode("utf-8")
+        return _failing_module(str(exc))
 
 
 _DEF = re.compile(rb"^def[ \t]+(\w+)", re.MULTILINE)
@@ -134,6 +147,12 @@ def submission_files(course, paths: Sequence[Path | str]) -> dict[str, Path | by
                 files[f"{package}/{name}"] = source
         for support in assignment.support:
             files[f"{package}/{Path(support).name}"] = Path(support)
+    for name, source in files.items():
+        if isinstance(source, Path) and not regular_file(source):  # a student's, too large
+            files[name] = _failing_module(
+                f"{source.name} is larger than {MAX_FILE >> 20} MB, more than a homework file "
+                "may be: keep data out of it (load it from a file of its own), and submit it "
+                "again.")
     return files
 
 
@@ -141,9 +160,15 @@ def files_for_fingerprint(paths: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
     """(name, bytes) of each file a submission could be graded on, read safely."""
     for name, path in sorted(_candidates(list(paths)).items()):
         if path.suffix in SOURCE_SUFFIXES:
-            data = read_bounded(path)
-            if data is not None:
-                yield name, data
+            data = read_bounded(path, limit=limit_of(path))
+            yield name, data if data is not None else b"<too large: %d bytes>" % _size(path)
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.lstat(path).st_size
+    except OSError:
+        return -1
 
 
 def students_of(paths: list[Path]) -> dict[str, list[Path]]:

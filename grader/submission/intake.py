@@ -122,12 +122,13 @@ def _names(paths: Sequence[Path], package_names: Sequence[str]) -> tuple[set, di
     inside: dict[str, set[str]] = {p: set() for p in package_names}
     for path in map(Path, paths):
         if path.is_dir() and not path.is_symlink():
-            top |= {p.name for p in path.iterdir() if regular_file(p)}
+            top |= {p.name for p in path.iterdir() if regular_file(p, limit=None)}
             for package in package_names:
                 folder = path / package
                 if folder.is_dir() and not folder.is_symlink():
-                    inside[package] |= {p.name for p in folder.iterdir() if regular_file(p)}
-        elif regular_file(path):
+                    inside[package] |= {p.name for p in folder.iterdir()
+                                        if regular_file(p, limit=None)}
+        elif regular_file(path, limit=None):
             top.add(path.name)
     return top, inside
 
