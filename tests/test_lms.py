@@ -45,6 +45,30 @@ def test_canvas_namesakes_keep_their_ids(tmp_path):
     assert sorted(group_downloads(tmp_path)) == ["leeann_111", "leeann_222"]
 
 
+def test_no_student_takes_over_another_by_their_name(tmp_path):
+    """Someone named as a namesake's folder ("Jane Doe_1") gets a folder of their own, and
+    the namesakes keep theirs (which `grader export` reads as name and ID)."""
+    touch(tmp_path, "Jane Doe_1_assignsubmission_file_rnn.py",
+          "Jane Doe_2_assignsubmission_file_rnn.py",
+          "Jane Doe_1_3_assignsubmission_file_rnn.py")
+    downloads = group_downloads(tmp_path)
+    assert grouped(downloads) == {
+        "Jane Doe_1": [("Jane Doe_1_assignsubmission_file_rnn.py", "rnn.py")],
+        "Jane Doe_2": [("Jane Doe_2_assignsubmission_file_rnn.py", "rnn.py")],
+        "Jane Doe_1_moodle_3": [("Jane Doe_1_3_assignsubmission_file_rnn.py", "rnn.py")]}
+    assert downloads.unparsed == []
+
+
+def test_a_name_that_cannot_name_a_folder_is_reported(tmp_path):
+    touch(tmp_path, ".._7_assignsubmission_file_rnn.py", ".hidden_8_assignsubmission_file_rnn.py")
+    downloads = group_downloads(tmp_path)
+    assert dict(downloads) == {}
+    assert sorted((p.name, why) for p, why in downloads.unparsed) == [
+        (".._7_assignsubmission_file_rnn.py", "the student's name '..' cannot name a folder"),
+        (".hidden_8_assignsubmission_file_rnn.py",
+         "the student's name '.hidden' cannot name a folder")]
+
+
 def test_canvas_older_upload_of_the_same_name_is_reported(tmp_path):
     touch(tmp_path, "doejane_1_10_rnn.py", "doejane_1_11_rnn-1.py")
     downloads = group_downloads(tmp_path)

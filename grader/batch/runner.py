@@ -87,8 +87,11 @@ def stage_downloads(folder: Path, staged: Path, *, exclude: Path | None = None):
                 skipped.append((path, "not a regular file of a sensible size and name"))
                 continue
             target = staged.joinpath(student, *parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target, follow_symlinks=False)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target, follow_symlinks=False)
+            except OSError as exc:  # unreadable, or a name no file system takes: this file's
+                skipped.append((path, f"could not be copied ({exc.strerror or exc})"))
     return skipped
 
 

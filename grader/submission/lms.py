@@ -9,6 +9,7 @@ parsed is reported.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -63,11 +64,36 @@ def _restore_canvas_name(name: str) -> tuple[str, int]:
     return name, 0
 
 
+def _student_names(people: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], str]:
+    """(LMS, name, user id) -> the student's folder name: the name, with "_<id>" added for
+    namesakes (as `grader export` reads it). Whoever would still share a folder name with
+    another gets "<name>_<lms>_<id>", which is no one else's (an id is digits): first those
+    whose own name is a namesake's folder name, then anyone. No student takes over another's
+    files."""
+    shared = Counter(name for _, name, _ in people)
+    names = {p: p[1] if shared[p[1]] == 1 else f"{p[1]}_{p[2]}" for p in people}
+
+    def unique(person):
+        return f"{person[1]}_{person[0]}_{person[2]}"
+
+    for spare_namesakes in (True, False):
+        while True:  # each round gives at least one more student a unique name
+            counts = Counter(names.values())
+            clashing = [p for p, name in names.items() if counts[name] > 1
+                        and name != unique(p) and not (spare_namesakes and shared[p[1]] > 1)]
+            if not clashing:
+                break
+            for person in clashing:
+                names[person] = unique(person)
+    return names
+
+
 def group_downloads(folder: Path) -> Downloads:
     """Group a flat folder of Canvas or Moodle downloads by student, each file with its
     original name (a path relative to the student's folder for Moodle folders). A student is
     named as the LMS names them ("doejane", "Jane Doe"), with "_<id>" added when two students
-    share that name. Files whose names neither LMS gives are in `unparsed`, not guessed."""
+    share that name (see `_student_names`). Files whose names neither LMS gives, or whose
+    student's name cannot name a folder (".."), are in `unparsed`, not guessed."""
     folder = Path(folder)
     entries = []  # (lms, name, user id, path, original name, attachment id, copy number)
     result = Downloads()
@@ -100,12 +126,18 @@ def group_downloads(folder: Path) -> Downloads:
         else:
             result.unparsed.append((path, "its name is not one Canvas or Moodle gives to a "
                                           "downloaded submission"))
-    ids: dict[tuple[str, str], set[str]] = {}
-    for lms, name, user, *_ in entries:
-        ids.setdefault((lms, name), set()).add(user)
+    kept = []
+    for entry in entries:
+        if entry[1] in (".", "..") or entry[1].startswith("."):
+            result.unparsed.append((entry[3], f"the student's name {entry[1]!r} cannot name a "
+                                              "folder"))
+        else:
+            kept.append(entry)
+    entries = kept
+    students = _student_names({(lms, name, user) for lms, name, user, *_ in entries})
     chosen: dict[tuple[str, str], tuple[Path, int]] = {}
     for lms, name, user, path, original, attachment, _ in entries:
-        student = name if len(ids[(lms, name)]) == 1 else f"{name}_{user}"
+        student = students[lms, name, user]
         if (name, user) in late:
             result.late.add(student)
         previous = chosen.get((student, original))
