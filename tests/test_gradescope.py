@@ -406,3 +406,13 @@ def test_the_kit_gives_the_same_verdicts_as_the_repository(student_machine, stud
                              cwd=ROOT, timeout=120)
     assert with_kit.returncode == in_repo.returncode, with_kit.stderr
     assert with_kit.stdout == in_repo.stdout and with_kit.stdout.strip()
+
+
+@pytest.mark.parametrize("created, due, late", [
+    ("2026-03-02T10:00:00+00:00", "2026-03-01T23:59:00", True),  # one without a time zone
+    ("2026-03-01T10:00:00", "2026-03-01T23:59:00+00:00", False),
+    ("yesterday", "2026-03-01T23:59:00", False), (12, "2026-03-01T23:59:00", False)])
+def test_lateness_from_any_pair_of_times(created, due, late):
+    from grader.gradescope.container import _notes
+    notes = _notes({"created_at": created, "assignment": {"due_date": due}})
+    assert notes == ([f"Submitted after the due date ({due})."] if late else [])

@@ -15,7 +15,7 @@ import tempfile
 import time
 import traceback
 import zipfile
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
@@ -188,14 +188,21 @@ def _metadata(root: Path) -> dict:
         return {}
 
 
+def _moment(text: str) -> datetime:
+    """A time of the metadata; one without a time zone is taken as UTC (so that any two
+    compare)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
 def _notes(metadata: dict) -> list[str]:
     notes = []
     due = (metadata.get("assignment") or {}).get("due_date")
     created = metadata.get("created_at")
     try:
-        if due and created and datetime.fromisoformat(created) > datetime.fromisoformat(due):
+        if due and created and _moment(created) > _moment(due):
             notes.append(f"Submitted after the due date ({due}).")
-    except ValueError:
+    except (ValueError, TypeError):  # not a time: nothing is said
         pass
     return notes
 
