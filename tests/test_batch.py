@@ -742,3 +742,17 @@ def test_the_processes_of_one_machine_take_equal_parts_of_the_class(tmp_path, mo
     parts = [path.read_text().split() for path in tmp_path.glob("part-*")]
     assert run.graded == 8 and sorted(map(len, parts)) == [4, 4]
     assert sorted(sum(parts, [])) == sorted(names)
+
+
+def test_a_hidden_student_folder_or_zip_is_said_not_graded(cli, tmp_path):
+    klass = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", klass / "alice")
+    shutil.copytree(EXAMPLES / "correct", klass / ".carol")
+    _zip_folder(EXAMPLES / "correct", klass / ".dave.zip", "hw")
+    (klass / ".git").mkdir()  # a tool's, said nothing of
+    result = cli("grade", klass, "--out", tmp_path / "out", "--assignment", "rnn", *COURSE, "-q")
+    assert "Students: 1 (1 graded now" in result.stdout
+    assert "Not graded: .carol: a hidden folder (its name starts with a dot): rename it if it " \
+        "is a student's" in result.stderr
+    assert "Not graded: .dave.zip: a hidden zip (its name starts with a dot)" in result.stderr
+    assert ".git" not in result.stderr

@@ -95,6 +95,10 @@ def stage_downloads(folder: Path, staged: Path, *, exclude: Path | None = None):
     return skipped
 
 
+# Hidden folders that tools leave in a class folder: never a student's, said nothing of.
+TOOLS_FOLDERS = {".git", ".ipynb_checkpoints", ".vscode", ".idea", ".Trash", ".cache"}
+
+
 def submissions_of(root: Path, *, exclude: Path | None = None):
     """Student name -> the submission's path (a folder, or a top-level zip named after the
     student), and what was left out, as (path, reason). A student's name is their folder's
@@ -106,6 +110,10 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
                for path in planning.students_in(root, exclude=exclude)}
     skipped = []
     for path in sorted(Path(root).iterdir()):
+        if path.name.startswith(".") and path.is_dir() and path.name not in TOOLS_FOLDERS:
+            skipped.append((path, "a hidden folder (its name starts with a dot): rename it if "
+                                  "it is a student's"))
+            continue
         if path.is_symlink() and path.is_dir() and not path.name.startswith("."):
             skipped.append((path, "a link to a folder: links are not followed (the folder "
                                   "could lie anywhere); copy the student's folder in"))
@@ -114,7 +122,10 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
             continue
         if not regular_file(path, limit=archive.MAX_BYTES):
             skipped.append((path, f"not a regular file of at most {archive.MAX_BYTES >> 20} MB"))
-        elif path.stem in entries or not path.stem or path.stem.startswith("."):
+        elif path.stem.startswith("."):
+            skipped.append((path, "a hidden zip (its name starts with a dot): rename it if it "
+                                  "is a student's"))
+        elif path.stem in entries or not path.stem:
             skipped.append((path, f"the folder {path.stem} is that student's submission"
                             if path.stem in entries else "a zip without a student's name"))
         else:
