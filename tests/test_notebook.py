@@ -696,3 +696,21 @@ def test_the_reader_s_warnings_reach_the_student_once(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert printed.count("warning: rnn.ipynb, cell 1, line 2: `scale = np.sqrt(2.0)` is not "
                          "run when grading") == 1
+
+
+def test_a_notebook_with_much_code_is_graded_not_said_missing(tmp_path):
+    """The module a notebook becomes is about three times its code: with 600 KB of code it is
+    larger than a student's .py file may be, and is still sent whole."""
+    from grader.course.manifest import load_course
+    from grader.engine import grade_submission, start_sandbox
+    course = load_course(ROOT / "problems", ROOT / "reference")
+    source = (EXAMPLES / "correct" / "rnn.py").read_text()
+    filler = "\n".join(f"def unused_{i}(x):\n    return x + {i}  # padding" for i in range(12_000))
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    nbformat.write(notebook(source, filler), folder / "rnn.ipynb")
+    with start_sandbox() as sandbox:
+        result = grade_submission(course=course, submission=folder, sandbox=sandbox,
+                                  problems=["rnn.cross_entropy"])
+    (problem,) = result.problems
+    assert problem.passed, problem.feedback()

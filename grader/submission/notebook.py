@@ -680,6 +680,7 @@ RUNTIME_FILENAME = "<grader: notebook runtime>"
 _RUNTIME = '''\
 def __grader_notebook__(notebook, cells, undefined, missing):
     import __future__
+    import ast
     import linecache
     import os
     import sys
@@ -740,8 +741,10 @@ def __grader_notebook__(notebook, cells, undefined, missing):
                 for name in names:
                     namespace[name] = syntax_error(name, code, filename, line, *detail)
                 continue
-            try:
-                exec(compile("\\n" * (line - 1) + code, filename, "exec", flags, True),
+            try:  # at its own lines: moved there in the tree (as many blank lines first would
+                #   cost the square of a long notebook's length)
+                tree = compile(code, filename, "exec", flags | ast.PyCF_ONLY_AST, True)
+                exec(compile(ast.increment_lineno(tree, line - 1), filename, "exec", flags, True),
                      namespace)
             except Exception as error:  # only the names this statement binds fail
                 failure = (notebook + ", cell " + str(number) + ", line " + str(line) + ": `"
