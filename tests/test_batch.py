@@ -756,3 +756,7 @@ def test_a_hidden_student_folder_or_zip_is_said_not_graded(cli, tmp_path):
         "is a student's" in result.stderr
     assert "Not graded: .dave.zip: a hidden zip (its name starts with a dot)" in result.stderr
     assert ".git" not in result.stderr
+    hidden_out = klass / ".reports"  # an output folder inside, hidden: never said not graded
+    for _ in range(2):
+        result = cli("grade", klass, "--out", hidden_out, "--assignment", "rnn", *COURSE, "-q")
+        assert ".reports" not in result.stderr

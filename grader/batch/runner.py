@@ -109,7 +109,10 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
     entries = {safe_folder_name(path.name, taken): path
                for path in planning.students_in(root, exclude=exclude)}
     skipped = []
+    exclude = exclude.resolve() if exclude is not None else None
     for path in sorted(Path(root).iterdir()):
+        if path.resolve() == exclude:  # the output folder, inside: not a student's
+            continue
         if path.name.startswith(".") and path.is_dir() and path.name not in TOOLS_FOLDERS:
             skipped.append((path, "a hidden folder (its name starts with a dot): rename it if "
                                   "it is a student's"))
