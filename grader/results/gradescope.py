@@ -8,7 +8,7 @@ rather than written as null.
 """
 from __future__ import annotations
 
-from grader.report.summary import file_level, file_problems, problem_feedback
+from grader.report.summary import file_problems, problem_feedback
 from grader.results.model import CaseResult, ProblemResult, SubmissionResult
 
 
@@ -48,17 +48,15 @@ def _part(problem: ProblemResult, cases: list[CaseResult], which: str,
 
 
 def split_tests(problem: ProblemResult, *, hidden_visibility: str,
-                at_top: set[str] | None = None) -> list[dict]:
+                at_top: set[str]) -> list[dict]:
     """The problem as a visible test of its public cases and a test of its hidden cases with
     `hidden_visibility` (one test when it has only one kind, or when the grader failed on it:
     that is always visible). `at_top`: the messages of the file-level failures said in the
-    top-level output (by default, those of the public cases)."""
+    top-level output."""
     public = [c for c in problem.cases if c.visibility != "hidden"]
     hidden = [c for c in problem.cases if c.visibility == "hidden"]
     if problem.grader_error or not problem.cases:
         return [gradescope_test(problem, visibility="visible")]
-    if at_top is None:
-        at_top = {case.feedback for case in public if file_level(case)}
     tests = []
     if public:
         tests.append(_part(problem, public, "public", "visible", at_top))

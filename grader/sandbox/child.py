@@ -158,9 +158,9 @@ def _describe(exc: BaseException, scratch: str, phase: str, file: str) -> dict:
     """An exception from student code as the error dict the grader turns into feedback. A
     syntax error is the file's (or a notebook cell's) when it is raised importing it or names
     one of the submission's files; text compiled while a call runs (eval) is the call's."""
-    own = isinstance(exc, SyntaxError) and isinstance(exc.filename, str) \
-        and os.path.isabs(exc.filename) and _within(exc.filename, [os.path.realpath(scratch)])
-    if isinstance(exc, SyntaxError) and (phase == "import" or own):
+    if isinstance(exc, SyntaxError) and (
+            phase == "import" or isinstance(exc.filename, str) and os.path.isabs(exc.filename)
+            and _within(exc.filename, [os.path.realpath(scratch)])):
         name = os.path.relpath(exc.filename, scratch) if isinstance(exc.filename, str) else file
         return {"kind": "syntax", "file": _clip(name, 200),
                 "line": exc.lineno if type(exc.lineno) is int else 0,

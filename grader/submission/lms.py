@@ -128,7 +128,7 @@ def group_downloads(folder: Path) -> Downloads:
                                           "downloaded submission"))
     kept = []
     for entry in entries:
-        if entry[1] in (".", "..") or entry[1].startswith("."):
+        if entry[1].startswith("."):  # "..", or a folder that would be hidden
             result.unparsed.append((entry[3], f"the student's name {entry[1]!r} cannot name a "
                                               "folder"))
         else:

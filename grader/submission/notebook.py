@@ -605,11 +605,12 @@ class _Planner:
                 kept_names, kept_definitions = _bindings(kept)
                 names |= kept_names
                 definitions += kept_definitions
+        filename = cell_filename(self.name, number)
         try:  # at its own lines: moved there in the tree (not with start - 1 blank lines first)
-            tree = compile(code, cell_filename(self.name, number), "exec",
-                           self.flags | ast.PyCF_ONLY_AST, dont_inherit=True)
-            compile(ast.increment_lineno(tree, start - 1), cell_filename(self.name, number),
-                    "exec", self.flags, dont_inherit=True)
+            tree = compile(code, filename, "exec", self.flags | ast.PyCF_ONLY_AST,
+                           dont_inherit=True)
+            compile(ast.increment_lineno(tree, start - 1), filename, "exec", self.flags,
+                    dont_inherit=True)
         except SyntaxError as error:  # what only the compiler refuses: `return` outside a def...
             line = error.lineno if error.lineno and start <= error.lineno <= node.end_lineno \
                 else start
