@@ -617,6 +617,39 @@ def test_the_class_files_read_back_only_students_not_graded_now(klass, tmp_path,
     assert len(run.students) == 4 and run.gone == ["syntax_error"]
 
 
+def test_a_zygote_started_before_the_imports_grades_the_class_or_ends(cli, klass, tmp_path,
+                                                                        monkeypatch):
+    """`grader grade --shard` starts its sandbox's zygote before its own slow imports: the
+    sandbox adopts it (none other is started), and it ends with the run, also when nothing is
+    graded."""
+    from grader.sandbox import host, launch
+    started = []
+
+    def start_early():
+        started.append(real_start())
+        return started[-1]
+
+    def start_late():
+        raise AssertionError("the sandbox started a zygote of its own")
+
+    real_start = launch.start_zygote
+    monkeypatch.setattr(launch, "start_zygote", start_early)
+    monkeypatch.setattr(host, "start_zygote", start_late)
+    for jobs in ("1", "2"):
+        result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "-q", "--force",
+                     "--jobs", jobs, "--shard", "1/1")
+        assert "4 graded now" in result.stdout
+    result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "-q", "--shard", "1/1")
+    assert "0 graded now" in result.stdout and len(started) == 3
+    monkeypatch.setattr(host, "start_zygote", real_start)  # a whole class: started as it was
+    cli("grade", klass, "--out", tmp_path / "whole", *COURSE, "-q", "--jobs", "1")
+    assert len(started) == 3
+    result = cli("grade", klass, "--out", tmp_path / "out", *COURSE, "--shard", "1/1",
+                 "--assignment", "nonesuch", expect=2)
+    assert "nonesuch" in result.stderr
+    assert len(started) == 4 and all(process.poll() is not None for process, _ in started)
+
+
 def test_a_copied_student_folder_in_the_output_is_listed_once(cli, klass, tmp_path):
     """An instructor's backup copy of a student's output folder (its grade.json names the same
     student) neither fails the run nor lists the student twice."""

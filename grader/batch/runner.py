@@ -173,7 +173,8 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                  assignments: Sequence[str] | None = None, shard: tuple[int, int] | None = None,
                  class_files: bool = True, allow_weak_sandbox: bool = False,
                  progress: Callable[[str], None] = lambda student: None,
-                 on_plan: Callable[[int], None] = lambda count: None) -> ClassRun:
+                 on_plan: Callable[[int], None] = lambda count: None,
+                 started: tuple | None = None) -> ClassRun:
     """Grade every student of `submissions` that needs it into `out`, on the course's
     `assignments` (all for None), in `jobs` processes (each one grading a shard of the class
     with its own sandbox), then write the class files (unless `class_files` is false) from the
@@ -182,8 +183,11 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     here: shards can run on other machines into the same or other output folders, which
     `merge_outputs` joins. With `lms_downloads`, `submissions` is a flat folder of Canvas or
     Moodle downloads, grouped by student first. `progress` is called with each student's name
-    as the student is done. Raises ManifestError for an unknown assignment, and WeakSandbox
-    when protections of the sandbox are off here, unless `allow_weak_sandbox`."""
+    as the student is done. `started`, a zygote from grader.sandbox.launch.start_zygote
+    (booting while the caller loads), is the sandbox's when the class is graded in this
+    process; the caller ends it (see grader.sandbox.launch.discard). Raises ManifestError for
+    an unknown assignment, and WeakSandbox when protections of the sandbox are off here,
+    unless `allow_weak_sandbox`."""
     from grader.course.kit import choose
     from grader.course.manifest import load_course
     from grader.engine import Engine
@@ -215,7 +219,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
             _import_in_background("pandas")
         graded, kept, skipped = _grade_shard(engine, shard=shard, progress=progress,
                                              on_plan=on_plan, threads=2, summary=summary,
-                                             **options)
+                                             started=started, **options)
     if shard is not None:
         shard_marks.mark_done(out, shard, fingerprint)
     students, gone = [], []
@@ -394,7 +398,8 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                  chosen: list[str] | None, fingerprint: str, shard: tuple[int, int] | None,
                  allow_weak_sandbox: bool, gaps: list, threads: int, progress,
                  on_plan, summary: ClassSummary | None = None,
-                 part: tuple[int, int] | None = None) -> tuple[int, int, list]:
+                 part: tuple[int, int] | None = None,
+                 started: tuple | None = None) -> tuple[int, int, list]:
     """Grade the students of one shard (all for None) that need it, in this process, with
     `engine` (on the `chosen` assignments, None for all, of the course of `fingerprint`: a
     stored result of another is graded again) and `threads` grading ahead, adding
@@ -403,7 +408,7 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
     `part` = (k, n), this process takes every n-th student from the k-th, in the class's order
     (the processes of one machine: equal parts, each with its share of every kind of
     submission, where a shard's stable hash of names gives parts that differ by a few
-    percent)."""
+    percent). `started`, a zygote already booting, is the sandbox's if one is needed."""
     from grader.engine import start_sandbox
     from grader.submission.intake import prepare
     course = engine.course
@@ -451,7 +456,7 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
         if not todo:
             return 0, len(kept), skipped
         private = [problems_dir, reference_dir, submissions, out, scratch]
-        with start_sandbox(private=private) as sandbox:
+        with start_sandbox(private=private, started=started) as sandbox:
             if sandbox.gaps and not allow_weak_sandbox:
                 raise WeakSandbox(sandbox.gaps)
             gaps += sandbox.gaps

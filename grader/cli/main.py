@@ -256,14 +256,20 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
 
     Example: grader grade submissions_example --out reports/
     """
-    from grader.batch.runner import (GradingFailed, Interrupted, NoStudents, WeakSandbox,
-                                     grade_folder)
-    from grader.course.manifest import ManifestError
-    from grader.report.terminal import printable
     if out.resolve() == submissions.resolve():
         raise click.BadParameter(f"{out} is the submissions folder: the reports would mix "
                                  "with the students' files. Choose another folder, such as "
                                  "reports/.", param_hint="'--out'")
+    # A shard is graded in this process: its sandbox boots while the course loads. (A whole
+    # class imports the library of its class files during that boot instead: no gain there.)
+    started = None
+    if shard is not None:
+        from grader.sandbox.launch import start_zygote
+        started = start_zygote()
+    from grader.batch.runner import (GradingFailed, Interrupted, NoStudents, WeakSandbox,
+                                     grade_folder)
+    from grader.course.manifest import ManifestError
+    from grader.report.terminal import printable
     bar = click.progressbar(length=0, label="Grading", show_pos=True,
                             item_show_func=lambda s: s, hidden=True)
 
@@ -280,7 +286,7 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
                                shard=shard, class_files=shard is None,
                                allow_weak_sandbox=allow_weak_sandbox,
                                progress=lambda student: bar.update(1, student),
-                               on_plan=on_plan)
+                               on_plan=on_plan, started=started)
     except ManifestError as exc:
         raise course_failed(exc) from None
     except NoStudents as exc:
@@ -301,6 +307,10 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
         click.echo(f"\nGrading stopped: {printable(str(exc))}. Every student graded so far is "
                    "saved: run the same command again to continue.", err=True)
         raise SystemExit(exitcodes.INTERNAL) from None
+    finally:
+        if started is not None:  # its sandbox closed it, or none was needed: it ends now
+            from grader.sandbox.launch import discard
+            discard(started)
     for path, reason in run.skipped:
         click.echo(printable(f"Not graded: {path.name}: {reason}"), err=True)
     for gap in run.gaps:

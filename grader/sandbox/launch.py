@@ -26,3 +26,13 @@ def start_zygote() -> tuple[subprocess.Popen, socket.socket]:
                                start_new_session=True)
     theirs.close()
     return process, ours
+
+
+def discard(started: tuple[subprocess.Popen, socket.socket]) -> None:
+    """End a zygote from `start_zygote` that no sandbox needed (one that a sandbox adopted
+    has ended with it: nothing is left to do)."""
+    process, ours = started
+    ours.close()
+    if process.poll() is None:
+        process.kill()  # still booting: it holds nothing yet
+    process.wait()
