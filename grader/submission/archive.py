@@ -56,8 +56,7 @@ def _member_path(info: zipfile.ZipInfo, archive: str) -> tuple[str, ...]:
     if problem is None and len(name.encode("utf-8", "surrogatepass")) > MAX_PATH:
         problem = f"has a path longer than {MAX_PATH} bytes (folders nested too deeply)"
     if problem:
-        shown = name if len(name) <= 100 else f"{name[:60]}...{name[-30:]}"
-        raise ArchiveError(f"Your zip file {archive} was not unpacked: the entry {shown!r} "
+        raise ArchiveError(f"Your zip file {archive} was not unpacked: the entry {_shown(name)!r} "
                            f"{problem}. Zip your files again from their folder, with your "
                            "system's own compress tool.")
     return parts
@@ -116,6 +115,11 @@ def unpack(zip_path, dest, *, max_bytes: int = MAX_BYTES, max_files: int = MAX_F
             _empty(dest)
 
 
+def _shown(name: str) -> str:
+    """A member's name as a sentence quotes it: a long one shortened, its start and end kept."""
+    return name if len(name) <= 100 else f"{name[:60]}...{name[-30:]}"
+
+
 def _read(source, archive: str, name: str) -> bytes:
     """The next chunk of a member: its data that cannot be decompressed is the archive's
     damage (bzip2 and LZMA say so with errors of their own; a bad checksum or deflate data are
@@ -123,7 +127,7 @@ def _read(source, archive: str, name: str) -> bytes:
     try:
         return source.read(CHUNK)
     except (OSError, lzma.LZMAError) as exc:
-        raise ArchiveError(f"Your zip file {archive} is damaged: the entry {name[:100]!r} "
+        raise ArchiveError(f"Your zip file {archive} is damaged: the entry {_shown(name)!r} "
                            f"cannot be read ({exc}). Create it again with your system's "
                            "compress tool.") from None
 
