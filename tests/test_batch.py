@@ -274,6 +274,38 @@ def test_a_student_whose_files_cannot_be_written_stops_the_run(cli, klass, tmp_p
     assert (out / "correct" / "grade.json").is_file()  # the others are saved
 
 
+def test_grade_needs_no_entry_point_for_its_plugin(cli, tmp_path, monkeypatch):
+    """A grader run from a source folder that was never installed has no pytest entry point:
+    its plugin is named when pytest starts, so the class is graded all the same."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # as if no entry point existed
+    root = tmp_path / "class"
+    for name in ("correct", "mistaken"):
+        shutil.copytree(EXAMPLES / name, root / name)
+    out = tmp_path / "out"
+    result = cli("grade", root, "--out", out, *COURSE, "-q", "--jobs", "1",
+                 "--assignment", "rnn")
+    assert "Students: 2 (2 graded now" in result.stdout
+    for name in ("correct", "mistaken"):
+        assert (out / name / "grade.json").is_file()
+
+
+def test_students_the_grading_session_did_not_grade_stop_the_run(cli, klass, tmp_path,
+                                                                  monkeypatch):
+    """Students whose items failed before they were graded and written (the grader's own error,
+    here its plugin not loaded, not theirs) are never counted as graded: the run stops, saying
+    why."""
+    from grader.batch import runner
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    monkeypatch.setattr(runner, "PLUGIN", "grader.pytest_plugin.options")  # holds no hooks
+    out = tmp_path / "out"
+    result = cli("grade", klass, "--out", out, *COURSE, "-q", "--jobs", "1", expect=3)
+    assert "Grading stopped: the grading session ended without grading correct, mistaken, " \
+        "syntax_error" in result.stderr
+    assert "AttributeError" in result.stderr and "pytest_grader_submission_graded" \
+        in result.stderr
+    assert not list(out.glob("*/grade.json"))
+
+
 def test_grade_rejects_a_folder_without_students_before_writing(cli, tmp_path):
     """A class folder with no student is a usage error said before anything is written,
     naming what the folder held instead (here a link, which is never followed)."""

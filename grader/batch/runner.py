@@ -35,6 +35,7 @@ CHUNK = 200  # students per pytest session
 GC_THRESHOLD = 10_000  # allocations between two of the collector's passes while grading
 WIND_DOWN = 5.0  # seconds an interrupted grading process has to clean up, before it is ended
 ISOLATED_INI = Path(__file__).resolve().parent.parent / "cli" / "isolated.ini"
+PLUGIN = "grader.pytest_plugin.plugin"  # the grader's pytest plugin, by module name
 
 
 class Interrupted(Exception):
@@ -159,11 +160,13 @@ def class_is_empty(submissions: Path, *, out: Path, lms_downloads: bool) -> str 
 def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
     """pytest in this process with a configuration that nothing on disk can change: the
     grader's own empty ini file, no conftest.py (not even one in the current folder), no
-    cache, no output of its own."""
+    cache, no output of its own; the grader's plugin is named here, not found through its
+    entry point, so a grader run from a source folder that was never installed (or with
+    PYTEST_DISABLE_PLUGIN_AUTOLOAD set) grades all the same."""
     import pytest
     return int(pytest.main(["-c", str(ISOLATED_INI), "--rootdir", str(ISOLATED_INI.parent),
                             "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
-                            "-p", "no:logging",
+                            "-p", "no:logging", "-p", "no:grader", "-p", PLUGIN,
                             "-p", "no:unraisableexception", "--capture=no", "--assert=plain",
                             *args], plugins=plugins))
 
@@ -494,14 +497,16 @@ def _grade_chunks(engine, todo: list[str], intakes: dict, prints: dict, *, out: 
         writer = ClassWriter(out, fingerprint, students, summary=summary,
                              prints={name: prints[name] for name in students})
         unwritten: list[str] = []
+        written: set[str] = set()
 
-        def write(result, seconds, writer=writer, unwritten=unwritten):
+        def write(result, seconds, writer=writer, unwritten=unwritten, written=written):
             result.notes = intakes[result.student].notes + result.notes
             try:
                 writer(result, seconds)
             except Exception as exc:  # pytest would only count a failed item
                 unwritten.append(f"{result.student} ({type(exc).__name__}: {exc})")
                 raise
+            written.add(result.student)
             progress(result.student)
 
         session = GradingSession(engine=engine, students=students, jobs=threads,
@@ -514,4 +519,9 @@ def _grade_chunks(engine, todo: list[str], intakes: dict, prints: dict, *, out: 
                                 + listed(unwritten, shown=3, separator="; "))
         if code not in (0, 1):
             raise GradingFailed(f"the grading session ended with pytest exit code {code}")
+        missing = [name for name in students if name not in written]
+        if missing:  # a failed item is a student's failure only once the student is written
+            reason = next(iter(session.failures.values()), "no reason given")
+            raise GradingFailed(f"the grading session ended without grading "
+                                f"{listed(missing, shown=3)} ({reason})")
         del session

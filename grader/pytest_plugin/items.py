@@ -34,9 +34,15 @@ class GradingItem(pytest.Item):
         self.user_properties.append(("grader_student", student))
 
     def graded(self):
-        """The student's result (graded on first request)."""
+        """The student's result (graded on first request). What keeps the grader from grading
+        the student is kept on the session too (see GradingSession.failures)."""
         from grader.pytest_plugin.session import session_of
-        return session_of(self.config).result(self.student)
+        session = session_of(self.config)
+        try:
+            return session.result(self.student)
+        except Exception as exc:
+            session.failures.setdefault(self.student, f"{type(exc).__name__}: {exc}"[:300])
+            raise
 
     def repr_failure(self, excinfo):
         if isinstance(excinfo.value, (ProblemFailed, GraderFailed)):

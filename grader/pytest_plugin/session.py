@@ -38,6 +38,7 @@ class GradingSession:
         self.times: dict[str, float] = {}
         self.outcomes: dict[str, str] = {}  # nodeid -> passed / failed / error in setup ...
         self.selected: dict[str, list[str]] = {}
+        self.failures: dict[str, str] = {}  # student -> the grader's own error grading them
         self.written: list[str] = []
         self._stream = None
 
