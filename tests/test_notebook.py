@@ -92,7 +92,7 @@ def test_not_json_message_in_full(tmp_path):
 
 
 def test_a_notebook_nested_too_deeply_for_the_reader_is_a_student_error():
-    deep = ('{"cells": ' + "[" * 200_000 + "]" * 200_000
+    deep = ('{"cells": ' + "[" * 50_000 + "]" * 50_000
             + ', "nbformat": 4, "nbformat_minor": 5, "metadata": {}}').encode()
     with pytest.raises(NotebookError, match="^rnn.ipynb is not a Jupyter notebook the grader can "
                                             r"read \(.*\). Open it in Jupyter"):
@@ -108,16 +108,35 @@ def test_a_notebook_with_more_code_than_the_grader_reads_is_refused():
         from_bytes(data, "rnn.ipynb")
 
 
+def test_a_notebook_with_too_many_values_is_refused_before_it_is_read():
+    """Reading a JSON value costs the grader up to half a kilobyte: a notebook of a million
+    empty mappings in a megabyte would take gigabytes. What a notebook's strings hold is not
+    counted: long outputs with many commas in their lines are read."""
+    padded = notebook("def g():\n    return 2")
+    padded.metadata["x"] = [{}] * 150_000
+    with pytest.raises(NotebookError, match=r"^rnn.ipynb holds more than 200,000 values \(cells, "
+                                            r"lines of code and of outputs\), more than the "
+                                            r"grader reads: clear its outputs"):
+        from_bytes(nbformat.writes(padded).encode(), "rnn.ipynb")
+    wordy = notebook("def g():\n    return 2")
+    wordy.cells[0].outputs = [nbformat.v4.new_output(
+        "stream", name="stdout", text="".join(f"{i}, {i}, {i}: {i}\n" for i in range(100_000)))]
+    assert from_bytes(nbformat.writes(wordy).encode(), "rnn.ipynb").source
+
+
 @pytest.mark.parametrize("cells, skipped", [
     (["x = 1\n" + " " * 200_000 + "y z\n",  # spaces, then words, no `=`: IPython's, to a regex
       "x = 1\n" * 100_000 + "%magic\n" * 100 + "def f(:\n",  # broken anew at each line fixed
       "!ls\nx = f\'\'\'" + "{0}\n" * 40_000 + "\'\'\'\n"], 2),  # pieces that span all of it
     (["a = 1\n" * 80_000], 0),  # statements, each checked by the compiler
-], ids=["lines", "statements"])
+    (["x = 1\n" * 3_300 + "%magic\n" * 100 + "def f(:\n"] * 50, 50),  # fixed again in each cell
+], ids=["lines", "statements", "cells"])
 def test_reading_a_hostile_notebook_takes_time_in_proportion_to_its_length(tmp_path, cells,
                                                                           skipped):
     """The grader reads notebooks in its own process: in time that grows with their size (run
-    in a child, stopped long before the old readings, in the square of it, would end)."""
+    in a child, stopped long before the old readings, in the square of it, would end; the
+    lines a notebook's cells fix one at a time are parsed again within one budget for the
+    whole notebook, not one for each cell)."""
     path = tmp_path / "rnn.ipynb"
     nbformat.write(notebook(*cells, "def g():\n    return 2"), path)
     script = ("import pathlib, sys; from grader.submission.notebook import to_module; "

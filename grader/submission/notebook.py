@@ -20,6 +20,7 @@ import re
 import symtable
 import textwrap
 from dataclasses import dataclass, field
+from json.decoder import scanstring
 from pathlib import Path
 
 NOTEBOOK_SUFFIX = ".ipynb"
@@ -38,8 +39,14 @@ CODE_MAGICS = frozenset({"run", "load"})
 _IPYTHON_LINE = re.compile(r"\s*(?:[%!?]|[\w.]+\s*\?\??\s*$|[\w.,][\w.,\s]*=\s*[%!])")
 _CELL_MAGIC = re.compile(r"%%(\w+)")
 _MAX_FIXES = 100  # IPython lines fixed one at a time in a cell, at most
-_FIX_BUDGET = 1 << 21  # characters parsed again while fixing them, at most, in one cell
+_FIX_BUDGET = 1 << 21  # characters parsed again while fixing them, at most, in one notebook
 MAX_CODE = 1 << 20  # characters of code (in all code cells) a notebook may hold
+# JSON values (outside strings: cells, lines, outputs, metadata) a notebook may hold, counted as
+# the "[", "{", "," and ":" that start them. Reading a value costs the grader up to half a
+# kilobyte (nbformat makes a node of every mapping), so this bounds the memory a notebook takes
+# to read at about 60 MB, whatever its file size; the example notebooks count 600-1,300, a
+# notebook of 20,000 lines of code and outputs about 40,000.
+MAX_VALUES = 200_000
 _LINE_MAGIC = re.compile(r"\s*%(\w+)")
 # How a cell that does not parse is searched for what it would have defined.
 _DEFINITION = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([^\W\d]\w*)", re.MULTILINE)
@@ -145,6 +152,11 @@ def read_notebook(data: bytes, name: str):
         raise NotebookError(f"{name} is not a Jupyter notebook: it is not text. {again}") from None
     if not text.strip():
         raise NotebookError(f"{name} is empty, not a Jupyter notebook. {again}")
+    if _json_values(text) > MAX_VALUES:
+        raise NotebookError(f"{name} holds more than {MAX_VALUES:,} values (cells, lines of "
+                            "code and of outputs), more than the grader reads: clear its outputs "
+                            "in Jupyter (Edit > Clear Outputs of All Cells) or Colab (Edit > "
+                            "Clear all outputs), save it, and submit it again.")
     try:
         notebook = nbformat.convert(nbformat.reader.reads(text), 4)
     except nbformat.reader.NotJSONError:
@@ -169,6 +181,29 @@ def read_notebook(data: bytes, name: str):
     if not str(language).lower().startswith("python"):
         raise NotebookError(f"{name} is a {language} notebook: the grader needs a Python one.")
     return notebook
+
+
+def _json_values(text: str) -> int:
+    """How many values the JSON document `text` holds at most, not counting what its strings
+    hold: each value but the first follows a "[", "{", "," or ":" outside a string. Strings are
+    skipped with the json module's own scanner, in time linear in the text; the count stops
+    once it is over MAX_VALUES (a string that does not end is left for the JSON reader to
+    refuse)."""
+    count = sum(text.count(mark) for mark in "[{,:")
+    if count <= MAX_VALUES:  # the marks inside strings included: already small enough
+        return count
+    count, position = 0, 0
+    while count <= MAX_VALUES:
+        quote = text.find('"', position)
+        end = len(text) if quote < 0 else quote
+        count += sum(text.count(mark, position, end) for mark in "[{,:")
+        if quote < 0:
+            break
+        try:
+            position = scanstring(text, quote + 1)[1]
+        except ValueError:
+            break
+    return count
 
 
 def _entry(node, *keys):
@@ -233,10 +268,11 @@ def _as_pass(line: str) -> str:
     return line[:len(line) - len(line.lstrip())] + "pass"
 
 
-def _parse_cell(source: str) -> _Parsed:
+def _parse_cell(source: str, budget: list[int]) -> _Parsed:
     """The cell as Python. IPython lines (magics, shell escapes, help requests) become `pass`:
     all at once when that parses (lines inside a multi-line string are left as they are), else
-    one at a time where the parser stops, a bounded number of times."""
+    one at a time where the parser stops, a bounded number of times: while the notebook's
+    `budget[0]` (characters it may still parse again, shared by its cells) lasts."""
     text = source.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -272,7 +308,9 @@ def _parse_cell(source: str) -> _Parsed:
         pass
     replaced: set[int] = set()
     error = first_error
-    for _ in range(min(len(lines), _MAX_FIXES, _FIX_BUDGET // len(text))):
+    for _ in range(min(len(lines), _MAX_FIXES)):
+        if budget[0] < len(text):  # another parse would go over the notebook's budget
+            break
         at = error.lineno or 0
         if not 1 <= at <= len(lines) or (at in replaced and not lines[at - 1].strip()):
             break
@@ -284,6 +322,7 @@ def _parse_cell(source: str) -> _Parsed:
             lines[at - 1] = _as_pass(lines[at - 1])
         else:
             break
+        budget[0] -= len(text)
         try:
             return _Parsed(text, lines, _parse(lines), None, magics)
         except SyntaxError as again:
@@ -422,6 +461,7 @@ class _Planner:
         self.skipped: list[SkippedCode] = []
         self.definitions: dict[int, tuple[str, ...]] = {}
         self.warnings: list[tuple[int, int, str]] = []
+        self.fix_budget = [_FIX_BUDGET]               # see _parse_cell
 
     def where(self, cell: int, line: int | None = None) -> str:
         return f"{self.name}, cell {cell}" + (f", line {line}" if line else "")
@@ -432,7 +472,7 @@ class _Planner:
     # -- a cell
 
     def add_cell(self, number: int, source: str) -> None:
-        parsed = _parse_cell(source)
+        parsed = _parse_cell(source, self.fix_budget)
         self.lines = parsed.lines
         entries: list[_Entry] = []
         for line, text in parsed.magics:
