@@ -155,6 +155,24 @@ def test_the_submission_time_limit_bounds_everything(sandbox, tmp_path):
     assert all(isinstance(o.error, (errors.Timeout, errors.NotRun)) for o in outcomes[3:])
 
 
+def test_printed_output_kept_of_a_submission_is_bounded(sandbox, tmp_path):
+    """Each call keeps its limit's worth of what it prints while the submission's budget lasts,
+    then only its first characters: the reports, which show it, do not grow with the number of
+    calls. Whatever is not kept is counted."""
+    source = tmp_path / "hw.py"
+    source.write_text("def f():\n    print('\u2028' * 70_000, end='')\n")
+    calls = [Call(i, "hw.py", "f", {}, 5.0, f"p{i}") for i in range(40)]
+    limits = SandboxLimits(output_chars=1 << 16, submission_time=30)
+    outcomes = sandbox.run([source], calls, limits)
+    assert all(o.error is None for o in outcomes)
+    kept = [len(o.output) for o in outcomes]
+    full = host.MAX_SUBMISSION_OUTPUT // limits.output_chars  # calls that keep their limit's worth
+    assert kept[:full] == [limits.output_chars] * full
+    assert kept[full:] == [host.OUTPUT_HEAD] * (40 - full)
+    assert sum(kept) == host.MAX_SUBMISSION_OUTPUT + (40 - full) * host.OUTPUT_HEAD
+    assert all(len(o.output) + o.output_dropped == 70_000 for o in outcomes)
+
+
 def test_memory_is_limited(sandbox, tmp_path):
     outcome = run(sandbox, tmp_path, "import numpy as np\ndef f():\n    return np.ones(1 << 28)\n",
                   limits=SandboxLimits(memory_mb=256, submission_time=10))

@@ -47,6 +47,11 @@ UID_LOCKS = "/run/grader-uids"  # root's: which blocks are taken (an flock each)
 MAX_FRAME = 64 << 20             # one message from a child
 MAX_SUBMISSION_BYTES = 256 << 20  # everything one submission's children send, per run
 MAX_SUBMISSION_JSON = 32 << 20  # of which values other than arrays' bytes (slower to read)
+# Characters of printed output kept of one submission's calls, in all (each call keeps at most
+# its limit's worth, and at least its first OUTPUT_HEAD characters): what a student prints is
+# written into the reports, where it would otherwise grow with the number of calls.
+MAX_SUBMISSION_OUTPUT = 1 << 18
+OUTPUT_HEAD = 200
 MAX_PHASES = 4                   # "import"/"call" frames accepted per call
 MAX_FILE = 1 << 20
 BASE_PREFIX = "grader-sandbox-"
@@ -344,11 +349,19 @@ class Zygote:
 
 class _Budget:
     """The bytes one submission's children may still send: in all, and of JSON (values other
-    than arrays' raw bytes, which cost the grader far more time a byte to read)."""
+    than arrays' raw bytes, which cost the grader far more time a byte to read); and the
+    characters of printed output still kept."""
 
-    def __init__(self, total: int, json: int):
+    def __init__(self, total: int, json: int, output: int):
         self.total, self.left = total, total
         self.json_total, self.json_left = json, json
+        self.output_left = output
+
+    def keep_output(self, output: str, limit: int) -> str:
+        """What is kept of a call's printed output (see MAX_SUBMISSION_OUTPUT)."""
+        kept = output[:min(limit, max(self.output_left, OUTPUT_HEAD))]
+        self.output_left -= len(kept)
+        return kept
 
     def spent(self) -> str:
         """What the submission sent too much of, for a sentence."""
@@ -513,10 +526,11 @@ class _Session:
             self.imported.add(call.file)
             self.phase = "call"
             output = message.get("out", "")
+            output = output if isinstance(output, str) else ""
             dropped = message.get("dropped", 0)
-            output = output[:self.limits.output_chars] if isinstance(output, str) else ""
-            outcome = Outcome(output=output,
-                              output_dropped=max(0, dropped) if type(dropped) is int else 0)
+            kept = self.budget.keep_output(output, self.limits.output_chars)
+            outcome = Outcome(output=kept, output_dropped=len(output) - len(kept)
+                              + (max(0, dropped) if type(dropped) is int else 0))
             if "error" in message:
                 error = message["error"]
                 if not isinstance(error, dict):
@@ -799,7 +813,8 @@ class Sandbox:
         order = iter(calls)
         waiting = next(order, None)
         deadline = time.monotonic() + limits.submission_time
-        budget = _Budget(MAX_SUBMISSION_BYTES, MAX_SUBMISSION_JSON)
+        budget = _Budget(MAX_SUBMISSION_BYTES, MAX_SUBMISSION_JSON,
+                         max(MAX_SUBMISSION_OUTPUT, limits.output_chars))
         pending = list(calls)
         while pending:
             # the hidden calls last: the child sees their arguments only once it has answered
