@@ -130,13 +130,15 @@ def test_a_notebook_with_too_many_values_is_refused_before_it_is_read():
       "!ls\nx = f\'\'\'" + "{0}\n" * 40_000 + "\'\'\'\n"], 2),  # pieces that span all of it
     (["a = 1\n" * 80_000], 0),  # statements, each checked by the compiler
     (["x = 1\n" * 3_300 + "%magic\n" * 100 + "def f(:\n"] * 50, 50),  # fixed again in each cell
-], ids=["lines", "statements", "cells"])
+    (["=".join(f"n{i}" for i in range(60_000)) + " = 1\n" + "if 1: 0\n" * 35_000], 0),  # known
+], ids=["lines", "statements", "cells", "names"])
 def test_reading_a_hostile_notebook_takes_time_in_proportion_to_its_length(tmp_path, cells,
                                                                           skipped):
     """The grader reads notebooks in its own process: in time that grows with their size (run
     in a child, stopped long before the old readings, in the square of it, would end; the
     lines a notebook's cells fix one at a time are parsed again within one budget for the
-    whole notebook, not one for each cell)."""
+    whole notebook, not one for each cell; an `if` that is dropped forgets the names it
+    taught without copying all the names known)."""
     path = tmp_path / "rnn.ipynb"
     nbformat.write(notebook(*cells, "def g():\n    return 2"), path)
     script = ("import pathlib, sys; from grader.submission.notebook import to_module; "

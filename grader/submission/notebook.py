@@ -451,6 +451,7 @@ class _Planner:
     def __init__(self, name: str):
         self.name = name
         self.known = set(_BUILTINS | _MODULE_NAMES)  # names that simple constants may use
+        self.learned: list[str] = []                  # names added to `known`, in order
         self.flags = 0                                # compiler flags of __future__ imports seen
         self.lines: list[str] = []                    # the cell being read, as Python
         self.cells: list[tuple[int, str, list[_Entry]]] = []
@@ -525,16 +526,19 @@ class _Planner:
         DROP. Names bound by what is kept become usable by later constants."""
         if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
                              ast.ClassDef)) or self.constant(node):
-            self.known |= _bindings(node)[0]
+            new = _bindings(node)[0] - self.known
+            self.known |= new
+            self.learned += new
             return _KEEP, []
         if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr)
                                           and isinstance(node.value, ast.Constant)):
             return _NEUTRAL, []
         if isinstance(node, _COMPOUND):
-            before = set(self.known)
+            mark = len(self.learned)  # what a dropped `if` or `try` taught is forgotten
             verdict, prunes = self.compound(node)
             if verdict != _KEEP:
-                self.known = before
+                self.known.difference_update(self.learned[mark:])
+                del self.learned[mark:]
             return verdict, prunes
         return _DROP, []
 
