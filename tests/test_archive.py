@@ -132,6 +132,15 @@ def test_refuses_a_file_that_is_also_a_folder(tmp_path):
     assert "is both a file and a folder" in refused(tmp_path, [("hw", b"a"), ("hw/rnn.py", b"b")])
 
 
+@pytest.mark.parametrize("entries", [[("hw/rnn.py", b"b"), ("hw", b"a")],
+                                     [("rnn.py/x", b"b"), ("rnn.py", b"a")]])
+def test_refuses_a_folder_that_is_also_a_file(tmp_path, entries):
+    """The folder first, then a file of its name: refused with the same sentence."""
+    assert refused(tmp_path, entries) == (f"Your zip file hw.zip was not unpacked: the entry "
+                                          f"{entries[1][0]!r} is both a file and a folder. Zip "
+                                          "your files again.")
+
+
 def test_not_a_zip(tmp_path):
     archive = tmp_path / "hw.zip"
     archive.write_bytes(b"these are not the bytes of a zip file")

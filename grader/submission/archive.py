@@ -193,7 +193,15 @@ def _unpack(zf: zipfile.ZipFile, archive: str, dest: Path, max_bytes: int, max_f
         compressed += info.compress_size
         size = 0
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        with zf.open(info) as source, os.fdopen(os.open(target, flags, 0o644), "wb") as out:
+        try:
+            fd = os.open(target, flags, 0o644)
+        except (FileExistsError, IsADirectoryError):  # a folder of that name came first, or a
+            # file whose name differs only in case, where the file system does not tell them apart
+            clash = "is both a file and a folder" if target.is_dir() else \
+                "has the name of another of its entries but for upper and lower case"
+            raise ArchiveError(f"Your zip file {archive} was not unpacked: the entry "
+                               f"{info.filename!r} {clash}. Zip your files again.") from None
+        with zf.open(info) as source, os.fdopen(fd, "wb") as out:
             while chunk := _read(source, archive, info.filename):
                 size += len(chunk)
                 total += len(chunk)
