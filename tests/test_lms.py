@@ -158,6 +158,22 @@ def test_near_misses_in_a_nested_folder(tmp_path):
         "Found hw/Layers (1).py but expected layers.py. Rename it to layers.py."]
 
 
+def test_many_near_misses_are_counted_not_each_said(tmp_path):
+    """Three files named like an expected one are each named; the others are counted, so the
+    notes (in every report, and in Gradescope's results.json twice) stay short however many
+    files a submission holds; only its first 2,000 files, in name order, are looked at."""
+    touch(tmp_path, "optim.py", "layers.py", *(f"rnn ({n}).py" for n in range(1, 3001)))
+    notes = near_misses(tmp_path, EXPECTED)
+    assert notes[:3] == [f"Found rnn ({n}).py but expected rnn.py. Rename it to rnn.py."
+                         for n in (1, 10, 100)]
+    assert notes[3:] == ["Found at least 1995 more files named like rnn.py: rnn (1000).py, "
+                         "rnn (1001).py, rnn (1002).py and 1992 more."]
+    touch(tmp_path / "few", "rnn_old.py", "RNN.py", "Rnn.py", "rnn.py.txt", "rnn (2).py",
+          "rnn.ipynb")
+    assert near_misses(tmp_path / "few", EXPECTED)[3:] == [
+        "Found 2 more files named like rnn.py: rnn.ipynb, rnn.py.txt."]
+
+
 @pytest.mark.parametrize("names", [["rnn.py", "optim.py", "layers.py", "RNN.py"],
                                    ["rnn.py", "helpers.py"]])
 def test_nothing_amiss(tmp_path, names):

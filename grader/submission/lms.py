@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from grader.report.summary import listed
@@ -18,6 +18,8 @@ from grader.report.summary import listed
 JUNK_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 JUNK_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
 MAX_DEPTH = 4
+MAX_LISTED = 2_000  # files of one student's folder looked at, the first in name order
+MAX_NEAR_MISSES = 3  # sentences about the files named like one expected file (the rest counted)
 
 CANVAS = re.compile(r"(?P<name>[^\W_]+)(?P<late>_LATE)?_(?P<user>\d+)_(?P<attachment>\d+)_"
                     r"(?P<file>.+)")
@@ -41,15 +43,19 @@ def _junk(path: Path) -> bool:
     return path.name in JUNK_FILES or path.name in JUNK_DIRS or path.name.startswith("._")
 
 
-def _files(folder: Path, depth: int = MAX_DEPTH) -> list[Path]:
-    """The files under `folder`, at most `depth` folders down, junk and links left out."""
-    found = []
+def _files(folder: Path, depth: int = MAX_DEPTH, limit: int = MAX_LISTED) -> list[Path]:
+    """The files under `folder`, at most `depth` folders down, junk and links left out: the
+    first `limit` of them, in name order (a submission of many thousands of files costs no more
+    to look at than one of a few)."""
+    found: list[Path] = []
     for path in sorted(folder.iterdir()):
+        if len(found) >= limit:
+            break
         if _junk(path) or path.is_symlink():
             continue
         if path.is_dir():
             if depth > 0:
-                found += _files(path, depth - 1)
+                found += _files(path, depth - 1, limit - len(found))
         elif path.is_file():
             found.append(path)
     return found
@@ -239,10 +245,15 @@ def near_misses(folder: Path, expected_files: list[str], packages: Sequence[str]
         if at_top(base, _accepted([expected], alternatives), packages):
             found_any = True
             continue
-        for path in files:
-            if path.name != expected and _stem(path.name) == _stem(expected):
-                messages.append(_near_miss(path.name, path.relative_to(folder).as_posix(),
-                                           expected))
+        misses = [path.relative_to(folder).as_posix() for path in files
+                  if path.name != expected and _stem(path.name) == _stem(expected)]
+        messages += [_near_miss(PurePosixPath(miss).name, miss, expected)
+                     for miss in misses[:MAX_NEAR_MISSES]]
+        if len(misses) > MAX_NEAR_MISSES:
+            rest = misses[MAX_NEAR_MISSES:]
+            more = "at least " if len(files) >= MAX_LISTED else ""  # not all were looked at
+            messages.append(f"Found {more}{len(rest)} more file{'s' if len(rest) > 1 else ''} "
+                            f"named like {expected}: {listed(rest, shown=3)}.")
     if not found_any and not messages:
         names = sorted(path.relative_to(folder).as_posix() for path in files)
         messages.append(f"None of the files this homework needs is in your submission "
