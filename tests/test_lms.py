@@ -40,6 +40,20 @@ def test_canvas_downloads(tmp_path):
     assert downloads.unparsed == []
 
 
+def test_a_moodle_name_that_reads_as_two_students_is_not_grouped(tmp_path):
+    """A student whose Moodle name ends like another's download ("Bob Smith_4242_assignsub
+    mission_file_optim.py") would otherwise put her files in Bob's folder."""
+    touch(tmp_path, "Bob Smith_4242_assignsubmission_file_rnn.py",
+          "Bob Smith_4242_assignsubmission_file_optim.py_5555_assignsubmission_file_optim.py")
+    downloads = group_downloads(tmp_path)
+    assert grouped(downloads) == {
+        "Bob Smith": [("Bob Smith_4242_assignsubmission_file_rnn.py", "rnn.py")]}
+    assert [(p.name, why) for p, why in downloads.unparsed] == [
+        ("Bob Smith_4242_assignsubmission_file_optim.py_5555_assignsubmission_file_optim.py",
+         "a Moodle download whose name reads as more than one student's (a name or a file name "
+         "holding '_assignsubmission_file_'); rename it by hand")]
+
+
 def test_canvas_namesakes_keep_their_ids(tmp_path):
     touch(tmp_path, "leeann_111_1_rnn.py", "leeann_222_2_rnn.py")
     assert sorted(group_downloads(tmp_path)) == ["leeann_111", "leeann_222"]

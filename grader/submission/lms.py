@@ -121,7 +121,12 @@ def group_downloads(folder: Path) -> Downloads:
                 for file in _files(path):
                     entries.append(("moodle", moodle["name"], moodle["id"], file,
                                     file.relative_to(path).as_posix(), 0, 0))
-        elif (moodle := MOODLE_FILE.fullmatch(path.name)):
+        elif (moodle := MOODLE_FILE.fullmatch(path.name)) \
+                and MOODLE_FILE.search(moodle["file"]):  # another student's name, then a file?
+            result.unparsed.append((path, "a Moodle download whose name reads as more than one "
+                                          "student's (a name or a file name holding "
+                                          "'_assignsubmission_file_'); rename it by hand"))
+        elif moodle:
             entries.append(("moodle", moodle["name"], moodle["id"], path, moodle["file"], 0, 0))
         elif (canvas := CANVAS.fullmatch(path.name)):
             original, copy = _restore_canvas_name(canvas["file"])
