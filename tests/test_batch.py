@@ -254,6 +254,9 @@ def test_a_file_name_that_is_not_text_is_quoted_with_a_mark_and_the_class_graded
     assert "Students: 2 (2 graded now" in result.stdout
     assert "found: RNN?.py" in (out / "raw" / "report.html").read_text(encoding="utf-8")
     assert (out / "raw" / "grade.json").is_file() and (out / "gradebook.csv").is_file()
+    results = (out / "raw" / "results.json").read_text(encoding="utf-8")
+    assert "RNN?.py" in json.loads(results)["output"]  # not an escaped lone surrogate,
+    assert "\\udc" not in results  # which some JSON readers (Gradescope's?) refuse
 
 
 def test_a_student_whose_files_cannot_be_written_stops_the_run(cli, klass, tmp_path,

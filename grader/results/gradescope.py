@@ -4,7 +4,8 @@ whose scores add up to the problem's: its public cases (visible at once, known-m
 included) and its hidden cases (shown as `hidden_visibility` says). The notes about the
 submission and its file-level problems are said once, in the top-level output (split, those of
 public cases only: a hidden case's is said in its hidden test). Optional fields are left out
-rather than written as null.
+rather than written as null. Text that is not valid Unicode (a file name of raw bytes quoted
+in a note, whose JSON escape some readers refuse) is written with "?", as every report writes it.
 """
 from __future__ import annotations
 
@@ -102,4 +103,15 @@ def to_gradescope(result: SubmissionResult, *, execution_time: float | None = No
     said = overview(result, hidden=not hidden_visibility)
     if said:
         data["output"] = "\n\n".join(said)
-    return data
+    return _mended(data)
+
+
+def _mended(value):
+    """`value` with each lone surrogate in its strings (and keys) replaced by "?"."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_mended(key): _mended(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mended(item) for item in value]
+    return value
