@@ -249,6 +249,18 @@ def test_prepare_unpacks_a_lone_zip_and_finds_the_nested_folder(course, tmp_path
     assert prepare(files + files, course, tmp_path).paths == files + files  # files as given
 
 
+def test_prepare_says_why_a_lone_zip_too_large_was_not_unpacked(course, tmp_path):
+    from grader.submission import archive
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    with open(submission / "hw.zip", "wb") as big:  # sparse: the size is all that is read
+        big.truncate(archive.MAX_BYTES + 1)
+    intake = prepare([submission], course, tmp_path / "scratch")
+    assert intake.paths == [submission]
+    assert intake.notes[0] == ("Your zip file hw.zip was not unpacked: it is not a regular "
+                               f"file, or it is larger than {archive.MAX_BYTES >> 20} MB.")
+
+
 def test_prepare_names_only_the_chosen_assignments_files(course, tmp_path):
     touch(tmp_path, "RNN.py", "optim.py")
     assert prepare([tmp_path], course, tmp_path, ["optim"]).notes == []

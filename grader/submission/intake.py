@@ -66,14 +66,15 @@ def describe_files(assignment) -> str:
 
 
 def _lone_zip(folder: Path, course, assignments=None) -> Path | None:
-    """The zip to unpack when a folder holds one zip and none of the course's files."""
+    """The zip to unpack when a folder holds one zip and none of the course's files (whatever
+    its size: `prepare` says when it is too large to unpack)."""
     expected, others = expected_files(course, assignments), alternatives(course, assignments)
     held = packages(course, assignments)
     if lms.find_nested(folder, expected, held, others) is not None or \
             lms.at_top(folder, expected + [n for v in others.values() for n in v], held):
         return None
     zips = [p for p in folder.iterdir() if p.suffix.lower() == ".zip"
-            and regular_file(p, limit=archive.MAX_BYTES)]
+            and regular_file(p, limit=None)]
     return zips[0] if len(zips) == 1 else None
 
 
@@ -88,15 +89,18 @@ def prepare(paths: Sequence[Path | str], course, scratch: Path,
         return Intake(paths)
     (path,) = paths
     notes: list[str] = []
+    too_large = ("Your zip file {} was not unpacked: it is not a regular file, or it is larger "
+                 f"than {archive.MAX_BYTES >> 20} MB.")
     if path.is_file() and path.suffix.lower() == ".zip":
         zipped = path if regular_file(path, limit=archive.MAX_BYTES) else None
         if zipped is None:
             Path(scratch).mkdir(parents=True, exist_ok=True)  # graded as an empty submission
-            return Intake([Path(scratch)], [f"Your zip file {path.name} was not unpacked: it is "
-                                             "not a regular file, or it is larger than "
-                                             f"{archive.MAX_BYTES >> 20} MB."])
+            return Intake([Path(scratch)], [too_large.format(path.name)])
     elif path.is_dir() and not path.is_symlink():
         zipped = _lone_zip(path, course, assignments)
+        if zipped is not None and not regular_file(zipped, limit=archive.MAX_BYTES):
+            notes.append(too_large.format(zipped.name))  # the folder is graded as it is
+            zipped = None
     else:
         return Intake(paths)
     folder = path
