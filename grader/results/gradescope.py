@@ -109,7 +109,7 @@ def to_gradescope(result: SubmissionResult, *, execution_time: float | None = No
 def _mended(value):
     """`value` with each lone surrogate in its strings (and keys) replaced by "?"."""
     if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
+        return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
     if isinstance(value, dict):
         return {_mended(key): _mended(item) for key, item in value.items()}
     if isinstance(value, list):
