@@ -165,7 +165,7 @@ def test_fingerprints_tell_types_apart():
     assert fingerprint(np.zeros((2, 1)))[0] != fingerprint(np.zeros((1, 2)))[0]
     assert fingerprint({"a": 1})[0] != fingerprint({"a": 1.0})[0]
     assert fingerprint(np.arange(4.0))[0] == fingerprint(np.arange(4.0)[::-1][::-1].copy())[0]
-    assert fingerprint(np.zeros(1000))[1] == 8008
+    assert fingerprint(np.zeros(1000))[1] == 8000 + 120  # its data, its object and its slot
 
 
 def naive_groups(answers, tol):
@@ -229,6 +229,31 @@ def test_data_size_is_the_size_fingerprint_gives_counted_only_up_to_a_budget():
     big = [np.ones(1000)] * 50  # 50 arrays of 8 KB each
     assert data_size(big) == fingerprint(big)[1] > 400_000
     assert 16 << 10 < data_size(big, 16 << 10) < 40_000  # stopped soon after the budget
+
+
+@pytest.mark.parametrize("make", [
+    lambda: [{} for _ in range(2000)], lambda: [[] for _ in range(2000)],
+    lambda: [float(i) for i in range(2000)], lambda: [np.zeros(1) for _ in range(500)],
+    lambda: {f"k{i}": float(i) for i in range(1000)}, lambda: ["ab" * i for i in range(300)],
+    lambda: np.zeros((50, 50)), lambda: [(1.5, None, True, 7)] * 1 + [(i, 2.5) for i in range(500)],
+], ids=["dicts", "lists", "floats", "arrays", "dict", "strings", "array", "tuples"])
+def test_an_answer_s_size_is_about_what_it_holds_decoded(make):
+    """The size that decides whether a wrong answer is kept, and what the class's summary
+    counts against its budget, is at least half the memory the decoded answer takes (a list of
+    empty dicts was counted 8 bytes a dict: a tenth of their memory), and not much more (small
+    integers, which CPython shares, are counted as objects of their own)."""
+    import tracemalloc
+    from grader.results.common import data_size
+    from grader.sandbox import wire
+    frame = wire.dumps({"value": wire.encode(make())}, [])[wire.HEADER.size:]
+    tracemalloc.start()
+    message = wire.parse(frame)  # as the grader reads an answer: from the child's bytes
+    value = wire.decode(message["value"])
+    del message
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert held / 2 <= data_size(value) <= held * 3, (data_size(value), held)
+    assert fingerprint(value)[1] == data_size(value)
 
 
 def _mixed_records(seed):

@@ -219,9 +219,9 @@ def common_wrong_answers(records: Iterable[Record | tuple], tolerance: Tolerance
 # ---- identity: a digest of the exact contents -------------------------------------------------
 
 def fingerprint(value) -> tuple[bytes, float]:
-    """(a digest of the value's exact contents, types included; the size of its data in
-    bytes: arrays' bytes, strings' characters, eight per other leaf, and infinite for a value
-    no answer can be, which is never kept)."""
+    """(a digest of the value's exact contents, types included; about the bytes it holds in
+    memory, decoded (see SLOT and OBJECT), and infinite for a value no answer can be, which is
+    never kept)."""
     digest = hashlib.sha256()  # the fastest cryptographic hash here (CPUs hash it in hardware)
     try:
         size = _feed(digest, value)
@@ -231,20 +231,30 @@ def fingerprint(value) -> tuple[bytes, float]:
     return digest.digest()[:16], size
 
 
+# What a decoded value holds in memory, about (CPython, 64 bits): the slot that refers to it (8
+# bytes), and its object's own bytes besides its data: an answer's size counts both, so a list
+# of thousands of empty dicts costs what it takes, not 8 bytes a dict.
+SLOT = 8
+OBJECT = {float: 24, int: 28, str: 49, "array": 112, list: 56, tuple: 40, dict: 64}
+ENTRY = 16  # a dict's table, for each of its items
+
+
 def data_size(value, budget: float = math.inf) -> float:
     """The size `fingerprint` gives `value`, without digesting it: counted only until it is
     over `budget` (a cheap check of whether an answer is small enough to keep)."""
     kind = type(value)
     if kind is str:
-        return len(value.encode("utf-8", "surrogatepass")) + 8
+        return SLOT + OBJECT[str] + len(value.encode("utf-8", "surrogatepass"))
     if kind is int:
-        return max(8, len(str(value)))
-    if value is None or kind in (bool, float, np.bool_):
-        return 8
+        return SLOT + max(OBJECT[int], len(str(value)))
+    if value is None or kind in (bool, np.bool_):
+        return SLOT
+    if kind is float:
+        return SLOT + OBJECT[float]
     if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in "biuf":
-        return np.asarray(value).nbytes + 8
+        return SLOT + OBJECT["array"] + np.asarray(value).nbytes
     if kind is list or kind is tuple or kind is dict:
-        total = 8
+        total = SLOT + OBJECT[kind] + (ENTRY * len(value) if kind is dict else 0)
         for item in (value if kind is not dict else
                      (part for pair in value.items() for part in pair)):
             total += data_size(item, budget - total)
@@ -258,32 +268,32 @@ def _feed(digest, value) -> float:
     kind = type(value)
     if value is None:
         digest.update(b"N;")
-        return 8
+        return SLOT
     if kind is bool or kind is np.bool_:
         digest.update(b"B1;" if value else b"B0;")
-        return 8
+        return SLOT
     if kind is int:
         text = str(value).encode()
         digest.update(b"I%d:%s;" % (len(text), text))
-        return max(8, len(text))
+        return SLOT + max(OBJECT[int], len(text))
     if kind is float:
         digest.update(b"F" + struct.pack("<d", value))
-        return 8
+        return SLOT + OBJECT[float]
     if kind is str:
         text = value.encode("utf-8", "surrogatepass")
         digest.update(b"S%d:" % len(text) + text)
-        return len(text) + 8
+        return SLOT + OBJECT[str] + len(text)
     if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in "biuf":
         array = np.asarray(value)
         digest.update(b"A%s%r:" % (array.dtype.str.encode(), array.shape))
         digest.update(array.data if array.flags.c_contiguous else array.tobytes())
-        return array.nbytes + 8
+        return SLOT + OBJECT["array"] + array.nbytes
     if kind is list or kind is tuple:
         digest.update(b"L%d[" % len(value) if kind is list else b"T%d[" % len(value))
-        return 8 + sum(_feed(digest, item) for item in value)
+        return SLOT + OBJECT[kind] + sum(_feed(digest, item) for item in value)
     if kind is dict:
         digest.update(b"D%d{" % len(value))
-        size = 8
+        size = SLOT + OBJECT[dict] + ENTRY * len(value)
         for key, item in value.items():
             size += _feed(digest, key) + _feed(digest, item)
         return size
