@@ -235,7 +235,7 @@ def fingerprint(value) -> tuple[bytes, float]:
 # bytes), and its object's own bytes besides its data: an answer's size counts both, so a list
 # of thousands of empty dicts costs what it takes, not 8 bytes a dict.
 SLOT = 8
-OBJECT = {float: 24, int: 28, str: 49, "array": 112, list: 56, tuple: 40, dict: 64}
+OBJECT = {float: 24, int: 28, str: 49, np.ndarray: 112, list: 56, tuple: 40, dict: 64}
 ENTRY = 16  # a dict's table, for each of its items
 
 
@@ -252,7 +252,7 @@ def data_size(value, budget: float = math.inf) -> float:
     if kind is float:
         return SLOT + OBJECT[float]
     if isinstance(value, (np.ndarray, np.generic)) and np.asarray(value).dtype.kind in "biuf":
-        return SLOT + OBJECT["array"] + np.asarray(value).nbytes
+        return SLOT + OBJECT[np.ndarray] + np.asarray(value).nbytes
     if kind is list or kind is tuple or kind is dict:
         total = SLOT + OBJECT[kind] + (ENTRY * len(value) if kind is dict else 0)
         for item in (value if kind is not dict else
@@ -287,7 +287,7 @@ def _feed(digest, value) -> float:
         array = np.asarray(value)
         digest.update(b"A%s%r:" % (array.dtype.str.encode(), array.shape))
         digest.update(array.data if array.flags.c_contiguous else array.tobytes())
-        return SLOT + OBJECT["array"] + array.nbytes
+        return SLOT + OBJECT[np.ndarray] + array.nbytes
     if kind is list or kind is tuple:
         digest.update(b"L%d[" % len(value) if kind is list else b"T%d[" % len(value))
         return SLOT + OBJECT[kind] + sum(_feed(digest, item) for item in value)

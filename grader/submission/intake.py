@@ -78,6 +78,11 @@ def _lone_zip(folder: Path, course, assignments=None) -> Path | None:
     return zips[0] if len(zips) == 1 else None
 
 
+def _too_large(name: str) -> str:
+    return (f"Your zip file {name} was not unpacked: it is not a regular file, or it is larger "
+            f"than {archive.MAX_BYTES >> 20} MB.")
+
+
 def prepare(paths: Sequence[Path | str], course, scratch: Path,
             assignments: Iterable[str] | None = None) -> Intake:
     """The submission at `paths` made ready to grade for the course's `assignments` (all for
@@ -89,17 +94,15 @@ def prepare(paths: Sequence[Path | str], course, scratch: Path,
         return Intake(paths)
     (path,) = paths
     notes: list[str] = []
-    too_large = ("Your zip file {} was not unpacked: it is not a regular file, or it is larger "
-                 f"than {archive.MAX_BYTES >> 20} MB.")
     if path.is_file() and path.suffix.lower() == ".zip":
         zipped = path if regular_file(path, limit=archive.MAX_BYTES) else None
         if zipped is None:
             Path(scratch).mkdir(parents=True, exist_ok=True)  # graded as an empty submission
-            return Intake([Path(scratch)], [too_large.format(path.name)])
+            return Intake([Path(scratch)], [_too_large(path.name)])
     elif path.is_dir() and not path.is_symlink():
         zipped = _lone_zip(path, course, assignments)
         if zipped is not None and not regular_file(zipped, limit=archive.MAX_BYTES):
-            notes.append(too_large.format(zipped.name))  # the folder is graded as it is
+            notes.append(_too_large(zipped.name))  # the folder is graded as it is
             zipped = None
     else:
         return Intake(paths)
