@@ -305,3 +305,30 @@ def test_groups_do_not_depend_on_the_order_or_on_merging_parts(budget):
         for part in parts[1:]:
             merged.merge(pickle.loads(pickle.dumps(part)))
         assert _everything(merged) == expected
+
+
+def test_answers_crafted_to_defeat_the_pruning_cost_comparisons_linear_in_their_number(
+        monkeypatch):
+    """One huge element gives every answer a reach that covers every other's weighted sum, so
+    each would be compared with every leader before: 400 answers, 80,000 comparisons."""
+    from grader.results import common
+    calls = []
+    real = common.matches
+
+    def counted(actual, expected, tolerance):
+        calls.append(1)
+        return real(actual, expected, tolerance)
+
+    monkeypatch.setattr(common, "matches", counted)
+    rng = np.random.default_rng(7)
+    shared = rng.random(100)
+    shared[0] = 1e300
+    records = [Record(f"a{i}", "a.p", "c", shared.copy()) for i in range(3)]
+    records += [Record(f"b{i}", "a.p", "c", shared * (1 + 1e-9)) for i in range(3)]
+    for i in range(400):
+        crafted = rng.random(100)
+        crafted[0] = 1e300
+        records.append(Record(f"crafted{i:03d}", "a.p", "c", crafted))
+    found = groups_of(records)
+    assert [g.students for g in found] == [("a0", "a1", "a2", "b0", "b1", "b2")]
+    assert len(calls) <= 10 * len(records)  # linear: ROUNDS (8) a distinct answer at most

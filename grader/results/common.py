@@ -19,7 +19,11 @@ answers came in, and a class graded by several processes (each with its share of
 as one graded in turn as long as each share holds its process's answers. Leaders are
 only compared with answers of the same structure (types, shapes, exact parts, NaN/inf
 positions) whose weighted sum lies within the leader's tolerance of the leader's: a condition
-every match meets, so it prunes without losing one.
+every match meets, so it prunes without losing one. Answers crafted to defeat that condition
+(far apart, yet with sums within reach of each other's) cannot make grouping quadratic: the
+comparisons among one structure's answers may cost `ROUNDS` times comparing each of them once;
+past that, the answers left lead groups of their own (identical ones still merge), so only the
+least common answers of such a case can go ungrouped.
 """
 from __future__ import annotations
 
@@ -41,6 +45,9 @@ from grader.course.model import Tolerance
 LARGE = 64 * 1024   # bytes of an answer's data above which it is grouped by its digest only
 KEPT = 256 << 20    # bytes of answers held in all; later answers are grouped by digest only
 SHOWN = 120         # characters of an answer's rendering
+ROUNDS = 8          # comparisons of a structure's answers cost at most this many times their size
+CALL = 4096         # what one comparison costs besides its numbers, counted in numbers compared
+LOOK = 32           # what weighing one leader as a candidate costs, in numbers compared
 CSV_COLUMNS = ("problem", "case", "students_count", "students", "answer", "declared_mistake")
 
 ToleranceOf = Callable[[str], "Callable[[str], Tolerance] | Tolerance"]
@@ -411,27 +418,44 @@ def _sums(members: list[tuple[_Answer, dict]], tolerance):
 def _leaders(members: list[tuple[_Answer, dict]], tolerance) -> list[list[_Answer]]:
     """Leader clustering of answers of one structure, in their order: each joins the earliest
     leader it matches by compare(), or leads. Only leaders whose weighted sum lies within their
-    reach of the answer's are compared: every match is among them."""
+    reach of the answer's are compared: every match is among them, until comparing has cost
+    ROUNDS times the answers' size (after which the answers left lead groups of their own)."""
     with np.errstate(all="ignore"):
         keys, radii, scales, special = _sums(members, tolerance)
+    sizes = [CALL + sum(part.size for parts in numbers.values() for part in parts)
+             for _, numbers in members]
+    budget = ROUNDS * sum(sizes)  # what comparing may cost, in numbers compared (see ROUNDS)
     groups: list[list[_Answer]] = []
     # NaN/inf positions -> (leaders' keys sorted, the leaders in that order, widest reach,
     # leaders whose key or reach is not finite); a leader is (group, answer, key, reach, scale)
     state: dict[bytes, tuple[list, list, list, list]] = {}
-    for (answer, _), key, radius, scale, where in zip(members, keys, radii, scales, special):
+    for (answer, _), key, radius, scale, where, size in zip(members, keys, radii, scales,
+                                                            special, sizes):
+        if budget <= 0:  # spent: the answers left lead their own groups
+            groups.append([answer])
+            continue
         sorted_keys, leaders, widest, loose = state.setdefault(where, ([], [], [0.0], []))
         if math.isfinite(key):
             window = widest[0] + 1e-9 * scale
             low = bisect.bisect_left(sorted_keys, key - window)
             high = bisect.bisect_right(sorted_keys, key + window)
+            budget -= LOOK * (high - low)
             candidates = [leader for leader in leaders[low:high]
                           if abs(key - leader[2]) <= leader[3] + 1e-9 * scale]
         else:
+            budget -= LOOK * len(leaders)
             candidates = list(leaders)
+        budget -= LOOK * len(loose)
         candidates += loose
         candidates.sort(key=lambda leader: leader[0])
-        match = next((leader for leader in candidates
-                      if matches(answer.value, leader[1].value, tolerance)), None)
+        match = None
+        for leader in candidates:
+            if budget <= 0:
+                break
+            budget -= size
+            if matches(answer.value, leader[1].value, tolerance):
+                match = leader
+                break
         if match is not None:
             groups[match[0]].append(answer)
             continue
