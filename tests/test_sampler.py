@@ -1,0 +1,60 @@
+"""The sampler kind's statistical check (`grader.kinds.stats.check_sample`): correct samples of
+any size pass, and a wrong law fails even when it shares the declared one's moments."""
+import numpy as np
+import pytest
+
+from grader.kinds.stats import check_sample
+
+NORMAL = {"family": "normal", "mean": 0.5, "std": 0.1}
+UNIFORM = {"family": "uniform", "low": -0.2, "high": 0.2}
+
+
+def judged(sample, distribution):
+    return check_sample(sample, sample.copy(), sample + 1.0, distribution)
+
+
+def three_point(distribution, size, rng):
+    """-a, 0, a around the mean with the declared law's mean, variance and kurtosis: kurtosis
+    1/p for mass p/2 at each of -a and a, variance p a^2."""
+    if distribution["family"] == "normal":
+        mean, std, kurtosis = distribution["mean"], distribution["std"], 3.0
+    else:
+        low, high = distribution["low"], distribution["high"]
+        mean, std, kurtosis = (low + high) / 2, (high - low) / np.sqrt(12), 1.8
+    p = 1 / kurtosis
+    a = std / np.sqrt(p)
+    return mean + rng.choice([-a, 0.0, a], size=size, p=[p / 2, 1 - p, p / 2])
+
+
+@pytest.mark.parametrize("distribution", [NORMAL, UNIFORM], ids=["normal", "uniform"])
+def test_a_law_with_the_declared_moments_but_another_shape_fails(distribution):
+    sample = three_point(distribution, 6000, np.random.default_rng(0))
+    message = judged(sample, distribution)
+    assert message is not None and "distribution: " in message
+    assert "mean:" not in message and "variance:" not in message and "kurtosis" not in message
+
+
+@pytest.mark.parametrize("distribution", [NORMAL, UNIFORM], ids=["normal", "uniform"])
+def test_correct_samples_of_any_size_pass(distribution):
+    for size in (5, 60, 6000):
+        for seed in range(200):
+            rng = np.random.default_rng(seed)
+            if distribution["family"] == "normal":
+                sample = rng.normal(distribution["mean"], distribution["std"], size)
+            else:
+                sample = rng.uniform(distribution["low"], distribution["high"], size)
+            assert judged(sample, distribution) is None, (size, seed)
+
+
+def test_a_shifted_sample_is_told_where_its_shares_differ():
+    sample = np.random.default_rng(1).uniform(-0.1, 0.3, 6000)  # mean 0.1, not 0
+    message = judged(sample, UNIFORM)
+    assert "distribution: " in message and "expected" in message and "for 6000 values" in message
+
+
+def test_odd_samples_are_judged_without_error():
+    assert "variance: " in judged(np.full(100, 0.5), NORMAL)
+    for sample, wrong in ((np.array([np.nan, 0.4, 0.6] * 20), 20),
+                          (np.array([np.inf, -np.inf, 0.5] * 20), 40)):
+        assert f"values: {wrong} of the 60 values are NaN or infinite" in judged(sample, NORMAL)
+    assert judged(np.full(10, 0.5), {"family": "normal", "mean": 0.5, "std": 0.0}) is None
