@@ -169,11 +169,12 @@ def test_fingerprints_tell_types_apart():
 
 
 def naive_groups(answers, tol):
-    """Leader clustering without pruning: each answer (one student's, all distinct) compared
-    with every earlier leader, in the order of their students' names."""
+    """Leader clustering without pruning: each answer (one student's, all distinct), in the
+    order of their students' names, compared with every earlier leader, largest group first
+    (ties: the earliest), joining the first it matches."""
     leaders = []
     for student, value in sorted(answers, key=lambda answer: answer[0]):
-        for leader in leaders:
+        for leader in sorted(leaders, key=len, reverse=True):  # stable: ties keep their order
             if compare(value, leader[0][1], tol) is None:
                 leader.append((student, value))
                 break
@@ -332,3 +333,76 @@ def test_answers_crafted_to_defeat_the_pruning_cost_comparisons_linear_in_their_
     found = groups_of(records)
     assert [g.students for g in found] == [("a0", "a1", "a2", "b0", "b1", "b2")]
     assert len(calls) <= 10 * len(records)  # linear: ROUNDS (8) a distinct answer at most
+
+
+def unprobed_twin(value, shift, *, at=(1, 2)):
+    """`value` (a flat float array of at least 15 numbers) moved by `shift` at two places the
+    grouping does not probe, so that its weighted sum stays the same: far from `value`, yet
+    within reach of it by the sum alone."""
+    from grader.results import common
+    probed = np.linspace(0, value.size - 1, getattr(common, "PROBES", 8)).astype(int)
+    assert not set(at) & set(probed)
+    weights = common._weights(value.size)
+    twin = value.copy()
+    twin[at[0]] += shift
+    twin[at[1]] -= shift * weights[at[0]] / weights[at[1]]
+    return twin
+
+
+def test_answers_near_but_not_within_the_tolerance_cost_a_group_none_of_its_students():
+    rng = np.random.default_rng(0)
+    mistake = rng.normal(size=100)
+    values = [mistake * (1 + 1e-9 * rng.normal(size=100)) for _ in range(1000)]  # float noise
+    values += [1.5 * mistake * (1 + 5e-6 * rng.normal(size=100)) for _ in range(400)]
+    names = rng.permutation(len(values))
+    found = groups_of([Record(f"s{names[i]:05d}", "a.p", "c", v) for i, v in enumerate(values)])
+    assert [g.count for g in found] == [1000]
+
+
+def test_answers_crafted_to_share_a_group_s_weighted_sum_take_none_of_its_students():
+    rng = np.random.default_rng(1)
+    mistake = rng.normal(size=100)
+    records = [Record(f"b{i:04d}", "a.p", "c", mistake * (1 + 1e-9 * rng.normal(size=100)))
+               for i in range(300)]
+    for k in range(20):  # each handed in by two students whose names sort first
+        crafted = unprobed_twin(mistake, 1.0 + k)
+        records += [Record(f"a{k:02d}{twin}", "a.p", "c", crafted.copy()) for twin in "xy"]
+    found = groups_of(records)
+    assert found[0].students == tuple(f"b{i:04d}" for i in range(300))
+    assert [g.count for g in found[1:]] == [2] * 20
+
+
+def test_comparing_answers_that_compare_walks_in_python_is_bounded(monkeypatch):
+    """Lists compare() walks item by item cost far more than arrays of as many numbers: such
+    answers crafted to pass every cheap test get few comparisons in vain."""
+    from grader.results import common
+    failed = []
+    real = common.matches
+
+    def counted(actual, expected, tolerance):
+        found = real(actual, expected, tolerance)
+        failed.extend([] if found else [1])
+        return found
+
+    monkeypatch.setattr(common, "matches", counted)
+    base = np.random.default_rng(2).normal(size=100)
+    records = [Record(f"s{k:03d}", "a.p", "c",
+                      {"x": [None] * 2000 + unprobed_twin(base, 1.0 + k).tolist()})
+               for k in range(100)]
+    assert groups_of(records) == []
+    assert len(failed) <= 100  # 4,950 pairs; ROUNDS (8) a distinct answer would allow 800
+
+
+def test_grouping_answers_of_small_integers_takes_memory_bounded_by_a_chunk():
+    import tracemalloc
+    rng = np.random.default_rng(3)
+    common = CommonAnswers(tolerance)
+    for i in range(200):  # 12 MB of int8 answers, 96 MB as float
+        common.add(Record(f"s{i}", "a.p", "c", rng.integers(-100, 100, 60_000).astype(np.int8)))
+    tracemalloc.start()
+    try:
+        common.groups()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 80e6  # a 16 MB chunk made float and what judging it takes; 300 MB before

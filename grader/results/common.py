@@ -12,22 +12,24 @@ only (and a short rendering), and so groups only with identical answers. So is e
 depends on which answers there are, never on their order.
 
 Grouping, per case: identical answers are merged by digest as they arrive; then, largest first
-(ties: by the first of their students' names), each distinct answer joins the first earlier
-leader it matches by `grader.compare.mismatch.compare` under the problem's tolerance (the leader
-standing as the expected value), or leads a group of its own. Nothing depends on the order the
-answers came in, and a class graded by several processes (each with its share of `KEPT`) groups
-as one graded in turn as long as each share holds its process's answers. Leaders are
-only compared with answers of the same structure (types, shapes, exact parts, NaN/inf
-positions) whose weighted sum lies within the leader's tolerance of the leader's: a condition
-every match meets, so it prunes without losing one. Answers crafted to defeat that condition
-(far apart, yet with sums within reach of each other's) cannot make grouping quadratic: the
-comparisons among one structure's answers may cost `ROUNDS` times comparing each of them once;
-past that, the answers left lead groups of their own (identical ones still merge), so only the
-least common answers of such a case can go ungrouped.
+(ties: by the first of their students' names), each distinct answer joins the largest group so
+far (ties: the earliest) whose leader it matches by `grader.compare.mismatch.compare` under the
+problem's tolerance (the leader standing as the expected value), or leads a group of its own.
+Nothing depends on the order the answers came in, and a class graded by several processes (each
+with its share of `KEPT`) groups as one graded in turn as long as each share holds its
+process's answers. An answer is only compared with leaders it may match: of the same structure
+(types, shapes, exact parts, NaN/inf positions), whose weighted sum lies within the leader's
+tolerance of the leader's, and whose numbers at `PROBES` fixed places of each output are within
+the tolerance of the answer's there; every match meets these conditions, so they prune without
+losing one. Answers crafted to pass them (far apart at places not probed, with the same sums)
+cannot make grouping quadratic: comparisons that fail may cost `ROUNDS` times comparing each of
+a structure's answers once, after which the answers left lead groups of their own (identical
+ones still merge). As an answer tries the largest groups first, such answers cost an honest
+group none of its students unless they outnumber it. Answers are made float `CHUNK` bytes at a
+time, so grouping answers of small integers takes no more memory than floats would.
 """
 from __future__ import annotations
 
-import bisect
 import hashlib
 import heapq
 import math
@@ -47,7 +49,10 @@ KEPT = 256 << 20    # bytes of answers held in all; later answers are grouped by
 SHOWN = 120         # characters of an answer's rendering
 ROUNDS = 8          # comparisons of a structure's answers cost at most this many times their size
 CALL = 4096         # what one comparison costs besides its numbers, counted in numbers compared
-LOOK = 32           # what weighing one leader as a candidate costs, in numbers compared
+NODE = 256          # what a part compare() walks in Python costs (a list's item), likewise
+PROBES = 8          # numbers of each output, at fixed places, compared before the whole answer
+CHUNK = 16 << 20    # bytes of answers made float at once (all at once, int8 would take 8x)
+_LARGEST = np.finfo(float).max
 CSV_COLUMNS = ("problem", "case", "students_count", "students", "answer", "declared_mistake")
 
 ToleranceOf = Callable[[str], "Callable[[str], Tolerance] | Tolerance"]
@@ -315,7 +320,8 @@ def _feed(digest, value) -> float:
 def _parts(value, top: str | None, numbers: dict, exact: list) -> Any:
     """The value's structure as compare() sees it (types, shapes, dict keys) and its exact
     parts appended to `exact` (bools, strings, None, integers too large for floats); its
-    numbers appended to `numbers[output key]` as flat float arrays."""
+    numbers appended to `numbers[output key]` as flat arrays (a NumPy array's own, not
+    copied: each is made float a few answers at a time, see _sums)."""
     if isinstance(value, dict):
         keys = sorted(value, key=str)
         return ("dict", tuple(map(str, keys)),
@@ -329,6 +335,9 @@ def _parts(value, top: str | None, numbers: dict, exact: list) -> Any:
                                                and value.dtype.kind == "b"):
         exact.append(np.asarray(value).tobytes())
         return ("bool", np.shape(value))
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        numbers.setdefault(top or "", []).append(value.ravel())
+        return ("number", value.shape)
     if isinstance(value, (int, float, np.number, np.ndarray)):
         try:
             array = np.asarray(value, dtype=float)
@@ -377,98 +386,162 @@ def _cluster(answers: dict[bytes, _Answer], tolerance) -> list[list[_Answer]]:
             groups.append([answer])
             continue
         alike.setdefault(structure, []).append((answer, numbers))
-    for members in alike.values():
+    for (_, exact), members in alike.items():
         if len(members) == 1:
             groups.append([members[0][0]])
         else:
-            groups += _leaders(members, tolerance)
+            groups += _leaders(members, len(exact), tolerance)
     return groups
 
 
-def _sums(members: list[tuple[_Answer, dict]], tolerance):
-    """For answers of one structure, at once: each one's weighted sum of its numbers, how far
-    that sum may move while every number stays within the tolerance of it as expected value,
-    the weighted sum of magnitudes (for rounding), and where its NaN and inf are (which
-    compare() requires to be equal)."""
+@dataclass
+class _Near:
+    """For the answers of one structure, at once: each one's weighted sum of its numbers
+    (`keys`), how far that sum may move while every number stays within the tolerance of it
+    as expected value (`radii`), the weighted sum of magnitudes (`scales`, for rounding), where
+    its NaN and inf are (`special`, which compare() requires to be equal), and its numbers at
+    a few fixed places (`probes`, non-finite ones as 0) with the tolerance there (`atol`,
+    `rtol`)."""
+    keys: np.ndarray
+    radii: np.ndarray
+    scales: np.ndarray
+    special: list
+    probes: np.ndarray
+    atol: np.ndarray
+    rtol: np.ndarray
+
+
+def _near(members: list[tuple[_Answer, dict]], tolerance) -> _Near:
+    """What `_Near` holds, for `members` (answers and their numbers by output key), made
+    float a chunk of answers at a time."""
     tolerance_of = (lambda _: tolerance) if isinstance(tolerance, Tolerance) else tolerance
     count = len(members)
     key, radius, scale = np.zeros(count), np.zeros(count), np.zeros(count)
     special = [b""] * count
+    probes, atol, rtol = [], [], []
     for output in sorted(members[0][1]):
-        matrix = np.stack([parts[0] if len(parts) == 1 else np.concatenate(parts)
-                           for parts in (numbers[output] for _, numbers in members)])
-        size = matrix.shape[1]
+        size = sum(part.size for part in members[0][1][output])
         if not size:
             continue
-        finite = np.isfinite(matrix)
-        if not finite.all():
-            for row in np.flatnonzero(~finite.all(axis=1)):
-                values = matrix[row]
-                code = np.where(np.isnan(values), 2, np.where(finite[row], 0, np.sign(values)))
-                special[row] += output.encode() + b":" + code.astype(np.int8).tobytes()
-            matrix = np.where(finite, matrix, 0.0)
         tol, weights = tolerance_of(output), _weights(size)
-        magnitude = np.abs(matrix) @ weights
-        key += matrix @ weights
-        radius += _WEIGHT_SUMS[size] * tol.atol + tol.rtol * magnitude
-        scale += magnitude
-    return key.tolist(), radius.tolist(), scale.tolist(), special
+        places = np.unique(np.linspace(0, size - 1, min(size, PROBES)).astype(np.intp))
+        probed = np.empty((count, places.size))
+        step = max(1, CHUNK // (8 * size))
+        for start in range(0, count, step):  # a few answers at a time, as float
+            rows = [parts[0] if len(parts) == 1 else np.concatenate(parts)
+                    for parts in (numbers[output] for _, numbers in members[start:start + step])]
+            matrix = np.array(rows, dtype=float)
+            finite = np.isfinite(matrix)
+            if not finite.all():
+                for row in np.flatnonzero(~finite.all(axis=1)):
+                    values = matrix[row]
+                    code = np.where(np.isnan(values), 2,
+                                    np.where(finite[row], 0, np.sign(values)))
+                    special[start + row] += (output.encode() + b":"
+                                             + code.astype(np.int8).tobytes())
+                matrix = np.where(finite, matrix, 0.0)
+            chunk = slice(start, start + len(rows))
+            magnitude = np.abs(matrix) @ weights
+            key[chunk] += matrix @ weights
+            radius[chunk] += _WEIGHT_SUMS[size] * tol.atol + tol.rtol * magnitude
+            scale[chunk] += magnitude
+            probed[chunk] = matrix[:, places]
+        probes.append(probed)
+        atol.append(np.full(places.size, tol.atol))
+        rtol.append(np.full(places.size, tol.rtol))
+    if not probes:
+        probes, atol, rtol = [np.zeros((count, 0))], [np.zeros(0)], [np.zeros(0)]
+    return _Near(key, radius, scale, special, np.hstack(probes), np.concatenate(atol),
+                 np.concatenate(rtol))
 
 
-def _leaders(members: list[tuple[_Answer, dict]], tolerance) -> list[list[_Answer]]:
-    """Leader clustering of answers of one structure, in their order: each joins the earliest
-    leader it matches by compare(), or leads. Only leaders whose weighted sum lies within their
-    reach of the answer's are compared: every match is among them, until comparing has cost
-    ROUNDS times the answers' size (after which the answers left lead groups of their own)."""
+class _Leaders:
+    """The leaders of one structure and one pattern of NaN and inf, in the order they came
+    (which is their groups' order): their weighted sums, their reach, which answer leads."""
+
+    def __init__(self):
+        self.keys, self.reach = np.zeros(16), np.zeros(16)
+        self.loose = np.zeros(16, dtype=bool)  # sum or reach not finite: always a candidate
+        self.answers = np.zeros(16, dtype=np.intp)  # index of the answer that leads
+        self.groups: list[int] = []
+        self.count = 0
+
+    def add(self, group: int, answer: int, key: float, reach: float) -> None:
+        if self.count == self.keys.size:
+            for name in ("keys", "reach", "loose", "answers"):
+                old = getattr(self, name)
+                setattr(self, name, np.concatenate([old, np.zeros_like(old)]))
+        loose = not (math.isfinite(key) and math.isfinite(reach))
+        at = self.count
+        self.keys[at], self.reach[at] = (0.0, 0.0) if loose else (key, reach)
+        self.loose[at], self.answers[at] = loose, answer
+        self.groups.append(group)
+        self.count += 1
+
+    def within_reach(self, key: float, scale: float) -> np.ndarray:
+        """The leaders (their indices, in order) whose reach includes the sum `key`."""
+        count = self.count
+        if not math.isfinite(key):
+            return np.arange(count)
+        return np.flatnonzero((np.abs(key - self.keys[:count])
+                               <= self.reach[:count] + 1e-9 * scale) | self.loose[:count])
+
+
+def _leaders(members: list[tuple[_Answer, dict]], exact: int,
+             tolerance) -> list[list[_Answer]]:
+    """Leader clustering of answers of one structure (with `exact` parts each), in their order:
+    each joins the largest group (in students so far; ties: the earliest) whose leader it
+    matches by compare(), or leads. Only leaders it may match are compared: those whose
+    weighted sum lies within their reach of the answer's, and whose numbers at the probed
+    places are within the tolerance of the answer's (conditions every match meets), until the
+    comparisons that failed have cost ROUNDS times the answers' numbers and calls (after which
+    the answers left lead groups of their own)."""
     with np.errstate(all="ignore"):
-        keys, radii, scales, special = _sums(members, tolerance)
-    sizes = [CALL + sum(part.size for parts in numbers.values() for part in parts)
-             for _, numbers in members]
-    budget = ROUNDS * sum(sizes)  # what comparing may cost, in numbers compared (see ROUNDS)
+        near = _near(members, tolerance)
+    keys, radii, scales = near.keys.tolist(), near.radii.tolist(), near.scales.tolist()
+    counted = [sum(part.size for parts in numbers.values() for part in parts)
+               for _, numbers in members]
+    # what comparing in vain may cost, in numbers compared (see ROUNDS); a comparison that
+    # fails costs its numbers and the parts compare() walks in Python, one that matches nothing
+    budget = ROUNDS * sum(CALL + count for count in counted)
+    sizes = [CALL + count + NODE * (exact + sum(map(len, numbers.values())))
+             for count, (_, numbers) in zip(counted, members)]
     groups: list[list[_Answer]] = []
-    # NaN/inf positions -> (leaders' keys sorted, the leaders in that order, widest reach,
-    # leaders whose key or reach is not finite); a leader is (group, answer, key, reach, scale)
-    state: dict[bytes, tuple[list, list, list, list]] = {}
-    for (answer, _), key, radius, scale, where, size in zip(members, keys, radii, scales,
-                                                            special, sizes):
+    students: list[int] = []  # in each group so far
+    state: dict[bytes, _Leaders] = {}  # NaN/inf positions -> their leaders
+    for index, ((answer, _), key, radius, scale, where, size) in enumerate(
+            zip(members, keys, radii, scales, near.special, sizes)):
         if budget <= 0:  # spent: the answers left lead their own groups
             groups.append([answer])
             continue
-        sorted_keys, leaders, widest, loose = state.setdefault(where, ([], [], [0.0], []))
-        if math.isfinite(key):
-            window = widest[0] + 1e-9 * scale
-            low = bisect.bisect_left(sorted_keys, key - window)
-            high = bisect.bisect_right(sorted_keys, key + window)
-            budget -= LOOK * (high - low)
-            candidates = [leader for leader in leaders[low:high]
-                          if abs(key - leader[2]) <= leader[3] + 1e-9 * scale]
-        else:
-            budget -= LOOK * len(leaders)
-            candidates = list(leaders)
-        budget -= LOOK * len(loose)
-        candidates += loose
-        candidates.sort(key=lambda leader: leader[0])
+        leaders = state.setdefault(where, _Leaders())
         match = None
-        for leader in candidates:
-            if budget <= 0:
-                break
-            budget -= size
-            if matches(answer.value, leader[1].value, tolerance):
-                match = leader
-                break
+        if leaders.count:
+            budget -= leaders.count
+            found = leaders.within_reach(key, scale)
+            if found.size:
+                budget -= found.size * near.probes.shape[1]
+                expected = near.probes[leaders.answers[found]]
+                with np.errstate(all="ignore"):
+                    bound = np.fmin(near.atol + near.rtol * np.abs(expected), _LARGEST)
+                    close = np.abs(near.probes[index] - expected) <= bound * (1 + 1e-9) + 1e-300
+                found = found[close.all(axis=1)]
+            for group in sorted((leaders.groups[leader] for leader in found.tolist()),
+                                key=lambda group: (-students[group], group)):
+                if budget <= 0:
+                    break
+                if matches(answer.value, groups[group][0].value, tolerance):
+                    match = group
+                    break
+                budget -= size
         if match is not None:
-            groups[match[0]].append(answer)
+            groups[match].append(answer)
+            students[match] += len(answer.students)
             continue
         groups.append([answer])
+        students.append(len(answer.students))
         reach = radius * (1 + 1e-9) + 1e-9 * scale + 1e-300  # room for rounding in the sums
-        leader = (len(groups) - 1, answer, key, reach, scale)
-        if math.isfinite(key) and math.isfinite(reach):
-            at = bisect.bisect(sorted_keys, key)
-            sorted_keys.insert(at, key)
-            leaders.insert(at, leader)
-            widest[0] = max(widest[0], reach)
-        else:
-            loose.append(leader)
+        leaders.add(len(groups) - 1, index, key, reach)
     return groups
 
 
