@@ -58,3 +58,50 @@ def test_odd_samples_are_judged_without_error():
                           (np.array([np.inf, -np.inf, 0.5] * 20), 40)):
         assert f"values: {wrong} of the 60 values are NaN or infinite" in judged(sample, NORMAL)
     assert judged(np.full(10, 0.5), {"family": "normal", "mean": 0.5, "std": 0.0}) is None
+
+
+@pytest.mark.parametrize("seed, size", [(902, 200), (1312, 60)])
+def test_correct_normal_samples_whose_kurtosis_strays_past_its_standard_error_pass(seed, size):
+    """The sample kurtosis is skewed at small sizes: these reach 5.4 at 200 values, 5.5
+    standard errors, which a normal sample does about once in two thousand."""
+    assert judged(np.random.default_rng(seed).normal(0.5, 0.1, size), NORMAL) is None
+
+
+def test_a_float32_uniform_sample_rounded_onto_a_bound_passes():
+    bound = float(np.sqrt(6 / 95))  # relu, fan_in 95: float32(bound) > bound
+    sample = np.random.default_rng(479).uniform(-bound, bound, (63, 95)).astype(np.float32)
+    assert np.abs(sample.astype(float)).max() > bound  # the premise: a value rounded past it
+    assert judged(sample, {"family": "uniform", "low": -bound, "high": bound}) is None
+
+
+def test_a_normal_narrow_against_its_mean_is_judged_within_float_resolution():
+    distribution = {"family": "normal", "mean": 1e6, "std": 1e-9}
+    for seed in range(20):
+        sample = np.random.default_rng(seed).normal(1e6, 1e-9, 6000)
+        assert judged(sample, distribution) is None, seed
+
+
+def test_a_sample_returned_as_lists_is_judged_as_an_array():
+    sample = np.random.default_rng(4).normal(0.5, 0.1, (60, 100))
+    assert check_sample(sample.tolist(), sample.tolist(), (sample + 1).tolist(), NORMAL) is None
+    assert "mean: " in check_sample((sample + 0.1).tolist(), (sample + 0.1).tolist(),
+                                    sample.tolist(), NORMAL)
+    assert check_sample(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros((0, 3)), NORMAL) is None
+
+
+@pytest.mark.parametrize("distribution", [NORMAL, UNIFORM], ids=["normal", "uniform"])
+def test_a_scale_off_by_a_tenth_fails_at_the_example_s_size(distribution):
+    rng = np.random.default_rng(5)
+    if distribution["family"] == "normal":
+        sample = rng.normal(distribution["mean"], 1.1 * distribution["std"], 6000)
+    else:
+        sample = rng.uniform(0.9 * distribution["low"], 0.9 * distribution["high"], 6000)
+    assert "variance: " in judged(sample, distribution)
+
+
+def test_a_normal_truncated_at_two_std_and_rescaled_fails():
+    rng = np.random.default_rng(6)
+    draws = rng.normal(size=20_000)
+    kept = draws[np.abs(draws) <= 2][:6000]
+    sample = NORMAL["mean"] + NORMAL["std"] * kept / kept.std()
+    assert "kurtosis" in judged(sample, NORMAL)

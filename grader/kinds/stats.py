@@ -3,9 +3,13 @@ by what can be measured (same seed gives the same array, another seed a differen
 variance, kurtosis and support against the declared distribution, and the share of values at
 most each of 63 points across it), not by value. Moments alone accept a wrong law that shares
 them (a three-point law has a normal's mean, variance and kurtosis); the shares, a
-Kolmogorov-Smirnov test on a grid, do not. Moments are allowed 5.5 standard errors, and shares
-the Dvoretzky-Kiefer-Wolfowitz bound for ALPHA, so a correct sampler fails with probability far
-below 1e-6.
+Kolmogorov-Smirnov test on a grid, do not. Each test's threshold is a bound that a correct
+sample passes with probability at least 1 - ALPHA at any number of values: a (sub-)Gaussian
+tail for the mean, Laurent and Massart's for a normal's variance, Bernstein's for a uniform's,
+Dvoretzky, Kiefer and Wolfowitz's for the shares; a normal's kurtosis is judged through
+Anscombe and Glynn's transformation (at 8, see KURTOSIS_Z), a uniform's with 5.5 times a
+normal's standard error (from 100 values; 23 times its own). So a correct sampler fails with
+probability far below 1e-6.
 """
 from __future__ import annotations
 
@@ -14,13 +18,119 @@ from statistics import NormalDist
 
 import numpy as np
 
-Z = 5.5
+ALPHA = 1e-8  # the chance a correct sample fails one test
+TAIL = math.log(2 / ALPHA)  # t with 2 exp(-t) = ALPHA
+Z = math.sqrt(2 * TAIL)  # a (sub-)Gaussian mean strays past Z standard errors with chance ALPHA
+SHARES = math.sqrt(TAIL / 2)  # DKW: shares stray past SHARES / sqrt(values) with chance ALPHA
+GRID = 64  # the shares are measured at GRID - 1 evenly spaced points (see _points)
+# Anscombe and Glynn's transformation of a normal sample's kurtosis has tails heavier than
+# a Gaussian's (at 2000 values, 4 in two million samples past 5 where 0.6 are expected; its
+# low tail far more so below 2000 values: at 60, 46 in ten million below -5.5): it is judged
+# at KURTOSIS_Z, too high from 20 values, too low from 2000. Of uniform samples of 20, two
+# in a million stray 5.5 times a normal's standard error; of 100, none in half a million.
+KURTOSIS_Z = 8.0
+KURTOSIS_FROM = {"normal": 20, "uniform": 100}
+LOW_KURTOSIS_FROM = 2000
 _KURTOSIS = {"normal": 3.0, "uniform": 1.8}
-ALPHA = 1e-8  # chance that a correct sample's shares stray past the bound (DKW: 2 exp(-2 t^2))
-SHARES = math.sqrt(math.log(2 / ALPHA) / 2)  # t: shares may differ by t / sqrt(values)
-GRID = 64     # the shares are measured at GRID - 1 evenly spaced points (see _points)
 _STEPS = np.arange(1, GRID)
 _NORMAL_SHARES = np.array([NormalDist().cdf(-3 + 6 * k / GRID) for k in _STEPS])
+
+
+def check_sample(first, again, other, distribution: dict) -> str | None:
+    """None if the three samples (seed, same seed, another seed; arrays or nested lists) fit
+    `distribution`; else a message saying what was measured against what was expected."""
+    if not np.array_equal(first, again, equal_nan=True):
+        return ("Two calls with the same seed gave different arrays: create your generator from "
+                "the seed (np.random.default_rng(seed)) instead of using global random state.")
+    drawn = np.asarray(first)
+    x = drawn.astype(float).ravel()
+    n = x.size
+    if not n:
+        return None  # nothing drawn, as the reference: nothing to judge
+    if np.array_equal(first, other, equal_nan=True):
+        return "Two different seeds gave the same array: the sample must depend on the seed."
+    not_finite = n - int(np.count_nonzero(np.isfinite(x)))
+    if not_finite:  # the moments would be NaN, which no comparison fails
+        return _unlike(distribution, [f"values: {not_finite} of the {n} values are NaN or "
+                                      "infinite"])
+    problems = _moment_problems(x, distribution) + _share_problems(x, distribution)
+    if distribution["family"] == "uniform":
+        low, high = float(distribution["low"]), float(distribution["high"])
+        # a float32 sample may round a value drawn just inside a bound onto its far side
+        slack = (np.finfo(drawn.dtype).eps * max(abs(low), abs(high))
+                 if drawn.dtype.kind == "f" else 0.0)
+        outside = int(np.count_nonzero((x < low - slack) | (x > high + slack)))
+        if outside:
+            problems.append(f"support: {outside} values outside [{low:.5g}, {high:.5g}]")
+    return _unlike(distribution, problems) if problems else None
+
+
+def _moments(distribution: dict) -> tuple[float, float]:
+    if distribution["family"] == "normal":
+        return float(distribution["mean"]), float(distribution["std"]) ** 2
+    low, high = float(distribution["low"]), float(distribution["high"])
+    return (low + high) / 2, (high - low) ** 2 / 12
+
+
+def _moment_problems(x: np.ndarray, distribution: dict) -> list[str]:
+    """Mean, variance and kurtosis of `x` against the distribution's, each at its bound."""
+    n, family = x.size, distribution["family"]
+    mean, var = _moments(distribution)
+    squares = x - mean  # deviations from the declared mean first: exact when the std is tiny
+    offset = float(squares.mean())
+    squares -= offset
+    squares *= squares
+    measured_var = float(squares.mean())
+    problems = []
+    mean_tol = Z * math.sqrt(var / n)
+    if not abs(offset) <= mean_tol:
+        problems.append(f"mean: measured {mean + offset:.5g}, expected {mean:.5g} "
+                        f"(allowed +/- {mean_tol:.2g} for {n} values)")
+    low, high = _variance_range(var, n, family)
+    if not low <= measured_var <= high:
+        problems.append(f"variance: measured {measured_var:.5g}, expected {var:.5g} "
+                        f"(allowed {low:.5g} to {high:.5g} for {n} values)")
+    if measured_var > 0:
+        kurtosis = float(np.dot(squares, squares) / n / measured_var ** 2)
+        if _kurtosis_strays(kurtosis, n, family):
+            problems.append(f"shape: kurtosis {kurtosis:.3g}, expected {_KURTOSIS[family]:.3g} "
+                            f"for a {family} distribution")
+    return problems
+
+
+def _variance_range(var: float, n: int, family: str) -> tuple[float, float]:
+    """Where the sample's variance (its mean squared deviation from its own mean) lies for
+    all but ALPHA of correct samples of `n` values."""
+    if family == "normal":  # n v / var is chi-square with k = n - 1 degrees of freedom
+        k = n - 1
+        return (max(0.0, k - 2 * math.sqrt(k * TAIL)) * var / n,
+                (k + 2 * math.sqrt(k * TAIL) + 2 * TAIL) * var / n)
+    # uniform: (x - mean)^2 lies in [0, 3 var], with variance 0.8 var^2 (Bernstein); the
+    # sample's own mean lowers it by (mean error)^2, at most 12 var TAIL / (2 n) (Hoeffding)
+    spread, deviation = 0.8 * var * var, 2 * var
+    margin = (2 * deviation * TAIL / 3
+              + math.sqrt((2 * deviation * TAIL / 3) ** 2 + 8 * n * spread * TAIL)) / (2 * n)
+    return var - margin - 6 * var * TAIL / n, var + margin
+
+
+def _kurtosis_strays(kurtosis: float, n: int, family: str) -> bool:
+    """Whether the sample kurtosis is further from the family's than correct samples go."""
+    if n < KURTOSIS_FROM[family]:
+        return False
+    if family == "uniform":  # light tails: its standard error is a fourth of a normal's
+        return abs(kurtosis - _KURTOSIS[family]) > 5.5 * math.sqrt(24 / n) + 0.05
+    # Anscombe and Glynn (1983): a transformation of a normal sample's kurtosis to about N(0, 1)
+    expected = 3 * (n - 1) / (n + 1)
+    variance = 24 * n * (n - 2) * (n - 3) / ((n + 1) ** 2 * (n + 3) * (n + 5))
+    standard = (kurtosis - expected) / math.sqrt(variance)
+    skew = (6 * (n * n - 5 * n + 2) / ((n + 7) * (n + 9))
+            * math.sqrt(6 * (n + 3) * (n + 5) / (n * (n - 2) * (n - 3))))
+    a = 6 + 8 / skew * (2 / skew + math.sqrt(1 + 4 / skew ** 2))
+    denominator = 1 + standard * math.sqrt(2 / (a - 4))
+    if denominator <= 0:  # below any kurtosis a normal sample reaches
+        return n >= LOW_KURTOSIS_FROM
+    z = ((1 - 2 / (9 * a)) - np.cbrt((1 - 2 / a) / denominator)) / math.sqrt(2 / (9 * a))
+    return z > KURTOSIS_Z or (z < -KURTOSIS_Z and n >= LOW_KURTOSIS_FROM)
 
 
 def _points(distribution: dict) -> tuple[float, float, np.ndarray]:
@@ -33,75 +143,22 @@ def _points(distribution: dict) -> tuple[float, float, np.ndarray]:
     return low, (high - low) / GRID, _STEPS / GRID
 
 
-def _worst_share(x: np.ndarray, distribution: dict) -> tuple[float, float, float] | None:
-    """(a point q, the share of `x` at most q, the share expected) where the two differ most;
-    None for a distribution of no width."""
+def _share_problems(x: np.ndarray, distribution: dict) -> list[str]:
+    """The share of `x` at most each point against the distribution's, where they differ
+    most; none for a distribution too narrow for its points to be told apart in floats."""
     start, step, expected = _points(distribution)
-    if not step > 0:
-        return None
+    if not step > 64 * np.spacing(abs(start) + GRID * abs(step)):
+        return []
     # the first point each value is at most (clipped to 1 .. GRID, GRID: none of them)
     first = np.fmin(np.fmax(np.ceil((x - start) / step), 1), GRID).astype(np.intp)
     shares = np.cumsum(np.bincount(first, minlength=GRID + 1))[1:GRID] / x.size
     worst = int(np.argmax(np.abs(shares - expected)))
-    return start + (worst + 1) * step, float(shares[worst]), float(expected[worst])
-
-
-def _moments(distribution: dict) -> tuple[float, float]:
-    if distribution["family"] == "normal":
-        return float(distribution["mean"]), float(distribution["std"]) ** 2
-    low, high = float(distribution["low"]), float(distribution["high"])
-    return (low + high) / 2, (high - low) ** 2 / 12
-
-
-def check_sample(first: np.ndarray, again: np.ndarray, other: np.ndarray,
-                 distribution: dict) -> str | None:
-    """None if the three samples (seed, same seed, another seed) fit `distribution`; else a
-    message saying what was measured against what was expected."""
-    if not np.array_equal(first, again, equal_nan=True):
-        return ("Two calls with the same seed gave different arrays: create your generator from "
-                "the seed (np.random.default_rng(seed)) instead of using global random state.")
-    if np.array_equal(first, other, equal_nan=True):
-        return "Two different seeds gave the same array: the sample must depend on the seed."
-    x = first.astype(float).ravel()
-    n = x.size
-    family = distribution["family"]
-    not_finite = n - int(np.count_nonzero(np.isfinite(x)))
-    if not_finite:  # the moments would be NaN, which no comparison fails
-        return _unlike(distribution, [f"values: {not_finite} of the {n} values are NaN or "
-                                      "infinite"])
-    mean, var = _moments(distribution)
-    kurt = _KURTOSIS[family]
-    measured_mean = float(x.mean())
-    squares = x - measured_mean
-    squares *= squares
-    measured_var = float(squares.mean())
-    problems = []
-    mean_tol = Z * np.sqrt(var / n)
-    if abs(measured_mean - mean) > mean_tol:
-        problems.append(f"mean: measured {measured_mean:.5g}, expected {mean:.5g} "
-                        f"(allowed +/- {mean_tol:.2g} for {n} values)")
-    var_tol = Z * var * np.sqrt((kurt - 1) / n)
-    if abs(measured_var - var) > var_tol:
-        problems.append(f"variance: measured {measured_var:.5g}, expected {var:.5g} "
-                        f"(allowed +/- {var_tol:.2g})")
-    if measured_var > 0:
-        measured_kurt = float(np.dot(squares, squares) / n / measured_var**2)
-        kurt_tol = Z * np.sqrt(24 / n) + 0.05
-        if abs(measured_kurt - kurt) > kurt_tol:
-            problems.append(f"shape: kurtosis {measured_kurt:.3g}, expected {kurt:.3g} for a "
-                            f"{family} distribution")
-    worst, share_tol = _worst_share(x, distribution), SHARES / np.sqrt(n)
-    if worst and abs(worst[1] - worst[2]) > share_tol:
-        point, share, expected_share = worst
-        problems.append(f"distribution: {share:.1%} of the values are at most {point:.5g}, "
-                        f"expected {expected_share:.1%} (allowed +/- {share_tol:.1%} for {n} "
-                        "values)")
-    if family == "uniform":
-        low, high = float(distribution["low"]), float(distribution["high"])
-        outside = int(np.sum((x < low) | (x > high)))
-        if outside:
-            problems.append(f"support: {outside} values outside [{low:.5g}, {high:.5g}]")
-    return _unlike(distribution, problems) if problems else None
+    tolerance = SHARES / math.sqrt(x.size)
+    if abs(shares[worst] - expected[worst]) <= tolerance:
+        return []
+    return [f"distribution: {shares[worst]:.1%} of the values are at most "
+            f"{start + (worst + 1) * step:.5g}, expected {expected[worst]:.1%} (allowed +/- "
+            f"{tolerance:.1%} for {x.size} values)"]
 
 
 def _unlike(distribution: dict, problems: list[str]) -> str:
