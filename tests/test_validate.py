@@ -80,3 +80,16 @@ def test_a_property_check_that_rejects_the_reference_is_a_finding(cli, course_co
             "def dropout_forward(answer, expected, args, compare):\n    return 'no'\n")
     result = validate(cli, course_copy)
     assert "the check dropout_forward rejects the reference: no" in result.stderr
+
+
+@pytest.mark.parametrize("declared, said", [
+    ('"std": -scheme["sigma"]', "whose 'std' is not positive"),
+    ('"std": float("nan")', "whose 'mean' or 'std' is not finite"),
+    ('"sd": scheme["sigma"]', "without numbers 'mean' and 'std'"),
+])
+def test_a_sampler_whose_distribution_cannot_be_judged_against_is_a_finding(cli, course_copy,
+                                                                             declared, said):
+    replace(course_copy / "reference" / "layers.py", '"std": scheme["sigma"]', declared)
+    result = validate(cli, course_copy)  # exits 1
+    assert ("problems/layers.toml: layers.init_weights: case relu-normal: the distribution "
+            f"init_weights_distribution gives a normal distribution {said}") in result.stderr

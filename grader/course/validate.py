@@ -3,10 +3,10 @@ be drawn; the reference answers every case with a value the grader can compare (
 no None where a value is expected, no NaN, a type that crosses the sandbox) and reproduces the
 known numbers; every declared mistake runs and differs from the reference on some case; every
 derivative problem agrees with central finite differences; property checks accept the
-reference and recognise each declared mistake; samplers take a `seed`; generators are
-deterministic per seed; and the reference, graded as a student through the sandbox with hidden
-cases, earns full marks. Every problem found is a finding naming the file and the problem,
-never a traceback.
+reference and recognise each declared mistake; samplers take a `seed` and declare, for every
+case, a distribution the statistical check can judge against; generators are deterministic per
+seed; and the reference, graded as a student through the sandbox with hidden cases, earns full
+marks. Every problem found is a finding naming the file and the problem, never a traceback.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from grader.course.cases import HIDDEN, cases_for, generate
 from grader.course.manifest import ManifestError, load_course
 from grader.course.model import Course, Problem, Tolerance
 from grader.kinds.base import run_mistake, run_trusted
+from grader.kinds.stats import distribution_problem
 
 FD_STEP = 1e-6
 FD_TOLERANCE = Tolerance(rtol=1e-5, atol=1e-7)
@@ -135,6 +136,16 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
         if missing:
             return [f"{problem.id}: a sampler's cases need a 'seed' argument; case "
                     f"{missing[0]} has none"]
+        distribution = course.reference_function(problem.assignment, problem.distribution,
+                                                  problem.module)
+        for case in cases:
+            try:
+                why = distribution_problem(distribution(**case.args))
+            except Exception as exc:  # the course's distribution function is broken
+                why = f"raised {_error(exc)}"
+            if why:
+                return [f"{course.assignments[problem.assignment].manifest}: {problem.id}: case "
+                        f"{case.id}: the distribution {problem.distribution} {why}"]
     findings, outputs = [], {}
     for case in cases:
         try:

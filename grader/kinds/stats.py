@@ -36,6 +36,28 @@ _STEPS = np.arange(1, GRID)
 _NORMAL_SHARES = np.array([NormalDist().cdf(-3 + 6 * k / GRID) for k in _STEPS])
 
 
+def distribution_problem(distribution) -> str | None:
+    """Why `distribution` (what a course's distribution function returned) is not one a sample
+    can be judged against, or None."""
+    family = distribution.get("family") if isinstance(distribution, dict) else None
+    if family not in _KURTOSIS:
+        return ("is not a dict with 'family' 'normal' (and 'mean', 'std') or 'uniform' (and "
+                f"'low', 'high'): {distribution!r:.80}")
+    keys = ("mean", "std") if family == "normal" else ("low", "high")
+    try:
+        first, second = (float(distribution[key]) for key in keys)
+    except (KeyError, TypeError, ValueError):
+        return f"gives a {family} distribution without numbers '{keys[0]}' and '{keys[1]}'"
+    if not (math.isfinite(first) and math.isfinite(second)):
+        return f"gives a {family} distribution whose '{keys[0]}' or '{keys[1]}' is not finite"
+    if family == "normal" and not second > 0:
+        return f"gives a normal distribution whose 'std' is not positive: {second:g}"
+    if family == "uniform" and not first < second:
+        return f"gives a uniform distribution whose 'low' is not below its 'high': {first:g}, " \
+               f"{second:g}"
+    return None
+
+
 def check_sample(first, again, other, distribution: dict) -> str | None:
     """None if the three samples (seed, same seed, another seed; arrays or nested lists) fit
     `distribution`; else a message saying what was measured against what was expected."""
