@@ -349,14 +349,21 @@ def unprobed_twin(value, shift, *, at=(1, 2)):
     return twin
 
 
-def test_answers_near_but_not_within_the_tolerance_cost_a_group_none_of_its_students():
+@pytest.mark.parametrize("scale, noise, largest", [(1.5, 5e-6, 1000), (1.0, 6e-7, 1000),
+                                                   (1.0, 4e-7, 1003)])
+def test_answers_near_but_not_within_the_tolerance_cost_a_group_none_of_its_students(
+        scale, noise, largest):
+    """Near misses of a mistake (or of another answer), each leading a group of its own, fail
+    against one another: they must not spend what the mistake's own students need. `largest`
+    is what grouping without pruning or budget finds (near misses within the tolerance of
+    the mistake's leader join it)."""
     rng = np.random.default_rng(0)
     mistake = rng.normal(size=100)
     values = [mistake * (1 + 1e-9 * rng.normal(size=100)) for _ in range(1000)]  # float noise
-    values += [1.5 * mistake * (1 + 5e-6 * rng.normal(size=100)) for _ in range(400)]
+    values += [scale * mistake * (1 + noise * rng.normal(size=100)) for _ in range(500)]
     names = rng.permutation(len(values))
     found = groups_of([Record(f"s{names[i]:05d}", "a.p", "c", v) for i, v in enumerate(values)])
-    assert [g.count for g in found] == [1000]
+    assert found[0].count == largest
 
 
 def test_answers_crafted_to_share_a_group_s_weighted_sum_take_none_of_its_students():
@@ -390,7 +397,9 @@ def test_comparing_answers_that_compare_walks_in_python_is_bounded(monkeypatch):
                       {"x": [None] * 2000 + unprobed_twin(base, 1.0 + k).tolist()})
                for k in range(100)]
     assert groups_of(records) == []
-    assert len(failed) <= 100  # 4,950 pairs; ROUNDS (8) a distinct answer would allow 800
+    # 4,950 pairs; ROUNDS (8) a distinct answer would be 800: about one each, and a few more
+    # from the shared pool
+    assert len(failed) <= 1.2 * len(records)
 
 
 def test_grouping_answers_of_small_integers_takes_memory_bounded_by_a_chunk():

@@ -17,16 +17,19 @@ far (ties: the earliest) whose leader it matches by `grader.compare.mismatch.com
 problem's tolerance (the leader standing as the expected value), or leads a group of its own.
 Nothing depends on the order the answers came in, and a class graded by several processes (each
 with its share of `KEPT`) groups as one graded in turn as long as each share holds its
-process's answers. An answer is only compared with leaders it may match: of the same structure
-(types, shapes, exact parts, NaN/inf positions), whose weighted sum lies within the leader's
-tolerance of the leader's, and whose numbers at `PROBES` fixed places of each output are within
-the tolerance of the answer's there; every match meets these conditions, so they prune without
-losing one. Answers crafted to pass them (far apart at places not probed, with the same sums)
-cannot make grouping quadratic: comparisons that fail may cost `ROUNDS` times comparing each of
-a structure's answers once, after which the answers left lead groups of their own (identical
-ones still merge). As an answer tries the largest groups first, such answers cost an honest
-group none of its students unless they outnumber it. Answers are made float `CHUNK` bytes at a
-time, so grouping answers of small integers takes no more memory than floats would.
+process's answers. Answers of different structures (types, shapes, exact parts, NaN/inf
+positions) are never grouped, even where compare() would take a list for an array. Within a
+structure, an answer is only compared with leaders it may match: whose weighted sum lies within
+the leader's tolerance of the leader's, and whose numbers at `PROBES` fixed places of each
+output are within the tolerance of the answer's there; every match meets these conditions, so
+they prune without losing one. Answers that pass them and still fail (near misses, or answers
+crafted to differ only at places not probed) cannot make grouping quadratic: each answer's
+comparisons that fail may cost `ROUNDS` times comparing it once, and beyond that draw on a pool
+of as much for the whole structure; weighing candidates has a budget of as much too, after
+which the answers left lead groups of their own (identical ones still merge). As an answer
+tries the largest groups first, crafted answers cost an honest group none of its students
+unless they outnumber it. Answers are made float `CHUNK` bytes at a time, so grouping answers
+of small integers takes no more memory than floats would.
 """
 from __future__ import annotations
 
@@ -483,8 +486,9 @@ class _Leaders:
         count = self.count
         if not math.isfinite(key):
             return np.arange(count)
-        return np.flatnonzero((np.abs(key - self.keys[:count])
-                               <= self.reach[:count] + 1e-9 * scale) | self.loose[:count])
+        with np.errstate(over="ignore", invalid="ignore"):  # far sums: inf, out of reach
+            return np.flatnonzero((np.abs(key - self.keys[:count])
+                                   <= self.reach[:count] + 1e-9 * scale) | self.loose[:count])
 
 
 def _leaders(members: list[tuple[_Answer, dict]], exact: int,
@@ -493,17 +497,19 @@ def _leaders(members: list[tuple[_Answer, dict]], exact: int,
     each joins the largest group (in students so far; ties: the earliest) whose leader it
     matches by compare(), or leads. Only leaders it may match are compared: those whose
     weighted sum lies within their reach of the answer's, and whose numbers at the probed
-    places are within the tolerance of the answer's (conditions every match meets), until the
-    comparisons that failed have cost ROUNDS times the answers' numbers and calls (after which
-    the answers left lead groups of their own)."""
+    places are within the tolerance of the answer's (conditions every match meets). Each
+    answer's comparisons that fail may cost ROUNDS times its numbers and a call, then draw on
+    a shared pool of as much for all; once weighing candidates has cost as much, the answers
+    left lead groups of their own."""
     with np.errstate(all="ignore"):
         near = _near(members, tolerance)
     keys, radii, scales = near.keys.tolist(), near.radii.tolist(), near.scales.tolist()
     counted = [sum(part.size for parts in numbers.values() for part in parts)
                for _, numbers in members]
-    # what comparing in vain may cost, in numbers compared (see ROUNDS); a comparison that
-    # fails costs its numbers and the parts compare() walks in Python, one that matches nothing
-    budget = ROUNDS * sum(CALL + count for count in counted)
+    # what weighing candidates may cost in all, and what comparisons that fail may cost
+    # besides each answer's own allowance, in numbers compared (see ROUNDS)
+    budget = pool = ROUNDS * sum(CALL + count for count in counted)
+    # what comparisons that fail cost: their numbers and the parts compare() walks in Python
     sizes = [CALL + count + NODE * (exact + sum(map(len, numbers.values())))
              for count, (_, numbers) in zip(counted, members)]
     groups: list[list[_Answer]] = []
@@ -526,14 +532,18 @@ def _leaders(members: list[tuple[_Answer, dict]], exact: int,
                     bound = np.fmin(near.atol + near.rtol * np.abs(expected), _LARGEST)
                     close = np.abs(near.probes[index] - expected) <= bound * (1 + 1e-9) + 1e-300
                 found = found[close.all(axis=1)]
+            allowance = ROUNDS * (CALL + counted[index])  # for comparisons that fail
             for group in sorted((leaders.groups[leader] for leader in found.tolist()),
                                 key=lambda group: (-students[group], group)):
-                if budget <= 0:
+                if allowance <= 0 and pool <= 0:
                     break
                 if matches(answer.value, groups[group][0].value, tolerance):
                     match = group
                     break
-                budget -= size
+                if allowance > 0:
+                    allowance -= size
+                else:
+                    pool -= size
         if match is not None:
             groups[match].append(answer)
             students[match] += len(answer.students)
