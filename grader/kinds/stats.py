@@ -75,7 +75,7 @@ def check_sample(first, again, other, distribution: dict) -> str | None:
     if not_finite:  # the moments would be NaN, which no comparison fails
         return _unlike(distribution, [f"values: {not_finite} of the {n} values are NaN or "
                                       "infinite"])
-    problems = _moment_problems(x, distribution) + _share_problems(x, distribution)
+    problems = _moment_problems(x, distribution) + _share_problems(x, distribution, drawn.dtype)
     if distribution["family"] == "uniform":
         low, high = float(distribution["low"]), float(distribution["high"])
         # a float32 sample may round a value drawn just inside a bound onto its far side
@@ -165,17 +165,23 @@ def _points(distribution: dict) -> tuple[float, float, np.ndarray]:
     return low, (high - low) / GRID, _STEPS / GRID
 
 
-def _share_problems(x: np.ndarray, distribution: dict) -> list[str]:
+def _share_problems(x: np.ndarray, distribution: dict, dtype: np.dtype) -> list[str]:
     """The share of `x` at most each point against the distribution's, where they differ
-    most; none for a distribution too narrow for its points to be told apart in floats."""
+    most. Values of a sample drawn in floats of `dtype` are rounded to their spacing, which
+    moves a share by up to the law's largest density times that spacing: the bound allows it
+    (much for float16 samples, or a normal narrow against its mean; nothing for others)."""
     start, step, expected = _points(distribution)
-    if not step > 64 * np.spacing(abs(start) + GRID * abs(step)):
+    if not step > 0:
         return []
+    precision = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    spacing = float(np.spacing(np.array(max(abs(start), abs(start + GRID * step)), precision)))
+    density = (1 / (math.sqrt(2 * math.pi) * float(distribution["std"]))
+               if distribution["family"] == "normal" else 1 / (GRID * step))
+    tolerance = SHARES / math.sqrt(x.size) + density * spacing
     # the first point each value is at most (clipped to 1 .. GRID, GRID: none of them)
     first = np.fmin(np.fmax(np.ceil((x - start) / step), 1), GRID).astype(np.intp)
     shares = np.cumsum(np.bincount(first, minlength=GRID + 1))[1:GRID] / x.size
     worst = int(np.argmax(np.abs(shares - expected)))
-    tolerance = SHARES / math.sqrt(x.size)
     if abs(shares[worst] - expected[worst]) <= tolerance:
         return []
     return [f"distribution: {shares[worst]:.1%} of the values are at most "
