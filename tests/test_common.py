@@ -415,3 +415,22 @@ def test_grouping_answers_of_small_integers_takes_memory_bounded_by_a_chunk():
     finally:
         tracemalloc.stop()
     assert peak < 80e6  # a 16 MB chunk made float and what judging it takes; 300 MB before
+
+
+def test_grouping_lists_of_python_floats_takes_memory_about_their_size():
+    """Each item of a list is a number of its own (its own output, at the top): it is kept as
+    it is, not made an array of one (which took 13 times the answers' size)."""
+    import tracemalloc
+    from grader.results.common import data_size
+    rng = np.random.default_rng(4)
+    common = CommonAnswers(tolerance)
+    answers = [list(map(float, rng.random(1500))) for _ in range(100)]
+    for i, answer in enumerate(answers):
+        common.add(Record(f"s{i}", "a.p", "c", answer))
+    tracemalloc.start()
+    try:
+        assert common.groups() == []
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * sum(data_size(answer) for answer in answers)

@@ -323,23 +323,28 @@ def _feed(digest, value) -> float:
 def _parts(value, top: str | None, numbers: dict, exact: list) -> Any:
     """The value's structure as compare() sees it (types, shapes, dict keys) and its exact
     parts appended to `exact` (bools, strings, None, integers too large for floats); its
-    numbers appended to `numbers[output key]` as flat arrays (a NumPy array's own, not
-    copied: each is made float a few answers at a time, see _sums)."""
+    numbers added to `numbers[output key]` (see _add): Python floats and NumPy arrays as they
+    are (each is made float, flat, a few answers at a time: see _near), other numbers as flat
+    float arrays."""
     if isinstance(value, dict):
         keys = sorted(value, key=str)
         return ("dict", tuple(map(str, keys)),
                 tuple(_parts(value[k], str(k) if top is None else top, numbers, exact)
                       for k in keys))
     if isinstance(value, (list, tuple)):
+        names = _indices(len(value)) if top is None else None
         return ("seq", len(value),
-                tuple(_parts(v, str(i) if top is None else top, numbers, exact)
+                tuple(_parts(v, names[i] if top is None else top, numbers, exact)
                       for i, v in enumerate(value)))
+    if type(value) is float:  # the commonest part of lists: not copied
+        _add(numbers, top or "", value)
+        return _NUMBER
     if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray)
                                                and value.dtype.kind == "b"):
         exact.append(np.asarray(value).tobytes())
         return ("bool", np.shape(value))
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
-        numbers.setdefault(top or "", []).append(value.ravel())
+        _add(numbers, top or "", value)
         return ("number", value.shape)
     if isinstance(value, (int, float, np.number, np.ndarray)):
         try:
@@ -347,10 +352,52 @@ def _parts(value, top: str | None, numbers: dict, exact: list) -> Any:
         except (OverflowError, TypeError, ValueError):
             exact.append(repr(value))
             return ("other",)
-        numbers.setdefault(top or "", []).append(array.ravel())
+        _add(numbers, top or "", array.ravel())
         return ("number", array.shape)
     exact.append(repr(value) if isinstance(value, str) or value is None else type(value))
     return ("other",)
+
+
+_NUMBER = ("number", ())
+_INDICES: list[str] = []
+
+
+def _indices(count: int) -> list[str]:
+    """At least `count` output keys "0", "1", ... of a top-level sequence's items, made once
+    for all answers (a list's thousands of items would each make its own)."""
+    global _INDICES
+    if len(_INDICES) < count:  # a new list: one that another thread reads stays as it is
+        _INDICES = [str(i) for i in range(max(count, 2 * len(_INDICES)))]
+    return _INDICES
+
+
+def _add(numbers: dict, key: str, part) -> None:
+    """Add a part (a float or an array) to an output's numbers: the part itself while it is
+    the only one (most outputs have one: a list's item), else a list of them."""
+    found = numbers.get(key)
+    if found is None:
+        numbers[key] = part
+    elif type(found) is list:
+        found.append(part)
+    else:
+        numbers[key] = [found, part]
+
+
+def _split(entry) -> list:
+    """An output's parts, from what _add keeps."""
+    return entry if type(entry) is list else [entry]
+
+
+def _count(entry) -> int:
+    """How many numbers an output's parts hold."""
+    return sum(1 if type(part) is float else part.size for part in _split(entry))
+
+
+def _row(entry):
+    """An output's numbers, flat (as they are when they are one array already)."""
+    if type(entry) is not list:
+        return np.ravel(entry)
+    return np.concatenate([np.ravel(part) for part in entry])
 
 
 _WEIGHTS = np.zeros(0)
@@ -423,7 +470,7 @@ def _near(members: list[tuple[_Answer, dict]], tolerance) -> _Near:
     special = [b""] * count
     probes, atol, rtol = [], [], []
     for output in sorted(members[0][1]):
-        size = sum(part.size for part in members[0][1][output])
+        size = _count(members[0][1][output])
         if not size:
             continue
         tol, weights = tolerance_of(output), _weights(size)
@@ -431,8 +478,7 @@ def _near(members: list[tuple[_Answer, dict]], tolerance) -> _Near:
         probed = np.empty((count, places.size))
         step = max(1, CHUNK // (8 * size))
         for start in range(0, count, step):  # a few answers at a time, as float
-            rows = [parts[0] if len(parts) == 1 else np.concatenate(parts)
-                    for parts in (numbers[output] for _, numbers in members[start:start + step])]
+            rows = [_row(numbers[output]) for _, numbers in members[start:start + step]]
             matrix = np.array(rows, dtype=float)
             finite = np.isfinite(matrix)
             if not finite.all():
@@ -504,13 +550,12 @@ def _leaders(members: list[tuple[_Answer, dict]], exact: int,
     with np.errstate(all="ignore"):
         near = _near(members, tolerance)
     keys, radii, scales = near.keys.tolist(), near.radii.tolist(), near.scales.tolist()
-    counted = [sum(part.size for parts in numbers.values() for part in parts)
-               for _, numbers in members]
+    counted = [sum(map(_count, numbers.values())) for _, numbers in members]
     # what weighing candidates may cost in all, and what comparisons that fail may cost
     # besides each answer's own allowance, in numbers compared (see ROUNDS)
     budget = pool = ROUNDS * sum(CALL + count for count in counted)
     # what comparisons that fail cost: their numbers and the parts compare() walks in Python
-    sizes = [CALL + count + NODE * (exact + sum(map(len, numbers.values())))
+    sizes = [CALL + count + NODE * (exact + sum(len(_split(e)) for e in numbers.values()))
              for count, (_, numbers) in zip(counted, members)]
     groups: list[list[_Answer]] = []
     students: list[int] = []  # in each group so far
