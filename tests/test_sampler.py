@@ -114,3 +114,23 @@ def test_a_float16_sample_is_allowed_its_rounding():
     for seed in range(10):
         sample = np.random.default_rng(seed).normal(1.0, 0.01, 100_000).astype(np.float16)
         assert judged(sample, distribution) is None, seed
+
+
+def test_values_rounded_or_drawn_from_a_few_fail_on_their_repeats():
+    """Shares and moments cannot see values rounded to two decimals (a step of a tenth of the
+    std) or drawn from a pool of 500: repeats can, where a float64 law repeats none."""
+    rng = np.random.default_rng(7)
+    sample = rng.normal(NORMAL["mean"], NORMAL["std"], 6000)
+    rounded = judged(np.round(sample, 2), NORMAL)
+    assert rounded is not None and "ties: " in rounded
+    assert not any(word in rounded for word in ("mean:", "variance:", "distribution:", "shape:"))
+    assert "ties: " in judged(rng.choice(sample[:500], 6000), NORMAL)
+
+
+def test_float32_samples_repeating_as_their_precision_allows_pass():
+    """normal(1000, 1) in float32 has steps of 6e-5: among 512 values about three repeats are
+    to be expected, and are allowed."""
+    distribution = {"family": "normal", "mean": 1000.0, "std": 1.0}
+    for seed in range(200):
+        sample = np.random.default_rng(seed).normal(1000, 1, 6000).astype(np.float32)
+        assert judged(sample, distribution) is None, seed

@@ -1,15 +1,16 @@
 """The statistical check for sampler problems such as `layers.init_weights`: a sample is judged
 by what can be measured (same seed gives the same array, another seed a different one; mean,
-variance, kurtosis and support against the declared distribution, and the share of values at
-most each of 63 points across it), not by value. Moments alone accept a wrong law that shares
-them (a three-point law has a normal's mean, variance and kurtosis); the shares, a
-Kolmogorov-Smirnov test on a grid, do not. Each test's threshold is a bound that a correct
-sample passes with probability at least 1 - ALPHA at any number of values: a (sub-)Gaussian
-tail for the mean, Laurent and Massart's for a normal's variance, Bernstein's for a uniform's,
-Dvoretzky, Kiefer and Wolfowitz's for the shares; a normal's kurtosis is judged through
-Anscombe and Glynn's transformation (at 8, see KURTOSIS_Z), a uniform's with 5.5 times a
-normal's standard error (from 100 values; 23 times its own). So a correct sampler fails with
-probability far below 1e-6.
+variance, kurtosis and support against the declared distribution, the share of values at most
+each of 63 points across it, and how many of 512 values repeat another exactly), not by value.
+Moments alone accept a wrong law that shares them (a three-point law has a normal's mean,
+variance and kurtosis); the shares, a Kolmogorov-Smirnov test on a grid, do not; and neither
+sees values rounded to two decimals, which the repeats do. Each test's threshold is a bound
+that a correct sample passes with probability at least 1 - ALPHA at any number of values: a
+(sub-)Gaussian tail for the mean, Laurent and Massart's for a normal's variance, Bernstein's for
+a uniform's, Dvoretzky, Kiefer and Wolfowitz's for the shares, a Poisson tail for the repeats;
+a normal's kurtosis is judged through Anscombe and Glynn's transformation (at 8, see
+KURTOSIS_Z), a uniform's with 5.5 times a normal's standard error (from 100 values; 23 times
+its own). So a correct sampler fails with probability far below 1e-6.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ TAIL = math.log(2 / ALPHA)  # t with 2 exp(-t) = ALPHA
 Z = math.sqrt(2 * TAIL)  # a (sub-)Gaussian mean strays past Z standard errors with chance ALPHA
 SHARES = math.sqrt(TAIL / 2)  # DKW: shares stray past SHARES / sqrt(values) with chance ALPHA
 GRID = 64  # the shares are measured at GRID - 1 evenly spaced points (see _points)
+TIES = 512  # values looked at for exact repeats (sorting all would cost ~1 ms a student)
 # Anscombe and Glynn's transformation of a normal sample's kurtosis has tails heavier than
 # a Gaussian's (at 2000 values, 4 in two million samples past 5 where 0.6 are expected; its
 # low tail far more so below 2000 values: at 60, 46 in ten million below -5.5): it is judged
@@ -75,7 +77,9 @@ def check_sample(first, again, other, distribution: dict) -> str | None:
     if not_finite:  # the moments would be NaN, which no comparison fails
         return _unlike(distribution, [f"values: {not_finite} of the {n} values are NaN or "
                                       "infinite"])
-    problems = _moment_problems(x, distribution) + _share_problems(x, distribution, drawn.dtype)
+    problems = (_moment_problems(x, distribution)
+                + _share_problems(x, distribution, drawn.dtype)
+                + _tie_problems(x, distribution, drawn.dtype))
     if distribution["family"] == "uniform":
         low, high = float(distribution["low"]), float(distribution["high"])
         # a float32 sample may round a value drawn just inside a bound onto its far side
@@ -132,7 +136,7 @@ def _variance_range(var: float, n: int, family: str) -> tuple[float, float]:
     spread, deviation = 0.8 * var * var, 2 * var
     margin = (2 * deviation * TAIL / 3
               + math.sqrt((2 * deviation * TAIL / 3) ** 2 + 8 * n * spread * TAIL)) / (2 * n)
-    return var - margin - 6 * var * TAIL / n, var + margin
+    return max(0.0, var - margin - 6 * var * TAIL / n), var + margin
 
 
 def _kurtosis_strays(kurtosis: float, n: int, family: str) -> bool:
@@ -165,6 +169,51 @@ def _points(distribution: dict) -> tuple[float, float, np.ndarray]:
     return low, (high - low) / GRID, _STEPS / GRID
 
 
+def _density(distribution: dict) -> float:
+    """The law's largest density (infinite for a law of no width)."""
+    if distribution["family"] == "normal":
+        width = math.sqrt(2 * math.pi) * float(distribution["std"])
+    else:
+        width = float(distribution["high"]) - float(distribution["low"])
+    return 1 / width if width > 0 else math.inf
+
+
+def _tie_problems(x: np.ndarray, distribution: dict, dtype: np.dtype) -> list[str]:
+    """Values repeated exactly among TIES of `x` (every k-th), against what rounding a
+    continuous law's draws to the sample's floats gives: C(m, 2) pairs each tied with chance
+    at most the law's largest density times the spacing of floats at the largest value, a
+    count taken as Poisson (nearly nothing for float64 samples; thousands for float16)."""
+    looked = np.sort(x[::max(1, x.size // TIES)][:TIES])
+    ties = int(np.count_nonzero(looked[1:] == looked[:-1]))
+    if not ties:
+        return []
+    m = looked.size
+    spacing = 1.0 if dtype.kind in "biu" else float(np.spacing(np.array(
+        max(abs(looked[0]), abs(looked[-1])), dtype if dtype.kind == "f" else np.float64)))
+    expected = m * (m - 1) / 2 * _density(distribution) * spacing
+    if not math.isfinite(expected):
+        return []
+    allowed = _poisson_bound(expected)
+    if ties <= allowed:
+        return []
+    return [f"ties: {ties} of {m} values looked at repeat another exactly, where drawing "
+            f"{distribution['family']} values would repeat about {expected:.2g} (allowed "
+            f"{allowed}): are the values rounded, or drawn from a few?"]
+
+
+def _poisson_bound(mean: float) -> int:
+    """The least k with P(Poisson(mean) > k) at most ALPHA."""
+    if mean > 100:  # far from its start, a normal approximation, generously wide
+        return int(mean + 10 * math.sqrt(mean) + 10)
+    term = total = math.exp(-mean)
+    k = 0
+    while 1 - total > ALPHA:
+        k += 1
+        term *= mean / k
+        total += term
+    return k
+
+
 def _share_problems(x: np.ndarray, distribution: dict, dtype: np.dtype) -> list[str]:
     """The share of `x` at most each point against the distribution's, where they differ
     most. Values of a sample drawn in floats of `dtype` are rounded to their spacing, which
@@ -175,9 +224,7 @@ def _share_problems(x: np.ndarray, distribution: dict, dtype: np.dtype) -> list[
         return []
     precision = dtype if dtype.kind == "f" else np.dtype(np.float64)
     spacing = float(np.spacing(np.array(max(abs(start), abs(start + GRID * step)), precision)))
-    density = (1 / (math.sqrt(2 * math.pi) * float(distribution["std"]))
-               if distribution["family"] == "normal" else 1 / (GRID * step))
-    tolerance = SHARES / math.sqrt(x.size) + density * spacing
+    tolerance = SHARES / math.sqrt(x.size) + _density(distribution) * spacing
     # the first point each value is at most (clipped to 1 .. GRID, GRID: none of them)
     first = np.fmin(np.fmax(np.ceil((x - start) / step), 1), GRID).astype(np.intp)
     shares = np.cumsum(np.bincount(first, minlength=GRID + 1))[1:GRID] / x.size
