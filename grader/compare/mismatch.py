@@ -15,7 +15,7 @@ import numpy as np
 from grader.course.model import Tolerance
 
 SHOWN = 5  # differing elements listed
-_LARGEST = np.finfo(float).max
+LARGEST = np.finfo(float).max  # the widest a tolerance bound gets: an infinite one passes no inf
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 6, 6
 KEYS_SHOWN = 8  # dict keys named in a description
@@ -215,7 +215,7 @@ def _within(a: np.ndarray, e: np.ndarray, tol: Tolerance) -> bool:
     """Whether every element of `a` is within the tolerance of `e` (both float64, one shape):
     the common case, tested first and cheaply. NaN and inf never pass this test."""
     with np.errstate(invalid="ignore", over="ignore"):
-        bound = np.minimum(tol.atol + tol.rtol * np.abs(e), _LARGEST)
+        bound = np.minimum(tol.atol + tol.rtol * np.abs(e), LARGEST)
         return bool((np.abs(a - e) <= bound).all())
 
 
@@ -223,7 +223,7 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple,
                      brief: bool = False) -> Mismatch | None:
     if type(actual) is float and expected.dtype == np.float64 and expected.ndim == 0:
         wanted = float(expected)
-        if abs(actual - wanted) <= min(tol.atol + tol.rtol * abs(wanted), _LARGEST):
+        if abs(actual - wanted) <= min(tol.atol + tol.rtol * abs(wanted), LARGEST):
             return None  # a Python float within the tolerance (NaN and inf never are)
     elif type(actual) is np.ndarray and actual.dtype == np.float64 == expected.dtype \
             and actual.shape == expected.shape and _within(actual, expected, tol):

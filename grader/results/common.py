@@ -44,7 +44,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from grader.compare.mismatch import matches
+from grader.compare.mismatch import LARGEST, matches
 from grader.course.model import Tolerance
 
 LARGE = 64 * 1024   # bytes of an answer's data above which it is grouped by its digest only
@@ -55,7 +55,6 @@ CALL = 4096         # what one comparison costs besides its numbers, counted in 
 NODE = 256          # what a part compare() walks in Python costs (a list's item), likewise
 PROBES = 8          # numbers of each output, at fixed places, compared before the whole answer
 CHUNK = 16 << 20    # bytes of answers made float at once (all at once, int8 would take 8x)
-_LARGEST = np.finfo(float).max
 CSV_COLUMNS = ("problem", "case", "students_count", "students", "answer", "declared_mistake")
 
 ToleranceOf = Callable[[str], "Callable[[str], Tolerance] | Tolerance"]
@@ -574,7 +573,7 @@ def _leaders(members: list[tuple[_Answer, dict]], exact: int,
                 budget -= found.size * near.probes.shape[1]
                 expected = near.probes[leaders.answers[found]]
                 with np.errstate(all="ignore"):
-                    bound = np.fmin(near.atol + near.rtol * np.abs(expected), _LARGEST)
+                    bound = np.fmin(near.atol + near.rtol * np.abs(expected), LARGEST)
                     close = np.abs(near.probes[index] - expected) <= bound * (1 + 1e-9) + 1e-300
                 found = found[close.all(axis=1)]
             allowance = ROUNDS * (CALL + counted[index])  # for comparisons that fail
