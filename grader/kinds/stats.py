@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,7 +24,7 @@ ALPHA = 1e-8  # the chance a correct sample fails one test
 TAIL = math.log(2 / ALPHA)  # t with 2 exp(-t) = ALPHA
 Z = math.sqrt(2 * TAIL)  # a (sub-)Gaussian mean strays past Z standard errors with chance ALPHA
 SHARES = math.sqrt(TAIL / 2)  # DKW: shares stray past SHARES / sqrt(values) with chance ALPHA
-GRID = 64  # the shares are measured at GRID - 1 evenly spaced points (see _points)
+GRID = 64  # the shares are measured at GRID - 1 evenly spaced points (see _Law)
 TIES = 512  # values looked at for exact repeats (sorting all would cost ~1 ms a student)
 # Anscombe and Glynn's transformation of a normal sample's kurtosis has tails heavier than
 # a Gaussian's (at 2000 values, 4 in two million samples past 5 where 0.6 are expected; its
@@ -77,11 +78,11 @@ def check_sample(first, again, other, distribution: dict) -> str | None:
     if not_finite:  # the moments would be NaN, which no comparison fails
         return _unlike(distribution, [f"values: {not_finite} of the {n} values are NaN or "
                                       "infinite"])
-    problems = (_moment_problems(x, distribution)
-                + _share_problems(x, distribution, drawn.dtype)
-                + _tie_problems(x, distribution, drawn.dtype))
-    if distribution["family"] == "uniform":
-        low, high = float(distribution["low"]), float(distribution["high"])
+    law = _law(distribution)
+    problems = (_moment_problems(x, law) + _share_problems(x, law, drawn.dtype)
+                + _tie_problems(x, law, drawn.dtype))
+    if law.family == "uniform":
+        low, high = law.low, law.high
         # a float32 sample may round a value drawn just inside a bound onto its far side
         slack = (np.finfo(drawn.dtype).eps * max(abs(low), abs(high))
                  if drawn.dtype.kind == "f" else 0.0)
@@ -91,17 +92,43 @@ def check_sample(first, again, other, distribution: dict) -> str | None:
     return _unlike(distribution, problems) if problems else None
 
 
-def _moments(distribution: dict) -> tuple[float, float]:
+class _Law(NamedTuple):
+    """A declared distribution as the tests use it: its family, mean and variance; its support
+    (infinite for a normal); the points where shares are measured, start + k * step for k = 1
+    .. GRID - 1 (a normal's mean +/- 3 std, a uniform's support), with the shares expected at
+    most them; and its largest density (infinite for a law of no width)."""
+    family: str
+    mean: float
+    var: float
+    low: float
+    high: float
+    start: float
+    step: float
+    shares: np.ndarray
+    density: float
+
+
+def _law(distribution: dict) -> _Law:
+    """The declared distribution (see distribution_problem), read once."""
     if distribution["family"] == "normal":
-        return float(distribution["mean"]), float(distribution["std"]) ** 2
+        mean, std = float(distribution["mean"]), float(distribution["std"])
+        return _Law("normal", mean, std ** 2, -math.inf, math.inf, mean - 3 * std,
+                    6 * std / GRID, _NORMAL_SHARES,
+                    1 / (math.sqrt(2 * math.pi) * std) if std > 0 else math.inf)
     low, high = float(distribution["low"]), float(distribution["high"])
-    return (low + high) / 2, (high - low) ** 2 / 12
+    return _Law("uniform", (low + high) / 2, (high - low) ** 2 / 12, low, high, low,
+                (high - low) / GRID, _STEPS / GRID, 1 / (high - low) if high > low else math.inf)
 
 
-def _moment_problems(x: np.ndarray, distribution: dict) -> list[str]:
-    """Mean, variance and kurtosis of `x` against the distribution's, each at its bound."""
-    n, family = x.size, distribution["family"]
-    mean, var = _moments(distribution)
+def _spacing(magnitude: float, dtype: np.dtype) -> float:
+    """The spacing of floats at `magnitude` in a sample of `dtype` (float64's for a sample
+    that is not of floats)."""
+    return float(np.spacing(np.array(magnitude, dtype if dtype.kind == "f" else np.float64)))
+
+
+def _moment_problems(x: np.ndarray, law: _Law) -> list[str]:
+    """Mean, variance and kurtosis of `x` against the law's, each at its bound."""
+    n, family, mean, var = x.size, law.family, law.mean, law.var
     squares = x - mean  # deviations from the declared mean first: exact when the std is tiny
     offset = float(squares.mean())
     squares -= offset
@@ -159,26 +186,7 @@ def _kurtosis_strays(kurtosis: float, n: int, family: str) -> bool:
     return z > KURTOSIS_Z or (z < -KURTOSIS_Z and n >= LOW_KURTOSIS_FROM)
 
 
-def _points(distribution: dict) -> tuple[float, float, np.ndarray]:
-    """The points where shares are measured, start + k * step for k = 1 .. GRID - 1 (a
-    normal's mean +/- 3 std, a uniform's support), and the shares expected at most them."""
-    if distribution["family"] == "normal":
-        std = float(distribution["std"])
-        return float(distribution["mean"]) - 3 * std, 6 * std / GRID, _NORMAL_SHARES
-    low, high = float(distribution["low"]), float(distribution["high"])
-    return low, (high - low) / GRID, _STEPS / GRID
-
-
-def _density(distribution: dict) -> float:
-    """The law's largest density (infinite for a law of no width)."""
-    if distribution["family"] == "normal":
-        width = math.sqrt(2 * math.pi) * float(distribution["std"])
-    else:
-        width = float(distribution["high"]) - float(distribution["low"])
-    return 1 / width if width > 0 else math.inf
-
-
-def _tie_problems(x: np.ndarray, distribution: dict, dtype: np.dtype) -> list[str]:
+def _tie_problems(x: np.ndarray, law: _Law, dtype: np.dtype) -> list[str]:
     """Values repeated exactly among TIES of `x` (every k-th), against what rounding a
     continuous law's draws to the sample's floats gives: C(m, 2) pairs each tied with chance
     at most the law's largest density times the spacing of floats at the largest value, a
@@ -188,16 +196,16 @@ def _tie_problems(x: np.ndarray, distribution: dict, dtype: np.dtype) -> list[st
     if not ties:
         return []
     m = looked.size
-    spacing = 1.0 if dtype.kind in "biu" else float(np.spacing(np.array(
-        max(abs(looked[0]), abs(looked[-1])), dtype if dtype.kind == "f" else np.float64)))
-    expected = m * (m - 1) / 2 * _density(distribution) * spacing
+    spacing = 1.0 if dtype.kind in "biu" else _spacing(max(abs(looked[0]), abs(looked[-1])),
+                                                       dtype)
+    expected = m * (m - 1) / 2 * law.density * spacing
     if not math.isfinite(expected):
         return []
     allowed = _poisson_bound(expected)
     if ties <= allowed:
         return []
     return [f"ties: {ties} of {m} values looked at repeat another exactly, where drawing "
-            f"{distribution['family']} values would repeat about {expected:.2g} (allowed "
+            f"{law.family} values would repeat about {expected:.2g} (allowed "
             f"{allowed}): are the values rounded, or drawn from a few?"]
 
 
@@ -214,17 +222,16 @@ def _poisson_bound(mean: float) -> int:
     return k
 
 
-def _share_problems(x: np.ndarray, distribution: dict, dtype: np.dtype) -> list[str]:
-    """The share of `x` at most each point against the distribution's, where they differ
+def _share_problems(x: np.ndarray, law: _Law, dtype: np.dtype) -> list[str]:
+    """The share of `x` at most each of the law's points against the law's, where they differ
     most. Values of a sample drawn in floats of `dtype` are rounded to their spacing, which
     moves a share by up to the law's largest density times that spacing: the bound allows it
     (much for float16 samples, or a normal narrow against its mean; nothing for others)."""
-    start, step, expected = _points(distribution)
+    start, step, expected = law.start, law.step, law.shares
     if not step > 0:
         return []
-    precision = dtype if dtype.kind == "f" else np.dtype(np.float64)
-    spacing = float(np.spacing(np.array(max(abs(start), abs(start + GRID * step)), precision)))
-    tolerance = SHARES / math.sqrt(x.size) + _density(distribution) * spacing
+    spacing = _spacing(max(abs(start), abs(start + GRID * step)), dtype)
+    tolerance = SHARES / math.sqrt(x.size) + law.density * spacing
     # the first point each value is at most (clipped to 1 .. GRID, GRID: none of them)
     first = np.fmin(np.fmax(np.ceil((x - start) / step), 1), GRID).astype(np.intp)
     shares = np.cumsum(np.bincount(first, minlength=GRID + 1))[1:GRID] / x.size
