@@ -679,3 +679,50 @@ def test_a_file_whose_import_failed_is_not_run_again_for_its_other_calls(sandbox
         assert "hw.py raised ValueError: broken at import while being imported" \
             in str(outcome.error)
     assert count.value == 1
+
+
+@pytest.fixture
+def waiter():
+    """A process that, like the zygote's waiter in a PID namespace, forks one child and waits
+    for it; yields (the process, its child's pid as the child says it)."""
+    import subprocess
+    import sys
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import os, sys, time\n"
+         "pid = os.fork()\n"
+         "if pid == 0:\n"
+         "    print(os.getpid(), flush=True)\n"
+         "    time.sleep(60)\n"
+         "    os._exit(0)\n"
+         "os.waitpid(pid, 0)\n"], stdout=subprocess.PIPE, text=True)
+    child = int(process.stdout.readline())
+    try:
+        yield process, child
+    finally:
+        os.kill(child, signal.SIGKILL)  # the waiter then ends by itself
+        process.wait(timeout=10)
+        process.stdout.close()
+
+
+def test_the_real_zygote_is_found_from_the_kernel_s_list_of_children(waiter, monkeypatch):
+    process, child = waiter
+    found = host._ZygoteProcess(process)
+    monkeypatch.setattr(host.os, "listdir", lambda *a: pytest.fail("scanned every process"))
+    found.find_server()
+    assert found.pid == child
+
+
+def test_the_real_zygote_is_found_without_the_kernel_s_list_of_children(waiter, monkeypatch):
+    process, child = waiter
+    found = host._ZygoteProcess(process)
+    real_open = open
+
+    def without_children_lists(path, *args, **kwargs):
+        if str(path).endswith("/children"):
+            raise FileNotFoundError(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", without_children_lists)
+    found.find_server()
+    monkeypatch.undo()
+    assert found.pid == child

@@ -161,6 +161,18 @@ class _ZygoteProcess:
         self.popen, self.pid = popen, popen.pid
 
     def find_server(self) -> None:
+        """Take the real zygote's pid: the only child of the process the grader started, read
+        from the kernel's list of that process's children, or, where the kernel keeps no such
+        list, found among every process's parent (20 µs a process: 10 ms on a desktop)."""
+        try:
+            with open(f"/proc/{self.popen.pid}/task/{self.popen.pid}/children") as listing:
+                children = listing.read().split()
+        except OSError:
+            children = None
+        if children is not None:
+            if children:
+                self.pid = int(children[0])
+            return
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
