@@ -373,7 +373,9 @@ def _worker(options: dict, engine, part: tuple[int, int], messages, summarise: b
     """One process of `_in_processes`: grade its part of the class (see `_grade_shard`),
     saying what happens on `messages`, last with the summary of its students (if
     `summarise`). It drives one child at a time: the other processes keep the other cores
-    busy."""
+    busy. Its sandbox's zygote starts first, and boots while the part is planned."""
+    from grader.sandbox.launch import discard, start_zygote
+    started = start_zygote()
     try:
         gaps: list[str] = []
         summary = ClassSummary(engine.course.tolerance_of, share=part[1]) if summarise \
@@ -382,7 +384,7 @@ def _worker(options: dict, engine, part: tuple[int, int], messages, summarise: b
             engine, shard=None, part=part, threads=1, summary=summary,
             **{**options, "gaps": gaps},
             progress=lambda student: messages.put(("student", student)),
-            on_plan=lambda count: messages.put(("plan", count)))
+            on_plan=lambda count: messages.put(("plan", count)), started=started)
         messages.put(("done", (graded, kept, skipped, gaps, summary)))
     except WeakSandbox as exc:
         messages.put(("weak", exc.gaps))
@@ -394,6 +396,8 @@ def _worker(options: dict, engine, part: tuple[int, int], messages, summarise: b
         messages.put(("failed", str(exc)))
     except Exception as exc:  # the grader failed in this shard: say so in the caller
         messages.put(("failed", f"{type(exc).__name__}: {exc}"))
+    finally:  # its sandbox closed it, or none was needed: it ends now
+        discard(started)
 
 
 def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
