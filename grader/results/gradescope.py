@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from grader.report.summary import file_problems, problem_feedback
 from grader.results.model import CaseResult, ProblemResult, SubmissionResult
+from grader.sandbox.wire import mend_text
 
 
 def gradescope_test(problem: ProblemResult, *, visibility: str | None = None) -> dict:
@@ -103,15 +104,5 @@ def to_gradescope(result: SubmissionResult, *, execution_time: float | None = No
     said = overview(result, hidden=not hidden_visibility)
     if said:
         data["output"] = "\n\n".join(said)
-    return _mended(data)
-
-
-def _mended(value):
-    """`value` with each lone surrogate in its strings (and keys) replaced by "?"."""
-    if isinstance(value, str):
-        return value if value.isascii() else value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, dict):
-        return {_mended(key): _mended(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_mended(item) for item in value]
-    return value
+    mend_text(data)
+    return data

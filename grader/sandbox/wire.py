@@ -209,9 +209,9 @@ def _mended(text: str) -> str:
         return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def _mend_text(message: dict) -> None:
-    """Replace, in place, each lone surrogate in the strings and keys of a parsed frame by
-    "?": no file, page or terminal the grader writes can hold one."""
+def mend_text(message: dict) -> None:
+    """Replace, in place, each lone surrogate in the strings and keys of a parsed frame (or any
+    nest of dicts and lists) by "?": no file, page or terminal the grader writes can hold one."""
     stack: list = [message]
     while stack:
         container = stack.pop()
@@ -267,7 +267,7 @@ def parse(body: bytes, *, limit: int | None = MAX_JSON) -> dict:
     if not isinstance(message, dict):
         raise WireError("a frame that is not a JSON object")
     if _SURROGATE.search(body):  # escaped, possibly lone: text the grader could not write
-        _mend_text(message)
+        mend_text(message)
     if blob:
         message[BLOB] = blob
     return message
