@@ -3,6 +3,8 @@ operating-system isolation has its own hostile tests, as root and unprivileged, 
 test_isolation.py)."""
 import os
 import signal
+import subprocess
+import sys
 import textwrap
 import time
 from pathlib import Path
@@ -685,8 +687,6 @@ def test_a_file_whose_import_failed_is_not_run_again_for_its_other_calls(sandbox
 def waiter():
     """A process that, like the zygote's waiter in a PID namespace, forks one child and waits
     for it; yields (the process, its child's pid as the child says it)."""
-    import subprocess
-    import sys
     process = subprocess.Popen(
         [sys.executable, "-c", "import os, sys, time\n"
          "pid = os.fork()\n"
