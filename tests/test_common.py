@@ -308,19 +308,25 @@ def test_groups_do_not_depend_on_the_order_or_on_merging_parts(budget):
         assert _everything(merged) == expected
 
 
-def test_answers_crafted_to_defeat_the_pruning_cost_comparisons_linear_in_their_number(
-        monkeypatch):
-    """One huge element gives every answer a reach that covers every other's weighted sum, so
-    each would be compared with every leader before: 400 answers, 80,000 comparisons."""
+@pytest.fixture
+def comparisons(monkeypatch):
+    """The outcome of every comparison the grouping makes (True: a match), in order."""
     from grader.results import common
-    calls = []
+    outcomes = []
     real = common.matches
 
     def counted(actual, expected, tolerance):
-        calls.append(1)
-        return real(actual, expected, tolerance)
+        outcomes.append(real(actual, expected, tolerance))
+        return outcomes[-1]
 
     monkeypatch.setattr(common, "matches", counted)
+    return outcomes
+
+
+def test_answers_crafted_to_defeat_the_pruning_cost_comparisons_linear_in_their_number(
+        comparisons):
+    """One huge element gives every answer a reach that covers every other's weighted sum, so
+    each would be compared with every leader before: 400 answers, 80,000 comparisons."""
     rng = np.random.default_rng(7)
     shared = rng.random(100)
     shared[0] = 1e300
@@ -332,7 +338,7 @@ def test_answers_crafted_to_defeat_the_pruning_cost_comparisons_linear_in_their_
         records.append(Record(f"crafted{i:03d}", "a.p", "c", crafted))
     found = groups_of(records)
     assert [g.students for g in found] == [("a0", "a1", "a2", "b0", "b1", "b2")]
-    assert len(calls) <= 10 * len(records)  # linear: ROUNDS (8) a distinct answer at most
+    assert len(comparisons) <= 10 * len(records)  # linear: ROUNDS (8) a distinct answer at most
 
 
 def unprobed_twin(value, shift, *, at=(1, 2)):
@@ -379,19 +385,9 @@ def test_answers_crafted_to_share_a_group_s_weighted_sum_take_none_of_its_studen
     assert [g.count for g in found[1:]] == [2] * 20
 
 
-def test_comparing_answers_that_compare_walks_in_python_is_bounded(monkeypatch):
+def test_comparing_answers_that_compare_walks_in_python_is_bounded(comparisons):
     """Lists compare() walks item by item cost far more than arrays of as many numbers: such
     answers crafted to pass every cheap test get few comparisons in vain."""
-    from grader.results import common
-    failed = []
-    real = common.matches
-
-    def counted(actual, expected, tolerance):
-        found = real(actual, expected, tolerance)
-        failed.extend([] if found else [1])
-        return found
-
-    monkeypatch.setattr(common, "matches", counted)
     base = np.random.default_rng(2).normal(size=100)
     records = [Record(f"s{k:03d}", "a.p", "c",
                       {"x": [None] * 2000 + unprobed_twin(base, 1.0 + k).tolist()})
@@ -399,7 +395,7 @@ def test_comparing_answers_that_compare_walks_in_python_is_bounded(monkeypatch):
     assert groups_of(records) == []
     # 4,950 pairs; ROUNDS (8) a distinct answer would be 800: about one each, and a few more
     # from the shared pool
-    assert len(failed) <= 1.2 * len(records)
+    assert comparisons.count(False) <= 1.2 * len(records)
 
 
 def test_grouping_answers_of_small_integers_takes_memory_bounded_by_a_chunk():
