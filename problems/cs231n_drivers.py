@@ -116,9 +116,13 @@ def _mode(param, mode):
 
 def batchnorm_forward(module, x, gamma, beta, bn_param):
     """Train mode, the running statistics it leaves in bn_param, then test mode with the
-    running statistics as given (not those of the train call)."""
+    running statistics as given (not those of the train call). The train call updates its
+    bn_param in place, as the course's training loop relies on: it gets this driver's own copy,
+    read afterwards, where its other arguments are copies of their own."""
     train = _mode(bn_param, "train")
-    graded = {"out (train)": _out(module, "batchnorm_forward", x, gamma, beta, train)}
+    out, _ = _parts(getattr(module, "batchnorm_forward")(*copy.deepcopy((x, gamma, beta)), train),
+                    "batchnorm_forward", ("out", "cache"))
+    graded = {"out (train)": copy.deepcopy(out)}
     for key in ("running_mean", "running_var"):
         graded[f"bn_param[{key!r}]"] = copy.deepcopy(train.get(key))
     graded["out (test)"] = _out(module, "batchnorm_forward", x, gamma, beta,

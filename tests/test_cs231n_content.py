@@ -284,6 +284,33 @@ def test_reference_softmax_loss_gradient_matches_finite_differences(reference):
         assert differs(dx, numeric, FD_RTOL, FD_ATOL) is None
 
 
+def test_batchnorm_forward_grades_the_running_statistics_its_train_call_leaves(reference):
+    """The graded running statistics are those the train call writes into bn_param, so a
+    forward that never updates them, or swaps momentum and 1 - momentum, fails."""
+    problem, layers = BY_FUNCTION["batchnorm_forward"], reference["layers"]
+
+    def frozen(x, gamma, beta, bn_param):
+        kept = {key: bn_param[key].copy() for key in ("running_mean", "running_var")}
+        out = layers.batchnorm_forward(x, gamma, beta, bn_param)
+        bn_param.update(kept)
+        return out
+
+    def swapped(x, gamma, beta, bn_param):
+        return layers.batchnorm_forward(x, gamma, beta,
+                                        {**bn_param, "momentum": 1 - bn_param["momentum"]})
+    for case_id, args in CASES["batchnorm_forward"]:
+        value = run(problem, layers, args)
+        x, bn_param = args["x"], args["bn_param"]
+        momentum = bn_param["momentum"]
+        for key, batch in (("running_mean", x.mean(axis=0)), ("running_var", x.var(axis=0))):
+            assert differs(value[f"bn_param[{key!r}]"],
+                           momentum * bn_param[key] + (1 - momentum) * batch) is None, case_id
+        for wrong in (frozen, swapped):
+            answer = run(problem, SimpleNamespace(batchnorm_forward=wrong), args)
+            assert differs(answer["out (train)"], value["out (train)"]) is None, case_id
+            assert differs(answer, value) is not None, (case_id, wrong.__name__)
+
+
 def test_batchnorm_backward_alt_gives_the_same_values(reference):
     for _, args in CASES["batchnorm_backward_alt"]:
         expected = run(BY_FUNCTION["batchnorm_backward"], reference["layers"], args)
