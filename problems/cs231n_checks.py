@@ -1,7 +1,8 @@
 """Property checks of the `cs231n` assignment, run in the grader on what a problem's driver
 observed of the student's code. Dropout in train mode is random, so it is judged by what must
 hold for every mask: the same seed gives the same output, the kept fraction is close to the
-keep probability p, kept units are scaled to x/p and dropped ones are 0. A check
+keep probability p, neighbouring units (along each axis) are kept or dropped together no more
+often than independent draws are, kept units are scaled to x/p and dropped ones are 0. A check
 `name(answer, expected, args, compare)` returns None or the student's feedback; a known mistake
 is a predicate `name(answer, expected, args) -> bool`. Bounds on counts sit at 5.5 standard
 errors, so a correct dropout fails with probability far below 1e-6.
@@ -61,6 +62,13 @@ def dropout_forward(answer, expected, args, compare):
     if np.array_equal(first, other):
         return ("Two calls in train mode with different seeds gave the same output: the mask "
                 "must be drawn at random (after seeding with dropout_param['seed']).")
+    shared = _shared_axis(_train_outputs(answer, x))
+    if shared is not None:
+        axis, together, expected = shared
+        return (f"In train mode your dropout keeps or drops neighbouring units along axis {axis} "
+                f"together {together:.1%} of the time, where a mask drawn independently for "
+                f"every unit does {expected:.1%}: draw one random number per unit, a mask of "
+                f"the shape of x (np.random.rand(*x.shape) < p), not one per row or column.")
     fraction, n = _kept_fraction(_train_outputs(answer, x))
     if abs(fraction - p) > _band(p, n):
         return (f"In train mode your dropout kept {fraction:.3f} of the units (counted over "
@@ -72,6 +80,34 @@ def dropout_forward(answer, expected, args, compare):
         if message:
             return (f"In train mode the units you kept must equal x / p (inverted dropout) and "
                     f"the dropped ones 0; comparing your output with that:\n{message}")
+    return None
+
+
+def _shared_axis(outs):
+    """(axis, share, expected share) for the first axis along which neighbouring units of the
+    masks are kept or dropped together more often than independent draws allow, or None.
+    Given a mask's kept fraction r, the L - 1 agreements of neighbours along a line of L units
+    each hold with chance q = r^2 + (1-r)^2, and only neighbouring agreements are dependent
+    (both hold with chance r^3 + (1-r)^3): their count's variance sets the band. The kept
+    fraction being judged on its own, a mask keeping too many or too few units is not taken
+    for a shared one."""
+    for axis in range(outs[0].ndim):
+        length = outs[0].shape[axis]
+        if length < 3:
+            continue
+        together = mean = variance = 0.0
+        for out in outs:
+            kept = out != 0
+            r = np.count_nonzero(kept) / kept.size
+            q = r * r + (1 - r) ** 2
+            lines = kept.size // length
+            mean += lines * (length - 1) * q
+            variance += lines * ((length - 1) * q * (1 - q)
+                                 + 2 * (length - 2) * (r ** 3 + (1 - r) ** 3 - q * q))
+            together += np.count_nonzero(np.diff(kept, axis=axis) == 0)
+        if together - mean > Z * np.sqrt(variance):
+            pairs = sum(out.size // length * (length - 1) for out in outs)
+            return axis, together / pairs, mean / pairs
     return None
 
 

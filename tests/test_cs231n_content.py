@@ -410,6 +410,25 @@ def test_dropout_check_explains_an_unseeded_mask(reference):
         assert "same dropout_param['seed']" in message
 
 
+@pytest.mark.parametrize("draws", ["one per feature", "one per example"])
+def test_dropout_check_rejects_a_mask_shared_along_an_axis(reference, draws):
+    """A mask of one draw per feature (shared by every example of the batch) or one per
+    example keeps about p of the units, but is not dropout's: the check says so."""
+    def shared(x, dropout_param):
+        if dropout_param["mode"] == "test":
+            return x, None
+        np.random.seed(dropout_param["seed"])
+        shape = (1, x.shape[1]) if draws == "one per feature" else (x.shape[0], 1)
+        mask = (np.random.rand(*shape) < dropout_param["p"]) / dropout_param["p"]
+        return x * mask, mask
+    problem = BY_FUNCTION["dropout_forward"]
+    for case_id, args in CASES["dropout_forward"]:
+        expected = run(problem, reference["layers"], args)
+        answer = run(problem, SimpleNamespace(dropout_forward=shared), args)
+        message = CHECKS.dropout_forward(answer, expected, copy.deepcopy(args), differs)
+        assert message is not None and "drawn independently for every unit" in message, case_id
+
+
 # --- (d) value mistakes differ from the reference ----------------------------------------------
 
 VALUE_MISTAKES = [(p, m) for p in PROBLEM_LIST for m in p.get("mistake", []) if "function" in m]
