@@ -1,5 +1,7 @@
 """Feedback that teaches: in a student's report, a picture of where a matrix answer differs, a
-known mistake said once per problem and a failing public case to paste (never a hidden one);
+known mistake said once per problem, a failing public case to paste (never a hidden one) and,
+under an error whose cause is known (Python 2 code, a module the grader does not have), the
+sentence that fixes it;
 across a class, the wrong answers several students share, grouped within the problem's
 tolerance, in OUT/common-wrong-answers.csv and on the class page with per-problem figures."""
 import html
@@ -12,6 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import EXAMPLES, PROBLEMS, REFERENCE
+from grader.engine import Engine
 
 COURSE = ["--problems", PROBLEMS, "--reference", REFERENCE]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -131,3 +134,26 @@ def test_pictures_render_and_tables_sort_in_a_real_browser(graded_class, tmp_pat
     order = re.findall(r'href="([\w-]+)/report.html"', table[:table.index("</table>")])
     assert order[0] in ("honest", "honest_cs231n") and order[-1] == "mistaken"
     assert 'aria-sort="descending"' in table
+
+
+@pytest.mark.parametrize("line, words", [
+    ("import matplotlib.pyplot as plt",
+     ["No module named 'matplotlib'", "matplotlib is neither in your submission nor installed",
+      "remove the import and the code that uses it"]),
+    ("from past.builtins import xrange",
+     ["No module named 'past'", "Python 2 module", "range for xrange"]),
+    ("STEPS = list(xrange(3))", ["name 'xrange' is not defined", "xrange is Python 2",
+                                 "write range"]),
+])
+def test_a_file_that_cannot_be_imported_gets_the_sentence_that_fixes_it(course, sandbox,
+                                                                        tmp_path, line, words):
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    optim = student / "optim.py"
+    optim.write_text(f"{line}\n{optim.read_text()}")
+    result = Engine(course=course, sandbox=sandbox).grade("student", [student])
+    feedback = [case.feedback for problem in result.problems
+                if problem.problem_id.startswith("optim.") for case in problem.cases]
+    assert feedback
+    for text in feedback:
+        assert all(word in text for word in words), text

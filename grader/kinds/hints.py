@@ -1,5 +1,6 @@
 """Known causes of errors in student code, each with the sentence that says how to fix it:
-Python 2 code, and names that NumPy 2 (or NumPy 1.24) removed. A hint is added under the
+Python 2 code, names that NumPy 2 (or NumPy 1.24) removed, and modules the grading
+environment does not have (a plotting library left in a file). A hint is added under the
 error's own message; the error is never reworded.
 """
 from __future__ import annotations
@@ -34,6 +35,14 @@ _MODULE = re.compile(r"No module named '(numpy\.[\w.]+)'")
 _ATTRIBUTE = re.compile(r"module 'numpy' has no attribute '(\w+)'")
 _PY2_MODULES = re.compile(r"No module named '(past|future|__builtin__|cPickle|urllib2|"
                           r"StringIO|Queue|ConfigParser)[\w.]*'")
+_ANY_MODULE = re.compile(r"No module named '([\w.]+)'")
+# Python 2 built-ins -> their Python 3 spelling
+PY2_NAMES = {"xrange": "range", "raw_input": "input", "unicode": "str", "basestring": "str",
+             "long": "int", "unichr": "chr",
+             "reduce": "functools.reduce (from functools import reduce)"}
+_NAME = re.compile(r"name '(\w+)' is not defined")
+_DICT_METHODS = re.compile(r"'dict' object has no attribute '(iteritems|iterkeys|itervalues|"
+                           r"has_key)'")
 
 
 _MISSING_FILE = re.compile(r"^(\w+)\.py is not in your submission")
@@ -50,7 +59,17 @@ def hint(message: str) -> str | None:
     found = _PY2_MODULES.search(message)
     if found:
         return (f"{found.group(1)} is a Python 2 module (or its back-port): in Python 3 remove "
-                "the import; range, input and the standard modules are built in.")
+                "the import and use the built-ins: range for xrange, input for raw_input, str "
+                "for unicode and basestring.")
+    found = _NAME.search(message)
+    if found and found.group(1) in PY2_NAMES:
+        return (f"{found.group(1)} is Python 2: in Python 3 write "
+                f"{PY2_NAMES[found.group(1)]}.")
+    found = _DICT_METHODS.search(message)
+    if found:
+        method = found.group(1)
+        return (f"dict.{method} is Python 2: in Python 3 write "
+                + ("key in d." if method == "has_key" else f"d.{method[4:]}()."))
     found = _MODULE.search(message)
     if found:
         module = found.group(1)
@@ -64,6 +83,11 @@ def hint(message: str) -> str | None:
         name = found.group(1)
         return (f"np.{name} was removed from NumPy (in 1.24 or NumPy 2; the grader runs "
                 f"NumPy 2): use {NUMPY_REMOVED_NAMES[name]} instead.")
+    found = _ANY_MODULE.search(message)
+    if found and found.group(1).split(".")[0] != "numpy":
+        return (f"{found.group(1)} is neither in your submission nor installed where your code "
+                "is graded: hand it in with your files if it is yours, or remove the import and "
+                "the code that uses it (plotting, for instance) from the file you hand in.")
     return None
 
 
