@@ -285,6 +285,42 @@ def f():
     os.waitpid(pid, 0)
     return results
 ''',
+    "channels": '''
+import fcntl, struct
+import numpy
+
+SHARED = numpy.__file__  # a file every child, of every submission graded now, can open
+LOCK = struct.pack("hhqqi", fcntl.F_RDLCK, 0, 1 << 30, 1, 0)  # a byte far past the end
+
+def on_shared(action, directory=False):
+    fd = os.open(os.path.dirname(SHARED) if directory else SHARED, os.O_RDONLY)
+    try:
+        return action(fd)
+    finally:
+        os.close(fd)
+
+def body(results, phase):
+    # locks on a file others can open, set or looked up, are seen by every process that opens
+    # it: a channel between submissions graded at the same time
+    attempt(results, f"{phase}: lockf", lambda: on_shared(
+        lambda fd: fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 1, 1 << 30)))
+    attempt(results, f"{phase}: flock", lambda: on_shared(
+        lambda fd: fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)))
+    for name, command in (("F_GETLK", 5), ("F_SETLK", 6), ("F_OFD_GETLK", 36),
+                          ("F_OFD_SETLK", 37)):
+        attempt(results, f"{phase}: {name}", lambda: on_shared(
+            lambda fd: fcntl.fcntl(fd, command, LOCK)))
+    attempt(results, f"{phase}: lease", lambda: on_shared(
+        lambda fd: fcntl.fcntl(fd, 1024, fcntl.F_RDLCK)))
+    attempt(results, f"{phase}: directory notices", lambda: on_shared(
+        lambda fd: fcntl.fcntl(fd, 1026, 1), directory=True))
+    if phase == "guard off":
+        attempt(results, f"{phase}: inotify", lambda: libc_call("inotify_init1", 0))
+        attempt(results, f"{phase}: fanotify", lambda: libc_call("fanotify_init", 0, 0))
+
+def f():
+    return phases(body)
+''',
     "memory": '''
 def open_files():
     held = []
@@ -470,7 +506,8 @@ def test_every_protection_is_on_here(attacked):
 
 
 def test_the_guard_can_be_switched_off_so_the_kernel_is_tested(attacked):
-    for name in ("reads", "writes", "network", "signals", "ptrace", "processes"):
+    for name in ("reads", "writes", "network", "signals", "ptrace", "processes",
+                 "channels"):
         assert values(attacked, name)["switching the guard off"] == "DONE off"
 
 
@@ -523,6 +560,17 @@ def test_no_new_process_and_no_setuid_program(attacked):
     assert allowed(got, "guard off: a thread (allowed)") == {}
     permitted = values(attacked, "processes allowed")
     assert permitted["grandchild"].startswith("exec refused")
+
+
+def test_no_channel_between_submissions_through_locks_or_watching_files(attacked):
+    """Locks (set, or looked up) and notices of who opens a file are seen by every process
+    that can open the file, as every child can the Python installation's: the kernel refuses
+    them, so that children graded at the same time cannot talk (hidden inputs included)."""
+    got = values(attacked, "channels")
+    assert len(got) == 19 and allowed(got) == {}, got
+    for label, result in got.items():
+        if label.startswith("guard off") and label != "switching the guard off":
+            assert "Operation not permitted" in result, (label, result)
 
 
 def test_no_memory_that_the_limits_do_not_count(attacked):

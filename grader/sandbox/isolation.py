@@ -141,7 +141,12 @@ DENIED_SYSCALLS = (
     "semop", "semtimedop", "semctl", "ipc", "mq_open", "mq_unlink", "mq_timedsend",
     "mq_timedreceive", "mq_notify", "mq_getsetattr",
     # memory held by a file that is in no folder: no memory limit counts it
-    "memfd_create", "memfd_secret")
+    "memfd_create", "memfd_secret",
+    # locks, and watching files others open: every child can open the Python installation's
+    # files, so other submissions graded at the same time would see them (a channel between
+    # them, hidden inputs included)
+    "flock", "inotify_init", "inotify_init1", "inotify_add_watch", "fanotify_init",
+    "fanotify_mark")
 NEW_PROCESS_SYSCALLS = ("fork", "vfork")
 # Calls that change another process's limits, priority, scheduling or memory placement, named
 # by the PID argument first (0: the caller). Without root, every child and the zygote share a
@@ -159,6 +164,10 @@ SIGNAL_SYSCALLS = {"kill": "pid", "rt_sigqueueinfo": "tgid", "tgkill": "tgid",
 # reaches it when the file is ready): (system call, command) pairs, refused outright.
 SIGNAL_OWNER_COMMANDS = (("fcntl", 8), ("fcntl", 15),        # F_SETOWN, F_SETOWN_EX
                          ("ioctl", 0x8901), ("ioctl", 0x8902))  # FIOSETOWN, SIOCSPGRP
+# fcntl's record locks (set or looked up: either reads what other processes locked), leases and
+# directory notices, refused for the reason flock is (see DENIED_SYSCALLS): F_GETLK, F_SETLK,
+# F_SETLKW, their open-file forms F_OFD_*, F_SETLEASE, F_GETLEASE, F_NOTIFY.
+FILE_LOCK_COMMANDS = (5, 6, 7, 36, 37, 38, 1024, 1025, 1026)
 
 
 class _Seccomp:
@@ -204,7 +213,9 @@ class _Seccomp:
             for name, which in OWN_PRIORITY_SYSCALLS:  # either condition refuses it
                 rule(_RET_ERRNO | EPERM, name, _ArgCmp(0, _SCMP_CMP_NE, which, 0))
                 rule(_RET_ERRNO | EPERM, name, _ArgCmp(1, _SCMP_CMP_NE, 0, 0))
-            for name, command in SIGNAL_OWNER_COMMANDS:  # the kernel reads 32 bits of it
+            commands = SIGNAL_OWNER_COMMANDS + tuple(
+                (name, command) for name in ("fcntl", "fcntl64") for command in FILE_LOCK_COMMANDS)
+            for name, command in commands:  # the kernel reads 32 bits of it
                 rule(_RET_ERRNO | EPERM, name,
                      _ArgCmp(1, _SCMP_CMP_MASKED_EQ, 0xFFFFFFFF, command))
             rule(_RET_ERRNO | ENOSYS, "clone3")  # its flags cannot be inspected: C libraries
