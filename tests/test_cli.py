@@ -364,7 +364,8 @@ def test_a_usage_error_prints_no_traceback_from_the_sandbox(course_copy):
 
 
 TERMINAL_TRICKS = ("\x1b[2J\x1b[H" "rnn.cross_entropy  passed  1/1\x1b]0;owned\x07\x1b[8m"
-                   "\x9b2J\r\n\x00")
+                   "\x9b2J\r\n\x00 1/1 \u202edessap")
+OBEYED = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 
 
 def _tricky_student(root):
@@ -379,13 +380,13 @@ def _tricky_student(root):
 @pytest.mark.parametrize("verbose", [[], ["-v"]])
 def test_a_submission_s_text_reaches_the_terminal_shown_not_obeyed(cli, tmp_path, verbose):
     """Control characters a student prints or raises (clear the screen, draw a fake table,
-    set the title, hide the rest) are written as escapes."""
+    set the title, hide the rest, reverse the words that follow) are written as escapes."""
     result = cli("check", _tricky_student(tmp_path), *COURSE, "--problem", "rnn.cross_entropy",
                  *verbose, expect=1)
-    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stdout + result.stderr)
+    assert not re.search(OBEYED, result.stdout + result.stderr)
     assert r"raised ValueError: \x1b[2J\x1b[Hrnn.cross_entropy  passed  1/1\x1b]0;owned\x07" \
         in result.stdout
-    assert r"\x9b2J" in result.stdout
+    assert r"\x9b2J" in result.stdout and r"1/1 \u202edessap" in result.stdout
 
 
 def test_the_plugin_s_failures_show_a_submission_s_text_not_obey_it(tmp_path):
@@ -395,4 +396,4 @@ def test_the_plugin_s_failures_show_a_submission_s_text_not_obey_it(tmp_path):
          "cross_entropy"], cwd=ROOT, capture_output=True, text=True)
     assert process.returncode == 1
     assert "raised ValueError: \\x1b[2J" in process.stdout
-    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", process.stdout + process.stderr)
+    assert not re.search(OBEYED, process.stdout + process.stderr)

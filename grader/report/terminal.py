@@ -20,15 +20,20 @@ VERDICTS = {"passed": ("passed", "green"), "partial": ("partial", "yellow"),
 
 # Characters that a terminal obeys rather than shows (C0 and C1 controls but newline and tab):
 # from a submission, they could clear the screen, draw a fake table, set the window's title or
-# the clipboard.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# the clipboard; and Unicode's bidirectional controls, which reorder how a line reads.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
     """Text from a submission as a terminal may show it: each control character written as an
-    escape (ESC as \\x1b), a Windows line end as a plain one."""
-    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}",
-                        text.replace("\r\n", "\n"))
+    escape (ESC as \\x1b, the right-to-left override as \\u202e), a Windows line end as a plain
+    one."""
+    return _CONTROL.sub(_escape, text.replace("\r\n", "\n"))
+
+
+def _escape(found: re.Match) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def _indent(text: str, prefix: str = "    ") -> list[str]:
