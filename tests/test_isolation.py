@@ -25,6 +25,7 @@ import pytest
 
 import privileges
 from conftest import PROBLEMS, REFERENCE, ROOT
+from grader.sandbox.child import THREADS
 
 TOKEN = f"grader-hostile-{secrets.token_hex(6)}"
 LEFTOVER = f"left{secrets.token_hex(5)}"  # the name (comm) of a process meant to outlive its run
@@ -321,6 +322,28 @@ def body(results, phase):
 def f():
     return phases(body)
 ''',
+    "threads": '''
+import threading
+
+def start_threads():
+    threading.stack_size(1 << 16)  # small stacks: the memory limit is not what stops them
+    started, go = [], threading.Event()
+    try:
+        while len(started) < 200:
+            thread = threading.Thread(target=go.wait)
+            thread.start()
+            started.append(thread)
+    except RuntimeError:
+        pass
+    finally:
+        go.set()
+        for thread in started:
+            thread.join()
+    return len(started)
+
+def f():
+    return {"threads": start_threads()}
+''',
     "memory": '''
 def open_files():
     held = []
@@ -571,6 +594,12 @@ def test_no_channel_between_submissions_through_locks_or_watching_files(attacked
     for label, result in got.items():
         if label.startswith("guard off") and label != "switching the guard off":
             assert "Operation not permitted" in result, (label, result)
+
+
+def test_a_child_s_threads_are_bounded_as_root_and_without(attacked):
+    """Each thread is a task of the host: without root (children share the grader's uid), a
+    user namespace of the child's own is where the kernel counts them."""
+    assert 1 <= values(attacked, "threads")["threads"] <= THREADS
 
 
 def test_no_memory_that_the_limits_do_not_count(attacked):

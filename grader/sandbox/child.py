@@ -54,7 +54,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 EXIT_BROKEN = 70  # the child could not go on serving (its channel was closed or broken)
-THREADS = 8  # threads a submission may start (as root, where the kernel counts them per uid)
+THREADS = 8  # threads a submission may start (the kernel counts them per uid and user namespace)
 FILES = 256  # files a submission may hold open (each pipe's buffer is memory no limit counts)
 
 
@@ -394,11 +394,12 @@ def _enter_child(fd: int, setup: dict, confinement: isolation.Confinement,
     resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     uid = setup.get("uid")
-    if uid is not None:  # threads count too; seccomp, where present, refuses processes
-        threads = THREADS if confinement.seccomp else 0
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"] + 1 + threads,) * 2)
+    # threads count too; seccomp, where present, refuses processes
+    tasks = limits["processes"] + 1 + (THREADS if confinement.seccomp else 0)
+    if uid is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
     work = confinement.apply(limits=limits, uid=uid, gid=setup.get("gid"),
-                             scratch=setup.get("scratch"), channel=fd)
+                             scratch=setup.get("scratch"), channel=fd, tasks=tasks)
     os.chdir(work)
     positions = _receive_files(fd, work)
     os.environ.clear()

@@ -16,6 +16,7 @@ import ctypes
 import json
 import os
 import platform
+import resource
 import signal
 import stat
 import struct
@@ -586,6 +587,16 @@ def _drop_capabilities() -> None:
     _check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
+def _count_own_tasks(most: int) -> None:
+    """At most `most` processes and threads for this process and its descendants. The kernel
+    counts a uid's tasks in each user namespace apart; without root, a child's uid is the
+    grader's and the zygote's, so the child first enters a user namespace of its own (where it
+    has no use for the capabilities it gets, dropped next). A kernel that refuses one leaves
+    the child's tasks bounded by its memory only, as before this existed."""
+    if _libc.unshare(CLONE_NEWUSER) == 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (most, most))
+
+
 class Confinement:
     """Built once in the zygote from the probed features; `apply` runs in each child."""
 
@@ -659,11 +670,13 @@ class Confinement:
         return by
 
     def apply(self, *, limits: dict, uid: int | None, gid: int | None, scratch: str | None,
-              channel: int) -> str:
+              channel: int, tasks: int) -> str:
         """Confine this freshly forked child; returns its working directory (its own tmpfs
         with mounts, else `scratch`, a folder the grader made for it). After this, the child
         reads only the Python installation and its own files, writes only there and in its
-        private /tmp, has no network and (with seccomp) starts no process."""
+        private /tmp, has no network, (with seccomp) starts no process, and runs at most
+        `tasks` processes and threads: the caller bounds them under `uid`, this in a user
+        namespace of the child's own when there is no `uid` (see _count_own_tasks)."""
         if not LINUX:  # the guard and the resource limits are all there is
             if uid is not None:
                 os.setgroups([])
@@ -684,6 +697,7 @@ class Confinement:
             os.setgid(gid)
             os.setuid(uid)
         elif self.mounts:
+            _count_own_tasks(tasks)
             _drop_capabilities()
         _prctl(PR_SET_DUMPABLE, 0, "dumpable")  # siblings cannot open its /proc entries
         if self.seccomp:
