@@ -407,6 +407,30 @@ def test_a_flat_folder_of_lms_downloads(cli, tmp_path):
     assert result.stderr.count("Not graded: notes.txt") == 1  # not once per process
 
 
+def test_files_beside_the_students_folders_are_said_not_graded(cli, tmp_path):
+    """A class folder holding, besides a student's folder, files a student may have meant as
+    a submission (a download from Canvas, a stray file): each is listed, the first with the
+    option that grades it; a student's folder full of saved figures still has its homework
+    found."""
+    root = tmp_path / "class"
+    shutil.copytree(EXAMPLES / "correct", root / "ana")
+    for index in range(250):  # named to sort before optim.py
+        (root / "ana" / f"Figure_{index:03d}.png").write_bytes(b"\x89PNG")
+    shutil.copy(EXAMPLES / "correct" / "optim.py", root / "doejane_12345_67890_optim.py")
+    (root / "stray.txt").write_text("notes")
+    (root / ".DS_Store").write_bytes(b"\0")
+    result = cli("grade", root, "--assignment", "optim", "--out", tmp_path / "out", *COURSE,
+                 "-q")
+    assert "Students: 1 (1 graded now" in result.stdout
+    assert "Not graded: doejane_12345_67890_optim.py: a file named as Canvas or Moodle names " \
+           "a downloaded submission: grade a folder of such downloads with --lms-downloads" \
+           in result.stderr
+    assert "Not graded: stray.txt: a file, not a student's folder or zip" in result.stderr
+    assert ".DS_Store" not in result.stderr
+    book = pd.read_csv(tmp_path / "out" / "gradebook.csv").set_index("student")
+    assert book.loc["ana", "total"] == book.loc["ana", "max"] == 7
+
+
 def test_export_for_canvas_and_moodle(cli, klass, tmp_path, graded):
     out = tmp_path / "out"
     cli("grade", klass, "--out", out, *COURSE, "-q")

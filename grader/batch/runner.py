@@ -123,6 +123,8 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
                                   "could lie anywhere); copy the student's folder in"))
             continue
         if path.suffix.lower() != ".zip" or path.is_dir():
+            if not path.name.startswith(".") and not path.is_dir():
+                skipped.append((path, _loose_file(path.name)))
             continue
         if not regular_file(path, limit=archive.MAX_BYTES):
             skipped.append((path, f"not a regular file of at most {archive.MAX_BYTES >> 20} MB"))
@@ -135,6 +137,16 @@ def submissions_of(root: Path, *, exclude: Path | None = None):
         else:
             entries[safe_folder_name(path.stem, taken)] = path
     return dict(sorted(entries.items())), skipped
+
+
+def _loose_file(name: str) -> str:
+    """Why a file beside the students' folders is not graded."""
+    from grader.submission.lms import downloaded
+    if downloaded(name):
+        return ("a file named as Canvas or Moodle names a downloaded submission: grade a "
+                "folder of such downloads with --lms-downloads")
+    return "a file, not a student's folder or zip: each student's files go in a folder of " \
+           "their own"
 
 
 def class_is_empty(submissions: Path, *, out: Path, lms_downloads: bool) -> str | None:

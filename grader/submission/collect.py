@@ -52,16 +52,23 @@ def read_bounded(path: Path, *, limit: int = MAX_FILE) -> bytes | None:
         os.close(fd)
 
 
+def _entries(folder: Path) -> list[Path]:
+    """The entries of a folder looked at: MAX_FILES of them, the student's source files and
+    (named without a suffix, as most are) folders first, so that saved figures or data in
+    their hundreds never hide a homework file."""
+    return sorted(folder.glob("*"), key=lambda entry: (
+        entry.suffix not in SOURCE_SUFFIXES + ("",), entry.name))[:MAX_FILES]
+
+
 def _candidates(paths: Sequence[Path]) -> dict[str, Path]:
     """Relative name -> file, for the files given and the top two levels of folders given
     (regular files of any size: one too large is said so where it is read)."""
     found: dict[str, Path] = {}
     for path in map(Path, paths):
         if path.is_dir() and not path.is_symlink():
-            entries = sorted(path.glob("*"))[:MAX_FILES]
-            for entry in entries:
+            for entry in _entries(path):
                 if entry.is_dir() and not entry.is_symlink():
-                    for inner in sorted(entry.glob("*"))[:MAX_FILES]:
+                    for inner in _entries(entry):
                         if regular_file(inner, limit=None):
                             found[f"{entry.name}/{inner.name}"] = inner
                 elif regular_file(entry, limit=None):

@@ -94,6 +94,12 @@ def _student_names(people: set[tuple[str, str, str]]) -> dict[tuple[str, str, st
     return names
 
 
+def downloaded(name: str) -> bool:
+    """Whether a file's name is one Canvas or Moodle gives to a downloaded submission (or a
+    Moodle submission's folder)."""
+    return any(pattern.fullmatch(name) for pattern in (CANVAS, MOODLE_FILE, MOODLE_FOLDER))
+
+
 def group_downloads(folder: Path) -> Downloads:
     """Group a flat folder of Canvas or Moodle downloads by student, each file with its
     original name (a path relative to the student's folder for Moodle folders). A student is
