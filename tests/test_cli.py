@@ -397,3 +397,12 @@ def test_the_plugin_s_failures_show_a_submission_s_text_not_obey_it(tmp_path):
     assert process.returncode == 1
     assert "raised ValueError: \\x1b[2J" in process.stdout
     assert not re.search(OBEYED, process.stdout + process.stderr)
+
+
+@pytest.mark.parametrize("given, words", [
+    (["correct", "mistaken"], "give one submission: your folder, a zip of it, or your files"),
+    (["correct/optim.py", "mistaken/optim.py"], "two files named optim.py"),
+])
+def test_check_of_more_than_one_submission_is_a_usage_error(cli, given, words):
+    result = cli("check", *(EXAMPLES / path for path in given), *COURSE, expect=2)
+    assert words in result.stderr and "Traceback" not in result.stderr

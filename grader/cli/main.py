@@ -166,6 +166,7 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
 
     Example: grader check my_homework/    (students: grader check --kit KIT my_homework/)
     """
+    _one_submission(paths)
     from grader.sandbox.launch import start_zygote
     started = start_zygote()  # first: it boots while the grader imports NumPy and the course
     from grader.check import self_check
@@ -194,6 +195,20 @@ def check(paths, problems_dir, reference_dir, problems, kit, verbose):
         raise SystemExit(exitcodes.INTERNAL)
     raise SystemExit(exitcodes.OK if result.problems and all(p.passed for p in result.problems)
                      else exitcodes.FAILED)
+
+
+def _one_submission(paths: Sequence[Path]) -> None:
+    """A usage error unless `paths` are one submission: a folder, a zip, or files of distinct
+    names."""
+    if len(paths) > 1 and any(p.is_dir() or p.suffix.lower() == ".zip" for p in paths):
+        raise click.BadParameter("give one submission: your folder, a zip of it, or your files "
+                                 "(rnn.py optim.py ...), not several folders or zips",
+                                 param_hint="PATHS")
+    names = [p.name for p in paths]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise click.BadParameter(f"two files named {twice}: give one submission's files",
+                                 param_hint="PATHS")
 
 
 def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, out: Path,
