@@ -93,3 +93,21 @@ def test_a_sampler_whose_distribution_cannot_be_judged_against_is_a_finding(cli,
     result = validate(cli, course_copy)  # exits 1
     assert ("problems/layers.toml: layers.init_weights: case relu-normal: the distribution "
             f"init_weights_distribution gives a normal distribution {said}") in result.stderr
+
+
+def test_a_tolerance_for_an_output_the_answer_does_not_have_is_a_finding(cli, course_copy):
+    """A typo in `outputs`, or an index into a function returning one array, would leave the
+    tolerance unused: said, with the outputs there are."""
+    manifest = course_copy / "problems" / "optim.toml"
+    replace(manifest, 'function = "gd_quadratic"\n',
+            'function = "gd_quadratic"\noutputs = { "0" = { rtol = 0.5 } }\n')
+    replace(manifest, 'function = "momentum_from_running_average"\n',
+            'function = "momentum_from_running_average"\n'
+            'outputs = { "1" = { rtol = 1e-5 }, "2" = { rtol = 1e-5 } }\n')
+    result = validate(cli, course_copy)
+    assert ("optim.toml: optim.gd_quadratic: outputs.0: the reference's answer has no output "
+            "'0' (it returns a single value: set the problem's own rtol and atol instead)"
+            in result.stderr)
+    assert ("optim.toml: optim.momentum_from_running_average: outputs.2: the reference's answer "
+            "has no output '2' (its outputs are '0', '1')" in result.stderr)
+    assert "outputs.1:" not in result.stderr

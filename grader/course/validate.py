@@ -1,8 +1,9 @@
 """The instructor's check of a course (`grader validate`): every manifest loads; every case can
 be drawn; the reference answers every case with a value the grader can compare (no exception,
 no None where a value is expected, no NaN, a type that crosses the sandbox) and reproduces the
-known numbers; every declared mistake runs and differs from the reference on some case; every
-derivative problem agrees with central finite differences; property checks accept the
+known numbers; every per-output tolerance names an output of the answer; every declared
+mistake runs and differs from the reference on some case; every derivative problem agrees
+with central finite differences; property checks accept the
 reference and recognise each declared mistake; samplers take a `seed` and declare, for every
 case, a distribution the statistical check can judge against; generators are deterministic per
 seed; and the reference, graded as a student through the sandbox with hidden cases, earns full
@@ -50,6 +51,18 @@ def numeric_derivative(f: Callable, args: dict, name: str) -> np.ndarray:
                         - np.asarray(f(**{**args, name: down}), dtype=float)) / (2 * FD_STEP))
     stacked = np.stack(columns, axis=-1)
     return stacked.reshape(stacked.shape[:-1] + x.shape)
+
+
+def _output_findings(problem: Problem, answer) -> list[str]:
+    """Per-output tolerances (`outputs`) that name no output of the reference's answer, a
+    typo or an index into a single array: they would never be used."""
+    keys = [str(k) for k in (answer if isinstance(answer, dict) else
+                             range(len(answer)) if isinstance(answer, (tuple, list)) else [])]
+    has = f"its outputs are {', '.join(map(repr, keys))}" if keys else \
+        "it returns a single value: set the problem's own rtol and atol instead"
+    return [f"{problem.id}: outputs.{key}: the reference's answer has no output {key!r} "
+            f"({has}), so this tolerance would never be used"
+            for key in problem.outputs if key not in keys]
 
 
 def _unusable(value) -> str | None:
@@ -157,6 +170,8 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
         if why:
             findings.append(f"{problem.id}: case {case.id}: the reference {why}")
             del outputs[case.id]
+    if outputs:
+        findings += _output_findings(problem, next(iter(outputs.values())))
     for case in cases:
         for known in case.known:
             if case.id not in outputs:
