@@ -455,6 +455,17 @@ def test_export_for_canvas_and_moodle(cli, klass, tmp_path, graded):
     result = cli("export", "--lms", "canvas", "--roster", roster, "--out", tmp_path / "x.csv",
                  tmp_path, expect=2)
     assert "has no gradebook.csv: run grader grade" in result.stderr
+    other = tmp_path / "other-roster.csv"  # another class's: no student matches a row
+    other.write_text('Student,ID,SIS User ID,SIS Login ID,Section\n"Doe, Jane",1,s1,jdoe,A\n')
+    result = cli("export", "--lms", "canvas", "--roster", other, "--out",
+                 tmp_path / "none.csv", out, expect=2)
+    assert f"none of the {len(graded_rows(out))} students of {out} matches a row of " \
+           f"{other}" in result.stderr and "--lms-downloads" in result.stderr
+    assert not (tmp_path / "none.csv").exists()
+
+
+def graded_rows(out):
+    return pd.read_csv(out / "gradebook.csv")["student"].tolist()
 
 
 def test_export_matches_folders_named_as_the_roster_names_students(cli, tmp_path):

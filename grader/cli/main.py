@@ -422,6 +422,11 @@ def export(graded, lms, roster, output, assignment_name, points):
                                  param_hint="--points")
     done = write(book, members, lms=lms, assignment=assignment_name or graded.resolve().name,
                  points_possible=maximum)
+    if len(book) and not done.matched:
+        raise Failed(f"none of the {len(book)} students of {graded} matches a row of {roster} "
+                     "(by ID, login, email or name), so nothing was written: is it this class's "
+                     "roster? Were the submissions downloaded from the LMS graded with "
+                     "--lms-downloads (which names each student as the LMS does)?")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(done.text, encoding="utf-8")
     for folder, why in done.unmatched.items():
