@@ -272,6 +272,14 @@ def test_a_notebook_in_place_of_the_file_is_graded(cli, tmp_path):
     assert result.stdout.splitlines()[-1].startswith("23 of 23 problems passed")
 
 
+def test_a_file_and_a_notebook_for_one_homework_say_which_was_graded(cli, tmp_path):
+    shutil.copytree(EXAMPLES / "notebook_correct", tmp_path / "nb")
+    shutil.copy(EXAMPLES / "mistaken" / "rnn.py", tmp_path / "nb" / "rnn.py")  # a stale one
+    result = cli("check", tmp_path / "nb", *COURSE, expect=1)
+    assert "Note: Both rnn.py and rnn.ipynb are in your submission: rnn.py was graded, not " \
+           "rnn.ipynb." in result.stdout
+
+
 def test_a_notebook_over_a_megabyte_of_outputs_is_graded_and_a_large_file_said_so(cli,
                                                                                   tmp_path):
     """A notebook may hold 32 MB (its outputs hold pictures), a homework file 1 MB: neither is

@@ -236,7 +236,8 @@ def near_misses(folder: Path, expected_files: list[str], packages: Sequence[str]
     none of the expected files; that its files sit in a nested folder (see find_nested), from
     which they are graded; and, for each expected file that is missing (at the top, or in a
     package folder), with none of its `alternatives` there either, each file whose name
-    differs from it only in case, extension or a copy number ("rnn (1).py"). Empty when
+    differs from it only in case, extension or a copy number ("rnn (1).py"); and that a file
+    and its alternative (rnn.py and rnn.ipynb) are both there, the first graded. Empty when
     nothing is amiss. `shown` names the expected files as the student should lay them out
     (cs231n/optim.py), `expected_files` by default."""
     folder = Path(folder)
@@ -255,6 +256,12 @@ def near_misses(folder: Path, expected_files: list[str], packages: Sequence[str]
     for expected in expected_files:
         if at_top(base, _accepted([expected], alternatives), packages):
             found_any = True
+            both = [name for name in _accepted([expected], alternatives)
+                    if (base / name).is_file()]
+            if len(both) > 1:
+                messages.append(f"Both {both[0]} and {both[1]} are in your submission: "
+                                f"{both[0]} was graded, not {both[1]}. Hand in only the file "
+                                "that holds your final work.")
             continue
         misses = [path.relative_to(folder).as_posix() for path in files
                   if path.name != expected and _stem(path.name) == _stem(expected)]
