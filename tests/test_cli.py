@@ -207,7 +207,7 @@ def test_verbose_gives_the_failing_case_as_python_to_paste(cli):
     text = result.stdout
     assert "public case 'public-1': FAILED" in text and "... and 1 more" in text  # all of it
     head = "    To run case 'homework' yourself, paste this into Python in your submission's " \
-           "folder:\n"
+           "folder (or, without its from-import, into a new cell at the end of your notebook):\n"
     code = "\n".join(line[8:] for line in text.split(head)[1].splitlines()
                      if line.startswith("        "))
     assert code.splitlines()[:3] == ["import numpy as np",

@@ -108,7 +108,8 @@ def test_verbose_shows_everything_and_the_case_to_paste(result):
                  reproduce=lambda problem, case: f"# {problem} {case}")
     assert "  hidden case 'hidden-1': passed" in text
     assert "    To run case 'relu-uniform' yourself, paste this into Python in your " \
-           "submission's folder:\n        # layers.init_scheme relu-uniform" in text
+           "submission's folder (or, without its from-import, into a new cell at the end of " \
+           "your notebook):\n        # layers.init_scheme relu-uniform" in text
     assert "# optim.gd_quadratic" not in text  # a file-level failure has no case to paste
 
 

@@ -80,7 +80,8 @@ def table(result: SubmissionResult, *, verbose: bool = False,
                 if public is not None and reproduce is not None else None
             if code:
                 lines.append(f"    To run case '{public.case_id}' yourself, paste this into "
-                             "Python in your submission's folder:")
+                             "Python in your submission's folder (or, without its from-import, "
+                             "into a new cell at the end of your notebook):")
                 lines += _indent(code, "        ")
             continue
         if failed is None:
