@@ -353,7 +353,8 @@ def grade(submissions, out, problems_dir, reference_dir, jobs, shard, force, lms
 def merge(shards, out, problems_dir, reference_dir, partial):
     """Join the output folders of `grader grade --shard` runs into one class.
 
-    Copies each student's folder into OUT (unless it is there already) and writes
+    Copies each student's folder into OUT (replacing a folder of that name there, unless OUT
+    is the shard it comes from) and writes
     OUT/gradebook.csv, OUT/common-wrong-answers.csv and OUT/index.html. Refuses when a shard of
     the split is missing (not given, or not done) or the folders come from different splits or
     courses.
