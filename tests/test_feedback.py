@@ -157,3 +157,14 @@ def test_a_file_that_cannot_be_imported_gets_the_sentence_that_fixes_it(course, 
     assert feedback
     for text in feedback:
         assert all(word in text for word in words), text
+
+
+def test_a_file_saved_as_utf16_is_told_to_be_saved_as_utf8(course, sandbox, tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    optim = student / "optim.py"
+    optim.write_bytes(optim.read_text().encode("utf-16"))
+    result = Engine(course=course, sandbox=sandbox).grade("student", [student])
+    feedback = [case.feedback for problem in result.problems
+                if problem.problem_id.startswith("optim.") for case in problem.cases]
+    assert feedback and all("save it as UTF-8" in text for text in feedback), feedback[:1]

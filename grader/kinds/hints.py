@@ -1,7 +1,7 @@
 """Known causes of errors in student code, each with the sentence that says how to fix it:
-Python 2 code, names that NumPy 2 (or NumPy 1.24) removed, and modules the grading
-environment does not have (a plotting library left in a file). A hint is added under the
-error's own message; the error is never reworded.
+Python 2 code, names that NumPy 2 (or NumPy 1.24) removed, modules the grading environment
+does not have (a plotting library left in a file), and a file saved as UTF-16. A hint is added
+under the error's own message; the error is never reworded.
 """
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ _DICT_METHODS = re.compile(r"'dict' object has no attribute '(iteritems|iterkeys
 
 
 _MISSING_FILE = re.compile(r"^(\w+)\.py is not in your submission")
+_NULL_BYTES = re.compile(r"cannot contain null bytes")
 
 
 def hint(message: str) -> str | None:
@@ -53,6 +54,9 @@ def hint(message: str) -> str | None:
     found = _MISSING_FILE.search(message)
     if found:
         return f"A Jupyter notebook named {found.group(1)}.ipynb is accepted too."
+    if _NULL_BYTES.search(message):
+        return ("The file is not saved as UTF-8 text (as UTF-16, which Windows Notepad may "
+                "use, every other byte is a null byte): save it as UTF-8 and submit it again.")
     if _PRINT.search(message) or _EXEC.search(message):
         return ("This is Python 2 code: in Python 3, print is a function. Write print(...) "
                 "with parentheses, e.g. print(\"loss\", loss).")
