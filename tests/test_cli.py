@@ -299,8 +299,9 @@ def test_a_notebook_over_a_megabyte_of_outputs_is_graded_and_a_large_file_said_s
     (folder / "optim.py").write_text(source + "\n# " + "x" * 1_200_000 + "\n")
     result = cli("check", folder, *COURSE, expect=1)
     assert "rnn.cross_entropy" in result.stdout and "rnn.birnn_grads" in result.stdout
-    assert "optim.py is larger than 1 MB, more than a homework file may be: keep data out of " \
-        "it (load it from a file of its own), and submit it again." in result.stdout
+    assert "optim.py is larger than 1 MB, more than a homework file may be: remove the data it " \
+        "holds (the grader gives your functions their inputs, and only .py and .ipynb files " \
+        "reach them), and submit it again." in result.stdout
     assert "not in your submission" not in result.stdout
     assert result.stdout.splitlines()[-1].startswith("18 of 23 problems passed")
 

@@ -158,8 +158,8 @@ def submission_files(course, paths: Sequence[Path | str]) -> dict[str, Path | by
         if isinstance(source, Path) and not regular_file(source):  # a student's, too large
             files[name] = _failing_module(
                 f"{source.name} is larger than {MAX_FILE >> 20} MB, more than a homework file "
-                "may be: keep data out of it (load it from a file of its own), and submit it "
-                "again.")
+                "may be: remove the data it holds (the grader gives your functions their inputs, "
+                "and only .py and .ipynb files reach them), and submit it again.")
     return files
 
 
