@@ -411,7 +411,9 @@ def test_the_kit_gives_the_same_verdicts_as_the_repository(student_machine, stud
 @pytest.mark.parametrize("created, due, late", [
     ("2026-03-02T10:00:00+00:00", "2026-03-01T23:59:00", True),  # one without a time zone
     ("2026-03-01T10:00:00", "2026-03-01T23:59:00+00:00", False),
-    ("yesterday", "2026-03-01T23:59:00", False), (12, "2026-03-01T23:59:00", False)])
+    ("yesterday", "2026-03-01T23:59:00", False), (12, "2026-03-01T23:59:00", False),
+    ("2026-03-02T10:00:00Z", "2026-03-01T23:59:00.5-08:00", True),  # what 3.10 could not read
+    ("2026-03-01T10:00:00.123Z", "2026-03-01T23:59:00.123456789+00:00", False)])
 def test_lateness_from_any_pair_of_times(created, due, late):
     from grader.gradescope.container import _notes
     notes = _notes({"created_at": created, "assignment": {"due_date": due}})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import re
 import stat
 import tempfile
 import time
@@ -27,7 +28,8 @@ from grader.results.model import has_grader_error
 
 DEFAULT_ROOT = Path("/autograder")
 GRADER_FAILED = ("The autograder could not grade (all of) this submission. This is not a "
-                 "problem with your code; your instructors have been told.")
+                 "problem with your code: please tell your instructors, who can see why in "
+                 "this submission's results.")
 
 SETUP = r"""#!/usr/bin/env bash
 # Gradescope runs this once while building the autograder image. It installs grader (from its
@@ -190,7 +192,11 @@ def _metadata(root: Path) -> dict:
 
 def _moment(text: str) -> datetime:
     """A time of the metadata; one without a time zone is taken as UTC (so that any two
-    compare)."""
+    compare). ISO 8601's "Z" and fractions of any number of digits are read on Python 3.10
+    too, whose datetime takes neither."""
+    text = re.sub(r"Z$", "+00:00", text)
+    text = re.sub(r"\.(\d+)", lambda found: "." + found.group(1)[:6].ljust(6, "0"), text,
+                  count=1)
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
