@@ -29,6 +29,8 @@ def load(course_copy):
      "mistake", "no mistake function 'nope'"),
     ("points = 2", 'points = "two"', "gd_quadratic", "points", "must be int or float, got str"),
     ("steps = 3 }", "step = 3 }", "gd_quadratic", "args", "does not fit gd_quadratic"),
+    ("public = 1\nhidden = 3", "public = 1_000_000\nhidden = 3", "gd_quadratic", "public",
+     "must be at most 10,000, got 1,000,000"),
 ])
 def test_errors_name_file_problem_and_key(course_copy, old, new, problem, key, words):
     path = break_manifest(course_copy, old, new)
@@ -82,6 +84,17 @@ def test_package_driver_and_property_keys_are_checked(course_copy, old, new, pro
         load(course_copy)
     assert caught.value.key == key and caught.value.problem == problem
     assert str(caught.value).startswith(str(path)) and words in str(caught.value)
+
+
+@pytest.mark.parametrize("support, words", [("support/cs231n/im2col2.py", "does not exist"),
+                                            ("support/cs231n", "is not a Python file")])
+def test_a_support_module_missing_or_not_python_is_said_so(course_copy, support, words):
+    path = break_manifest(course_copy, 'support = ["support/cs231n/im2col.py"]',
+                          f'support = ["{support}"]', name="cs231n.toml")
+    with pytest.raises(ManifestError) as caught:
+        load(course_copy)
+    assert caught.value.key == "support" and str(caught.value).startswith(str(path))
+    assert f"{support} {words}" in str(caught.value)
 
 
 def test_typed_literals_and_notebook_file_names(course_copy):

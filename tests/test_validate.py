@@ -111,3 +111,11 @@ def test_a_tolerance_for_an_output_the_answer_does_not_have_is_a_finding(cli, co
     assert ("optim.toml: optim.momentum_from_running_average: outputs.2: the reference's answer "
             "has no output '2' (its outputs are '0', '1')" in result.stderr)
     assert "outputs.1:" not in result.stderr
+
+
+def test_validate_away_from_the_course_is_a_usage_error_that_says_where_it_looked(
+        cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no problems/ folder here
+    result = cli("validate", expect=2)
+    assert f"is not a directory of problem manifests (looked for {tmp_path / 'problems'}: run " \
+           "grader in the course's folder, or name the folder with --problems)" in result.stderr

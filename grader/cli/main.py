@@ -545,7 +545,13 @@ def validate(problems_dir, reference_dir, quiet):
 
     Example: grader validate --problems problems --reference reference
     """
+    from grader.course.manifest import ManifestError, load_course
     from grader.course.validate import validate as run
+    if not (Path(problems_dir).is_dir() and Path(reference_dir).is_dir()):
+        try:  # a folder not found is a usage error, as for every command: said by the loader
+            load_course(problems_dir, reference_dir)
+        except ManifestError as exc:
+            raise course_failed(exc) from None
     findings = run(problems_dir, reference_dir,
                    progress=(lambda line: None) if quiet else click.echo)
     for finding in findings:

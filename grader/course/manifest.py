@@ -42,6 +42,7 @@ _ASSIGNMENT_KEYS = {"name", "title", "file", "reference", "generators", "public_
                     "hidden_seed", "rtol", "atol", "time_limit", "memory_limit_mb",
                     "submission_time_limit", "output_limit_kb", "process_limit", "package",
                     "files", "support", "drivers", "checks", "call"}
+MAX_CASES = 10_000  # generated cases of one kind per problem: more is a typo (each is a call)
 _PROBLEM_KEYS = {"function", "name", "points", "rtol", "atol", "outputs", "case", "public",
                  "hidden", "generator", "check", "distribution", "mistake", "derivative",
                  "time_limit", "memory_limit_mb", "submission_time_limit", "output_limit_kb",
@@ -70,7 +71,7 @@ class _Reader:
                 self.fail(f"unknown key in {where}{hint}; allowed: {', '.join(sorted(allowed))}",
                           key)
 
-    def get(self, table: dict, key: str, kind, default=..., *, minimum=None):
+    def get(self, table: dict, key: str, kind, default=..., *, minimum=None, maximum=None):
         if key not in table:
             if default is ...:
                 self.fail("is required", key)
@@ -82,6 +83,8 @@ class _Reader:
             self.fail(f"must be {names}, got {type(value).__name__} {value!r}", key)
         if minimum is not None and (not math.isfinite(value) or value < minimum):
             self.fail(f"must be a finite number >= {minimum}, got {value!r}", key)
+        if maximum is not None and value > maximum:
+            self.fail(f"must be at most {maximum:,}, got {value:,}", key)
         return value
 
     def identifier(self, table: dict, key: str, what: str, default=...) -> str | None:
@@ -218,8 +221,8 @@ def _read_problem(reader: _Reader, raw: dict, assignment: dict, names: dict) -> 
                     if names["checks"] else "a property needs 'checks' in [assignment]",
                     "property")
     generator = reader.get(raw, "generator", str, None)
-    public = reader.get(raw, "public", int, 0, minimum=0)
-    hidden = reader.get(raw, "hidden", int, 0, minimum=0)
+    public = reader.get(raw, "public", int, 0, minimum=0, maximum=MAX_CASES)
+    hidden = reader.get(raw, "hidden", int, 0, minimum=0, maximum=MAX_CASES)
     if (public or hidden) and generator is None:
         reader.fail("generated public or hidden cases need a generator", "generator")
     if generator is not None and names["generators"] is not None \
@@ -298,6 +301,8 @@ def load_assignment(path: Path, reference_dir: Path | None) -> tuple[Assignment,
         reader.fail(f"must be 'keyword' or 'positional', got '{call}'", "call")
     support = tuple(path.parent / s for s in reader.strings(head, "support"))
     for module_path in support:
+        if not module_path.exists():
+            reader.fail(f"support module {module_path} does not exist", "support")
         if not module_path.is_file() or module_path.suffix != ".py":
             reader.fail(f"support module {module_path} is not a Python file", "support")
     modules: dict[str, ModuleType | None] = {}
@@ -355,12 +360,16 @@ def load_course(problems_dir: Path | str = "problems",
                 reference_dir: Path | str | None = "reference") -> Course:
     problems_dir = Path(problems_dir)
     if not problems_dir.is_dir():
-        raise ManifestError(problems_dir, "is not a directory of problem manifests")
+        raise ManifestError(problems_dir, "is not a directory of problem manifests (looked for "
+                            f"{problems_dir.resolve()}: run grader in the course's folder, or "
+                            "name the folder with --problems)")
     manifests = sorted(problems_dir.glob("*.toml"))
     if not manifests:
         raise ManifestError(problems_dir, "holds no *.toml manifest")
     if reference_dir is not None and not Path(reference_dir).is_dir():
-        raise ManifestError(reference_dir, "is not a directory of reference solutions")
+        raise ManifestError(reference_dir, "is not a directory of reference solutions "
+                            f"(looked for {Path(reference_dir).resolve()}: run grader in the "
+                            "course's folder, or name the folder with --reference)")
     course = Course(problems_dir, Path(reference_dir) if reference_dir else None, {})
     for path in manifests:
         assignment, modules = load_assignment(path, course.reference_dir)
