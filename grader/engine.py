@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
@@ -26,21 +25,6 @@ from grader.kinds.base import Answer, Expected, Judged, Kind, failed
 from grader.kinds.verdicts import Verdicts
 from grader.results.model import ProblemResult, SubmissionResult
 from grader.submission.collect import submission_files
-
-
-def _exception(exc: Exception, course: Course) -> str:
-    """An exception of the course's code in one line, with the last place in the course's own
-    files it passed through, named from the course's folders (students read this too: no path
-    of the instructor's machine)."""
-    roots = [Path(d).resolve().parent for d in (course.problems_dir, course.reference_dir)
-             if d is not None]
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        path = Path(frame.filename).resolve()
-        shown = next((path.relative_to(root) for root in roots if path.is_relative_to(root)),
-                     None)
-        if shown is not None:
-            return f"{type(exc).__name__}: {exc} ({shown.as_posix()}, line {frame.lineno})"
-    return f"{type(exc).__name__}: {exc}"
 
 
 ANSWER_KEPT = 16 << 10  # bytes of a wrong answer kept for the class's common wrong answers
@@ -104,7 +88,7 @@ class Engine:
             cases = cases_for(self.course, problem, hidden=hidden, hidden_seed=hidden_seed)
         except Exception as exc:  # a bug in the course's generator, not the student's
             return Planned(problem, kind, (), f"the course's case generator for {problem.id} "
-                                              f"failed: {_exception(exc, self.course)}")
+                                              f"failed: {self.course.failure(exc)}")
         return Planned(problem, kind, tuple(cases))
 
     # -- expected values -------------------------------------------------------------------
@@ -129,7 +113,7 @@ class Engine:
             return planned.kind.expected(self.course, planned.problem, case)
         except Exception as exc:  # a bug in the course's own code, not the student's
             return Expected(error=f"the course's reference for {planned.problem.id} failed on "
-                                  f"case {case.id}: {_exception(exc, self.course)}")
+                                  f"case {case.id}: {self.course.failure(exc)}")
 
     # -- calls -----------------------------------------------------------------------------
     def _requests(self, selected: frozenset | None) -> dict:

@@ -45,7 +45,8 @@ def test_a_failing_generator_is_a_finding(cli, course_copy):
     replace(course_copy / "problems" / "layers_cases.py", "def ridge(rng):\n",
             "def ridge(rng):\n    raise KeyError('lam')\n")
     result = validate(cli, course_copy)
-    assert "layers.ridge_solution: the generator ridge failed: KeyError: 'lam'" in result.stderr
+    assert "layers.ridge_solution: the generator ridge failed: KeyError: 'lam' " \
+           "(problems/layers_cases.py, line" in result.stderr
     assert "Traceback" not in result.stderr
 
 

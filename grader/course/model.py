@@ -4,6 +4,7 @@ trusted code (reference, generators, drivers, checks) they name. Nothing here re
 """
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -150,6 +151,20 @@ class Course:
     @property
     def problems(self) -> list[Problem]:
         return [p for a in self.assignments.values() for p in a.problems]
+
+    def failure(self, exc: BaseException) -> str:
+        """An exception of the course's own code in one line, with the last place in the
+        course's files it passed through, named from the course's folders (students read this
+        too: no path of the instructor's machine)."""
+        roots = [Path(d).resolve().parent for d in (self.problems_dir, self.reference_dir)
+                 if d is not None]
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+            path = Path(frame.filename).resolve()
+            shown = next((path.relative_to(root) for root in roots if path.is_relative_to(root)),
+                         None)
+            if shown is not None:
+                return f"{type(exc).__name__}: {exc} ({shown.as_posix()}, line {frame.lineno})"
+        return f"{type(exc).__name__}: {exc}"
 
     def problem(self, problem_id: str) -> Problem:
         for problem in self.problems:

@@ -35,10 +35,6 @@ def _at(value, path):
     return value
 
 
-def _error(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
 def numeric_derivative(f: Callable, args: dict, name: str) -> np.ndarray:
     """Central differences of f(**args) with respect to args[name]; shape out.shape + x.shape."""
     x = np.asarray(args[name], dtype=float)
@@ -116,7 +112,7 @@ def _property_findings(course: Course, problem: Problem, cases, outputs) -> list
                                                         dict(case.args), compare)
         except Exception as exc:  # the course's check is broken
             return [f"{problem.id}: case {case.id}: the check {problem.checker} raised "
-                    f"{_error(exc)}"]
+                    f"{course.failure(exc)}"]
         if message is not None:
             findings.append(f"{problem.id}: case {case.id}: the check {problem.checker} "
                             f"rejects the reference: {message}")
@@ -130,7 +126,7 @@ def _property_findings(course: Course, problem: Problem, cases, outputs) -> list
                 recognised = getattr(checks, mistake.check)(answer, outputs[case.id],
                                                             dict(case.args))
             except Exception as exc:  # the course's code is broken
-                findings.append(f"{problem.id}: mistake {mistake.function} raised {_error(exc)}")
+                findings.append(f"{problem.id}: mistake {mistake.function} raised {course.failure(exc)}")
                 continue
             if rejected is None or not recognised:
                 findings.append(f"{problem.id}: case {case.id}: the mistake {mistake.function} "
@@ -143,7 +139,7 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
     try:
         cases = cases_for(course, problem, hidden=True)
     except Exception as exc:  # the course's generator is broken
-        return [f"{problem.id}: the generator {problem.generator} failed: {_error(exc)}"]
+        return [f"{problem.id}: the generator {problem.generator} failed: {course.failure(exc)}"]
     if problem.kind == "sampler":
         missing = [c.id for c in cases if "seed" not in c.args]
         if missing:
@@ -155,7 +151,7 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
             try:
                 why = distribution_problem(distribution(**case.args))
             except Exception as exc:  # the course's distribution function is broken
-                why = f"raised {_error(exc)}"
+                why = f"raised {course.failure(exc)}"
             if why:
                 return [f"{course.assignments[problem.assignment].manifest}: {problem.id}: case "
                         f"{case.id}: the distribution {problem.distribution} {why}"]
@@ -164,7 +160,7 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
         try:
             outputs[case.id] = run_trusted(course, problem, case)
         except Exception as exc:  # the course's reference is broken
-            findings.append(f"{problem.id}: case {case.id}: the reference raised {_error(exc)}")
+            findings.append(f"{problem.id}: case {case.id}: the reference raised {course.failure(exc)}")
             continue
         why = _unusable(outputs[case.id])
         if why:
@@ -196,7 +192,7 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
             wrong = {c.id: run_mistake(course, problem, c, mistake)
                      for c in cases if c.id in outputs}
         except Exception as exc:  # the course's mistake function is broken
-            findings.append(f"{problem.id}: mistake {mistake.function} raised {_error(exc)}")
+            findings.append(f"{problem.id}: mistake {mistake.function} raised {course.failure(exc)}")
             continue
         if all(explain(wrong[c], outputs[c], problem.tolerance_for) is None for c in wrong):
             findings.append(f"{problem.id}: mistake {mistake.function} gives the reference's "
