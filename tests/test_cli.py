@@ -415,3 +415,16 @@ def test_the_plugin_s_failures_show_a_submission_s_text_not_obey_it(tmp_path):
 def test_check_of_more_than_one_submission_is_a_usage_error(cli, given, words):
     result = cli("check", *(EXAMPLES / path for path in given), *COURSE, expect=2)
     assert words in result.stderr and "Traceback" not in result.stderr
+
+
+
+def test_a_file_whose_import_never_ends_is_said_once_for_all_its_problems(cli, tmp_path):
+    student = tmp_path / "student"
+    student.mkdir()
+    (student / "optim.py").write_text("while True:\n    pass\n")
+    result = cli("check", student, *COURSE, expect=1)
+    said = [line for line in result.stdout.splitlines()
+            if "the import of optim.py did not finish within the time limit" in line]
+    assert len(said) == 6, result.stdout  # once at the top, then a pointer per problem
+    assert "A problem with a whole file stops 5 problems" in result.stdout
+    assert all(line.endswith("(see above)") for line in said[1:])

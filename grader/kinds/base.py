@@ -82,11 +82,19 @@ def run_mistake(course: Course, problem: Problem, case: Case, mistake: Mistake):
     return run_trusted(course, problem, case, replace={mistake.replaces or problem.function: wrong})
 
 
+# Ways a child can end while it imports a file: the whole file failed, as an import error does.
+_ENDS_OF_AN_IMPORT = frozenset({"timeout", "memory", "crash", "exit"})
+
+
 def failed(case: Case, answer: Answer) -> CaseResult:
-    """The verdict on a call that did not return a value."""
+    """The verdict on a call that did not return a value. The child ending while it imported
+    the file (a time or memory limit, a crash, an exit) failed every problem of the file alike:
+    its kind is "import", so that reports say it once, at the top."""
+    kind = getattr(answer.error, "kind", "error")
+    if kind in _ENDS_OF_AN_IMPORT and getattr(answer.error, "phase", None) == "import":
+        kind = "import"
     return CaseResult(case.id, case.visibility, False, feedback=with_hint(str(answer.error)),
-                      error_kind=getattr(answer.error, "kind", "error"), output=answer.output,
-                      output_dropped=answer.output_dropped)
+                      error_kind=kind, output=answer.output, output_dropped=answer.output_dropped)
 
 
 class Kind:
