@@ -185,7 +185,8 @@ def test_the_manifest_has_one_problem_per_function_of_the_spec(reference):
 @pytest.mark.parametrize("function, words", [
     ("adam", ["bias correction"]), ("dropout_forward", ["keep"]),
     ("dropout_forward", ["inverted"]), ("dropout_backward", ["keep"]),
-    ("rnn_backward", ["every time step"])])
+    ("rnn_backward", ["every time step"]), ("softmax_loss", ["summed", "divide both"]),
+    ("softmax_loss", ["dx is N times too large"])])
 def test_known_mistake_messages_say_what_the_course_promises(function, words):
     messages = [m["message"] for m in BY_FUNCTION[function]["mistake"]]
     assert any(all(word in message for word in words) for message in messages)
@@ -540,6 +541,17 @@ def matches_a_known_mistake(problem: dict, student, reference) -> bool:
         if not found:
             return False
     return True
+
+
+@pytest.mark.parametrize("dx_too", [True, False])
+def test_a_softmax_loss_not_averaged_over_the_batch_is_a_known_mistake(reference, dx_too):
+    layers = reference["layers"]
+
+    def summed(x, y):
+        loss, dx = layers.softmax_loss(x, y)
+        return loss * len(x) if dx_too else loss, dx * len(x)
+    assert matches_a_known_mistake(BY_FUNCTION["softmax_loss"],
+                                   SimpleNamespace(softmax_loss=summed), reference)
 
 
 @pytest.mark.parametrize("student", sorted(s for s, outcome in EXPECTED.items()

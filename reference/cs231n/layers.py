@@ -2,7 +2,9 @@
 inverted dropout and the softmax loss. A forward returns `(out, cache)` and its backward takes
 the upstream gradient and that cache. Holds the known mistakes of dropout:
 `dropout_forward_drop_probability` (p read as the probability of dropping a unit) and
-`dropout_forward_not_inverted` (kept units not scaled by 1/p in train mode).
+`dropout_forward_not_inverted` (kept units not scaled by 1/p in train mode); and of the softmax
+loss: `softmax_loss_summed` (loss and gradient summed over the batch, not averaged) and
+`softmax_loss_dx_not_averaged` (the mean loss with the summed loss's gradient).
 """
 import numpy as np
 
@@ -142,3 +144,13 @@ def softmax_loss(x, y):
     dx = np.exp(log_probs)
     dx[np.arange(N), y] -= 1
     return float(loss), dx / N
+
+
+def softmax_loss_summed(x, y):
+    loss, dx = softmax_loss(x, y)
+    return loss * x.shape[0], dx * x.shape[0]
+
+
+def softmax_loss_dx_not_averaged(x, y):
+    loss, dx = softmax_loss(x, y)
+    return loss, dx * x.shape[0]
