@@ -287,7 +287,7 @@ def f():
     return results
 ''',
     "channels": '''
-import fcntl, struct
+import fcntl, mmap, struct
 import numpy
 
 SHARED = numpy.__file__  # a file every child, of every submission graded now, can open
@@ -315,9 +315,37 @@ def body(results, phase):
         lambda fd: fcntl.fcntl(fd, 1024, fcntl.F_RDLCK)))
     attempt(results, f"{phase}: directory notices", lambda: on_shared(
         lambda fd: fcntl.fcntl(fd, 1026, 1), directory=True))
+    # pages of a file in the page cache, shared by every process: evicted, or looked for
+    # without being read
+    attempt(results, f"{phase}: evict pages", lambda: on_shared(
+        lambda fd: os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)))
+    attempt(results, f"{phase}: read without waiting", lambda: on_shared(
+        lambda fd: os.preadv(fd, [bytearray(1)], 0, os.RWF_NOWAIT)))
+    attempt(results, f"{phase}: page out", lambda: on_shared(
+        lambda fd: mmap.mmap(fd, 4096, prot=mmap.PROT_READ).madvise(21)))  # MADV_PAGEOUT
+    # what another process (the zygote, PID 1 here) set of its own: a sibling's, as well
+    for name, read in (("priority", lambda: os.getpriority(os.PRIO_PROCESS, 1)),
+                       ("affinity", lambda: os.sched_getaffinity(1)),
+                       ("scheduler", lambda: os.sched_getscheduler(1)),
+                       ("scheduling parameters", lambda: os.sched_getparam(1)),
+                       ("process group", lambda: os.getpgid(1)),
+                       ("session", lambda: os.getsid(1))):
+        attempt(results, f"{phase}: another process's {name}", read)
+    attempt(results, f"{phase}: own priority", lambda: os.getpriority(os.PRIO_PROCESS, 0))
+    attempt(results, f"{phase}: own affinity", lambda: sorted(os.sched_getaffinity(0)))
     if phase == "guard off":
         attempt(results, f"{phase}: inotify", lambda: libc_call("inotify_init1", 0))
         attempt(results, f"{phase}: fanotify", lambda: libc_call("fanotify_init", 0, 0))
+        import ctypes
+        state = ctypes.create_string_buffer(64)
+        attempt(results, f"{phase}: cached pages", lambda: on_shared(
+            lambda fd: libc_call("syscall", 451, fd, state, state, 0)))  # cachestat
+        attempt(results, f"{phase}: pages in memory", lambda: on_shared(
+            lambda fd: libc_call("mincore", ctypes.c_void_p(ctypes.addressof(
+                ctypes.c_char.from_buffer(mmap.mmap(fd, 4096, mmap.MAP_PRIVATE)))),
+                4096, state)))
+        attempt(results, f"{phase}: another process's I/O priority",
+                lambda: libc_call("syscall", 252, 1, 1))  # ioprio_get(IOPRIO_WHO_PROCESS, 1)
 
 def f():
     return phases(body)
@@ -585,14 +613,19 @@ def test_no_new_process_and_no_setuid_program(attacked):
     assert permitted["grandchild"].startswith("exec refused")
 
 
-def test_no_channel_between_submissions_through_locks_or_watching_files(attacked):
-    """Locks (set, or looked up) and notices of who opens a file are seen by every process
-    that can open the file, as every child can the Python installation's: the kernel refuses
-    them, so that children graded at the same time cannot talk (hidden inputs included)."""
+def test_no_channel_between_submissions_through_files_or_other_processes(attacked):
+    """Locks (set, or looked up), notices of who opens a file, and which of a file's pages are
+    in the page cache are seen by every process that can open the file, as every child can the
+    Python installation's; and anyone may read another process's priority or scheduling: the
+    kernel refuses them all (a child's own aside), so that children graded at the same time
+    cannot talk (hidden inputs included)."""
     got = values(attacked, "channels")
-    assert len(got) == 19 and allowed(got) == {}, got
+    own = [label for label in got if ": own " in label]
+    assert len(got) == 44 and allowed(got, *own) == {}, got
+    assert len(own) == 4 and all(got[label].startswith("DONE") for label in own), got
     for label, result in got.items():
-        if label.startswith("guard off") and label != "switching the guard off":
+        if label.startswith("guard off") and label != "switching the guard off" \
+                and label not in own:
             assert "Operation not permitted" in result, (label, result)
 
 

@@ -152,11 +152,26 @@ NEW_PROCESS_SYSCALLS = ("fork", "vfork")
 # Calls that change another process's limits, priority, scheduling or memory placement, named
 # by the PID argument first (0: the caller). Without root, every child and the zygote share a
 # uid, which is all the kernel asks of them: each is refused unless it names the caller by 0.
+# So are those that read them, or whether a process exists, which the kernel allows anyone:
+# what one child sets of its own, another child graded at the same time would read (a channel
+# between them, hidden inputs included).
 OWN_PROCESS_SYSCALLS = ("prlimit64", "sched_setaffinity", "sched_setscheduler",
-                        "sched_setparam", "sched_setattr", "migrate_pages", "move_pages")
-# (name, "which" naming one process): priorities set for a process group or a whole uid are
-# refused too, as are those of another process.
-OWN_PRIORITY_SYSCALLS = (("setpriority", 0), ("ioprio_set", 1))  # PRIO_PROCESS, IOPRIO_WHO_PROCESS
+                        "sched_setparam", "sched_setattr", "migrate_pages", "move_pages",
+                        "sched_getaffinity", "sched_getscheduler", "sched_getparam",
+                        "sched_getattr", "sched_rr_get_interval", "getpgid", "getsid")
+# (name, "which" naming one process): priorities set or read for a process group or a whole
+# uid are refused too, as are those of another process.
+OWN_PRIORITY_SYSCALLS = (("setpriority", 0), ("ioprio_set", 1),  # PRIO_PROCESS,
+                         ("getpriority", 0), ("ioprio_get", 1))  # IOPRIO_WHO_PROCESS
+# Whether pages of a file are in the kernel's page cache is shared by every process: a child
+# that evicts pages of an installation file, or tests whether they are there without reading
+# them, would pass bits to any other (refused: the fadvise calls, mincore, cachestat, and the
+# reclaiming advice of madvise, MADV_COLD and MADV_PAGEOUT, by (call, argument, value); reads
+# and writes that must not wait, RWF_NOWAIT of preadv2 and pwritev2, by (call, argument, flag)).
+PAGE_CACHE_SYSCALLS = ("fadvise64", "fadvise64_64", "arm_fadvise64_64", "mincore", "cachestat",
+                       "process_madvise")
+PAGE_CACHE_ARGUMENTS = (("madvise", 2, 20), ("madvise", 2, 21))
+PAGE_CACHE_FLAGS = (("preadv2", 5, 0x8), ("pwritev2", 5, 0x8))
 # Signals the hand-built filter (see _signal_filter) keeps to the child itself: by PID (or
 # process group) in the first argument, or by thread group in the first argument.
 SIGNAL_SYSCALLS = {"kill": "pid", "rt_sigqueueinfo": "tgid", "tgkill": "tgid",
@@ -206,7 +221,8 @@ class _Seccomp:
                 if lib.seccomp_rule_add_array(ctx, action, number, len(comparisons), array):
                     raise OSError(f"libseccomp refused a rule for {name}")
 
-            denied = DENIED_SYSCALLS + (() if allow_processes else NEW_PROCESS_SYSCALLS)
+            denied = DENIED_SYSCALLS + PAGE_CACHE_SYSCALLS + (
+                () if allow_processes else NEW_PROCESS_SYSCALLS)
             for name in denied:
                 rule(_RET_ERRNO | EPERM, name)
             for name in OWN_PROCESS_SYSCALLS:
@@ -214,6 +230,11 @@ class _Seccomp:
             for name, which in OWN_PRIORITY_SYSCALLS:  # either condition refuses it
                 rule(_RET_ERRNO | EPERM, name, _ArgCmp(0, _SCMP_CMP_NE, which, 0))
                 rule(_RET_ERRNO | EPERM, name, _ArgCmp(1, _SCMP_CMP_NE, 0, 0))
+            for name, argument, value in PAGE_CACHE_ARGUMENTS:
+                rule(_RET_ERRNO | EPERM, name,
+                     _ArgCmp(argument, _SCMP_CMP_MASKED_EQ, 0xFFFFFFFF, value))
+            for name, argument, flag in PAGE_CACHE_FLAGS:
+                rule(_RET_ERRNO | EPERM, name, _ArgCmp(argument, _SCMP_CMP_MASKED_EQ, flag, flag))
             commands = SIGNAL_OWNER_COMMANDS + tuple(
                 (name, command) for name in ("fcntl", "fcntl64") for command in FILE_LOCK_COMMANDS)
             for name, command in commands:  # the kernel reads 32 bits of it
