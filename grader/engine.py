@@ -167,8 +167,9 @@ class Engine:
         selected = frozenset(problems) if problems is not None else None
         planned = [p for p in self.plan if selected is None or p.problem.id in selected]
         graded: dict[str, ProblemResult] = {}
+        notes: list[str] = []
         try:
-            files = submission_files(self.course, paths)
+            files = submission_files(self.course, paths, notes=notes)
             taken = self._taken(planned, paths)
             for limits, calls in self._requests(selected).items():
                 answers = self._outcomes(files, limits, calls)
@@ -193,7 +194,7 @@ class Engine:
         return SubmissionResult(student, [
             graded.get(p.problem.id) or ProblemResult(p.problem.id, p.problem.points,
                                                       grader_error=p.error)
-            for p in planned])
+            for p in planned], notes=notes)
 
     def _taken(self, planned: list[Planned], paths: Sequence[Path | str]) -> dict:
         """Single-file assignment -> why its file is not its homework: the file lies at the top

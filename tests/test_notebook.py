@@ -704,19 +704,23 @@ def test_the_broken_notebook_loses_only_its_broken_cell(tmp_path):
         module.hidden_jacobian(np.eye(2), np.eye(2), np.zeros(2), np.zeros(2), np.zeros(2))
 
 
-def test_the_reader_s_warnings_reach_the_student_once(tmp_path, capsys):
-    """Grading prints them when the notebook's module loads: they show in the first call's
-    output, as the other warnings of the notebook do."""
-    from grader.submission.collect import _notebook_module
+def test_the_reader_s_warnings_are_notes_of_the_submission_not_its_output(sandbox, tmp_path):
+    """What the reader left out of a notebook is said once, as a note on the submission, not
+    printed as if the student's code had printed it."""
+    from grader.course.manifest import load_course
+    from grader.submission.collect import submission_files
+    from conftest import PROBLEMS, REFERENCE
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import numpy as np\nscale = np.sqrt(2.0)\ndef f(x):\n    return x * scale\n")])
+        "import numpy as np\nscale = np.sqrt(2.0)\ndef cross_entropy(y, p):\n"
+        "    return float(-np.sum(y * np.log(p))) * scale\n")])
     (tmp_path / "rnn.ipynb").write_text(nbformat.writes(notebook))
-    source = _notebook_module(tmp_path / "rnn.ipynb").decode()
-    namespace = {"__name__": "rnn", "__file__": str(tmp_path / "rnn.py")}
-    exec(compile(source, str(tmp_path / "rnn.py"), "exec"), namespace)
-    printed = capsys.readouterr().out
-    assert printed.count("warning: rnn.ipynb, cell 1, line 2: `scale = np.sqrt(2.0)` is not "
-                         "run when grading") == 1
+    notes = []
+    files = submission_files(load_course(PROBLEMS, REFERENCE), [tmp_path], notes=notes)
+    assert len(notes) == 1 and notes[0].startswith(
+        "rnn.ipynb, cell 1, line 2: `scale = np.sqrt(2.0)` is not run when grading")
+    (outcome,) = sandbox.run(files, [Call(0, "rnn.py", "cross_entropy",
+                                          {"y": [1.0], "p": [0.5]}, 2.0, "p")])
+    assert "not defined" in str(outcome.error) and outcome.output == ""
 
 
 def test_a_notebook_with_much_code_is_graded_not_said_missing(tmp_path):
