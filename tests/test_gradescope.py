@@ -235,6 +235,20 @@ def test_a_grader_failure_is_visible_with_a_hidden_traceback(container):
     assert test["visibility"] == "hidden" and "Traceback" in test["output"]
 
 
+def test_a_problem_the_grader_failed_on_is_said_not_graded(container):
+    generators = next((container / "source").rglob("optim_cases.py"))
+    kept = generators.read_text()
+    generators.write_text(kept.replace("def gradients(rng):\n",
+                                       "def gradients(rng):\n    raise KeyError('oops')\n", 1))
+    try:
+        data = run_autograder(container, "correct", expect=3)
+    finally:
+        generators.write_text(kept)
+    assert "please tell your instructors" in data["output"]
+    assert "optim.running_average: not graded (the autograder failed on it)" in data["output"]
+    assert "optim.gd_quadratic: 2/2 public cases passed" in data["output"], data["output"]
+
+
 @pytest.mark.slow
 def test_a_symlink_into_the_course_earns_nothing(container, tmp_path):
     root = container

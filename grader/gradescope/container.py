@@ -213,6 +213,11 @@ def _notes(metadata: dict) -> list[str]:
     return notes
 
 
+def _public_passed(problem) -> str:
+    public = [case for case in problem.cases if case.visibility == "public"]
+    return f"{sum(case.passed for case in public)}/{len(public)}"
+
+
 def _failure(message: str, details: str, execution_time: float) -> dict:
     return {"score": 0.0, "execution_time": round(execution_time, 3),
             "output": message,
@@ -256,8 +261,8 @@ def run(*, root: Path = DEFAULT_ROOT) -> dict:
             result.notes = intake.notes + result.notes
         data = to_gradescope(result, execution_time=time.monotonic() - start,
                              hidden_visibility=settings["hidden_visibility"])
-        public = [f"{p.problem_id}: {sum(c.passed for c in p.cases if c.visibility == 'public')}"
-                  f"/{sum(c.visibility == 'public' for c in p.cases)} public cases passed"
+        public = [f"{p.problem_id}: not graded (the autograder failed on it)" if p.grader_error
+                  else f"{p.problem_id}: {_public_passed(p)} public cases passed"
                   for p in result.problems]
         head = [f"Submission of {name}."] if names else []
         head += _notes(metadata)
