@@ -24,10 +24,13 @@ def rnn_step(rng):
             "h_prev": rng.uniform(-1, 1, 3), "x": args["xs"][0]}
 
 
-def rnn_chain(rng):
+def rnn_chain(rng, index):
+    """t - i of 2 or more (where the factors' order matters), but 0 (the identity) in the
+    third case."""
     args = _rnn(rng, T=5)
     i = int(rng.integers(0, 3))
-    return {**args, "h0": rng.uniform(-0.5, 0.5, 3), "i": i, "t": i + int(rng.integers(2, 5 - i + 1))}
+    steps = 0 if index == 3 else int(rng.integers(2, 5 - i + 1))
+    return {**args, "h0": rng.uniform(-0.5, 0.5, 3), "i": i, "t": i + steps}
 
 
 def norm_bound(rng):
@@ -35,15 +38,18 @@ def norm_bound(rng):
     return {"W_hh": rng.normal(0, 0.6, (3, 3)), "i": i, "t": i + int(rng.integers(1, 6))}
 
 
-def vanishing(rng):
-    """Non-normal matrices, so spectral radius and spectral norm disagree; gamma is placed
-    below, between or above the two thresholds."""
+def vanishing(rng, index):
+    """Non-normal matrices, so spectral radius, spectral norm and Frobenius norm disagree;
+    gamma is placed, case after case, below the three thresholds, between the spectral norm's
+    and the radius's (only the spectral norm says no), between the Frobenius norm's and the
+    spectral norm's (only the spectral norm says yes), and above all three."""
     d = 3
     W = np.triu(rng.normal(0, 1.0, (d, d)), 1) + np.diag(rng.uniform(-0.5, 0.5, d))
     norm = np.linalg.norm(W, 2)
     radius = np.max(np.abs(np.linalg.eigvals(W)))
-    where = rng.integers(3)
-    gamma = [0.5 / norm, 2.0 / (norm + radius), 2.0 / radius][where]
+    frobenius = np.linalg.norm(W)
+    gamma = [0.5 / frobenius, 2.0 / (norm + radius), 2.0 / (norm + frobenius),
+             2.0 / radius][(index - 1) % 4]
     return {"W_rec": W, "gamma": float(gamma)}
 
 

@@ -4,6 +4,7 @@ and words their feedback must contain. The cs231n students' outcomes are in cs23
 `cs231n/` folder and its files at the top level."""
 import shutil
 
+import numpy as np
 import pytest
 
 from conftest import EXAMPLES
@@ -45,7 +46,9 @@ MISTAKE_WORDS = {
 
 # student -> {failing problem: words its feedback contains}
 FIRST_THREE_EXPECTED = {
-    "mistaken": {problem: ["Known mistake"] + words for problem, words in MISTAKE_WORDS.items()},
+    "mistaken": {problem: ["Known mistake"] + words for problem, words in MISTAKE_WORDS.items()}
+                | {"layers.init_weights": ["does not look like uniform", "variance"]},  # its
+    # init_scheme's ReLU mistake, carried into the sampler: seen on the relu-uniform case
     "rounded": {p: ["not equal to tolerance"] for p in FIRST_THREE
                 if p not in ("rnn.guaranteed_to_vanish", "layers.init_weights")}
                | {"layers.init_weights": ["does not look like uniform", "support"]},
@@ -186,3 +189,42 @@ def test_cs231n_students_grade_the_same_in_either_layout(course, sandbox, tmp_pa
     result = engine.grade(student, [_other_layout(student, tmp_path / student)])
     assert {p.problem_id for p in result.problems if not p.passed} == \
         set(CS231N_EXPECTED[student])
+
+
+# ---- the course's cases go through every kind of input ------------------------------------------
+
+def test_the_sampler_s_cases_cover_every_scheme_with_fans_far_apart(course):
+    from grader.course.cases import cases_for
+    cases = cases_for(course, course.problem("layers.init_weights"), hidden=True)
+    assert {(c.args["activation"], c.args["distribution"]) for c in cases} == {
+        ("relu", "normal"), ("relu", "uniform"), ("linear", "normal"), ("linear", "uniform")}
+    assert all(c.args["fan_out"] >= 2 * c.args["fan_in"] for c in cases if c.id.startswith("hidden"))
+
+
+def test_every_wrong_norm_of_guaranteed_to_vanish_is_caught_on_a_hidden_case(course):
+    from grader.course.cases import cases_for
+    from grader.kinds.base import run_trusted
+    problem = course.problem("rnn.guaranteed_to_vanish")
+    hidden = [c for c in cases_for(course, problem, hidden=True) if c.visibility == "hidden"]
+    answers = [run_trusted(course, problem, c) for c in hidden]
+    for norm in (lambda W: np.linalg.norm(W), lambda W: max(abs(np.linalg.eigvals(W)))):
+        wrong = [norm(c.args["W_rec"]) * c.args["gamma"] < 1 for c in hidden]
+        assert wrong != answers  # Frobenius, then the largest |eigenvalue|
+    assert set(answers) == {True, False}
+
+
+def test_jacobian_chain_is_asked_for_the_identity_too(course):
+    from grader.course.cases import cases_for
+    cases = cases_for(course, course.problem("rnn.jacobian_chain"), hidden=True)
+    assert any(c.args["i"] == c.args["t"] for c in cases)
+    assert sum(c.args["t"] - c.args["i"] >= 2 for c in cases) >= 3  # where the order matters
+
+
+def test_a_generator_taking_index_is_given_the_case_s_number(course, monkeypatch):
+    from grader.course import cases as module
+    problem = course.problem("rnn.guaranteed_to_vanish")
+    seen = []
+    monkeypatch.setattr(course.generators["rnn"], "vanishing",
+                        lambda rng, index: seen.append(index) or {"W_rec": np.eye(2), "gamma": 1})
+    module.cases_for(course, problem, hidden=True)
+    assert seen == [1, 1, 2, 3, 4, 5]  # public-1, then hidden-1 .. hidden-5

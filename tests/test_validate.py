@@ -52,9 +52,9 @@ def test_a_failing_generator_is_a_finding(cli, course_copy):
 
 def test_a_sampler_without_seed_is_a_finding(cli, course_copy):
     replace(course_copy / "problems" / "layers.toml",
-            'args = { fan_in = 100, fan_out = 60, activation = "relu", distribution = "normal", '
+            'args = { fan_in = 100, fan_out = 60, activation = "relu", distribution = "uniform", '
             'seed = 0 }',
-            'args = { fan_in = 100, fan_out = 60, activation = "relu", distribution = "normal" }')
+            'args = { fan_in = 100, fan_out = 60, activation = "relu", distribution = "uniform" }')
     replace(course_copy / "reference" / "layers.py",
             "def init_weights(fan_in, fan_out, activation, distribution, seed):",
             "def init_weights(fan_in, fan_out, activation, distribution, seed=0):")
@@ -62,7 +62,7 @@ def test_a_sampler_without_seed_is_a_finding(cli, course_copy):
             "def init_weights_distribution(fan_in, fan_out, activation, distribution, seed):",
             "def init_weights_distribution(fan_in, fan_out, activation, distribution, seed=0):")
     result = validate(cli, course_copy)
-    assert "layers.init_weights: a sampler's cases need a 'seed' argument; case relu-normal" \
+    assert "layers.init_weights: a sampler's cases need a 'seed' argument; case relu-uniform" \
         in result.stderr
 
 
@@ -92,7 +92,7 @@ def test_a_sampler_whose_distribution_cannot_be_judged_against_is_a_finding(cli,
                                                                              declared, said):
     replace(course_copy / "reference" / "layers.py", '"std": scheme["sigma"]', declared)
     result = validate(cli, course_copy)  # exits 1
-    assert ("problems/layers.toml: layers.init_weights: case relu-normal: the distribution "
+    assert ("problems/layers.toml: layers.init_weights: case hidden-1: the distribution "
             f"init_weights_distribution gives a normal distribution {said}") in result.stderr
 
 

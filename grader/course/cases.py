@@ -1,12 +1,16 @@
 """The cases of a problem: its literal public cases from the manifest, then public and hidden
 cases drawn from the problem's generator. Each generated case has its own NumPy Generator seeded
 from the assignment's public or hidden seed, the problem id and the case number, so a case never
-depends on which other problems or cases are run.
+depends on which other problems or cases are run. A generator that takes `index` is also given
+the case's number (from 1, among the public or the hidden cases), to go through kinds of input
+in turn (every scheme of a sampler, every side of a threshold) rather than draw them by chance.
 """
 from __future__ import annotations
 
+import inspect
 import zlib
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -30,7 +34,16 @@ def case_rng(seed: int, problem: Problem, visibility: str, index: int) -> np.ran
 
 def generate(course: Course, problem: Problem, seed: int, visibility: str, index: int) -> dict:
     generator = getattr(course.generators[problem.assignment], problem.generator)
-    return generator(case_rng(seed, problem, visibility, index))
+    rng = case_rng(seed, problem, visibility, index)
+    return generator(rng, index=index) if _takes_index(generator) else generator(rng)
+
+
+@cache
+def _takes_index(generator) -> bool:
+    try:
+        return "index" in inspect.signature(generator).parameters
+    except (TypeError, ValueError):  # not introspectable (a builtin): called with rng alone
+        return False
 
 
 def cases_for(course: Course, problem: Problem, *, hidden: bool,
