@@ -134,3 +134,31 @@ def test_float32_samples_repeating_as_their_precision_allows_pass():
     for seed in range(200):
         sample = np.random.default_rng(seed).normal(1000, 1, 6000).astype(np.float32)
         assert judged(sample, distribution) is None, seed
+
+
+def test_values_in_order_fail_however_well_they_fit_the_law():
+    """A sorted sample, or a grid of the law's quantiles (shifted by the seed so that seeds
+    differ), fits every share and moment; its neighbours rise far more often than they fall."""
+    from statistics import NormalDist
+    rng = np.random.default_rng(3)
+    law = NormalDist(NORMAL["mean"], NORMAL["std"])
+    grid = np.array([law.inv_cdf((k + 0.5) / 6000) for k in range(6000)])
+    first, other = (np.roll(grid, seed).reshape(60, 100) for seed in (0, 1))
+    assert "order: along axis 0" in check_sample(first, first.copy(), other, NORMAL)
+    sample = rng.normal(NORMAL["mean"], NORMAL["std"], (60, 100))
+    for ordered, axis in ((np.sort(sample, axis=None).reshape(60, 100), 0),
+                          (np.sort(sample, axis=1), 1), (np.sort(sample, axis=0), 0)):
+        message = judged(ordered, NORMAL)
+        assert message is not None and f"order: along axis {axis}" in message, message
+
+
+@pytest.mark.parametrize("distribution", [NORMAL, UNIFORM], ids=["normal", "uniform"])
+def test_correct_samples_of_any_shape_pass_the_order_test(distribution):
+    for shape in ((2, 3), (60, 100), (375, 16), (4, 5, 6)):
+        for seed in range(200):
+            rng = np.random.default_rng(seed)
+            if distribution["family"] == "normal":
+                sample = rng.normal(distribution["mean"], distribution["std"], shape)
+            else:
+                sample = rng.uniform(distribution["low"], distribution["high"], shape)
+            assert judged(sample, distribution) is None, (shape, seed)

@@ -1,13 +1,16 @@
 """The statistical check for sampler problems such as `layers.init_weights`: a sample is judged
 by what can be measured (same seed gives the same array, another seed a different one; mean,
 variance, kurtosis and support against the declared distribution, the share of values at most
-each of 63 points across it, and how many of 512 values repeat another exactly), not by value.
-Moments alone accept a wrong law that shares them (a three-point law has a normal's mean,
-variance and kurtosis); the shares, a Kolmogorov-Smirnov test on a grid, do not; and neither
-sees values rounded to two decimals, which the repeats do. Each test's threshold is a bound
-that a correct sample passes with probability at least 1 - ALPHA at any number of values: a
-(sub-)Gaussian tail for the mean, Laurent and Massart's for a normal's variance, Bernstein's for
-a uniform's, Dvoretzky, Kiefer and Wolfowitz's for the shares, a Poisson tail for the repeats;
+each of 63 points across it, how many of 512 values repeat another exactly, and whether
+neighbours along each axis rise as often as they fall), not by value. Moments alone accept a
+wrong law that shares them (a three-point law has a normal's mean, variance and kurtosis); the
+shares, a Kolmogorov-Smirnov test on a grid, do not; neither sees values rounded to two
+decimals, which the repeats do; and none sees values in order (sorted, or a grid of quantiles),
+which the rises and falls do. Each test's threshold is a bound that a correct sample passes
+with probability at least 1 - ALPHA at any number of values: a (sub-)Gaussian tail for the
+mean, Laurent and Massart's for a normal's variance, Bernstein's for a uniform's, Dvoretzky,
+Kiefer and Wolfowitz's for the shares, a Poisson tail for the repeats, Hoeffding's for the
+rises and falls;
 a normal's kurtosis is judged through Anscombe and Glynn's transformation (at 8, see
 KURTOSIS_Z), a uniform's with 5.5 times a normal's standard error (from 100 values; 23 times
 its own). So a correct sampler fails with probability far below 1e-6.
@@ -80,7 +83,7 @@ def check_sample(first, again, other, distribution: dict) -> str | None:
                                       "infinite"])
     law = _law(distribution)
     problems = (_moment_problems(x, law) + _share_problems(x, law, drawn.dtype)
-                + _tie_problems(x, law, drawn.dtype))
+                + _tie_problems(x, law, drawn.dtype) + _order_problems(drawn.astype(float)))
     if law.family == "uniform":
         low, high = law.low, law.high
         # a float32 sample may round a value drawn just inside a bound onto its far side
@@ -207,6 +210,25 @@ def _tie_problems(x: np.ndarray, law: _Law, dtype: np.dtype) -> list[str]:
     return [f"ties: {ties} of {m} values looked at repeat another exactly, where drawing "
             f"{law.family} values would repeat about {expected:.2g} (allowed "
             f"{allowed}): are the values rounded, or drawn from a few?"]
+
+
+def _order_problems(drawn: np.ndarray) -> list[str]:
+    """Neighbours along each axis that rise against those that fall. For independent draws
+    of one law, each pair rises as often as it falls, and pairs that share no value are
+    independent: the pairs starting at even positions along a line, and those at odd ones,
+    are two sums of independent terms in [-1, 1], each held to Hoeffding's bound (ties, as
+    rounding makes them, count for neither)."""
+    for axis in range(drawn.ndim):
+        steps = np.sign(np.diff(np.moveaxis(drawn, axis, -1), axis=-1))
+        if not steps.size:
+            continue
+        bound = math.sqrt(2 * (TAIL + math.log(2)) * steps[..., 0::2].size)  # the larger half
+        if max(abs(float(steps[..., 0::2].sum())), abs(float(steps[..., 1::2].sum()))) > bound:
+            rising, falling = int(np.count_nonzero(steps > 0)), int(np.count_nonzero(steps < 0))
+            return [f"order: along axis {axis}, {rising} of {steps.size} neighbouring values "
+                    f"rise and {falling} fall, where independent draws rise as often as they "
+                    "fall: are the values sorted, or laid out in order rather than drawn?"]
+    return []
 
 
 def _poisson_bound(mean: float) -> int:
