@@ -144,6 +144,9 @@ def dropout_backward(answer, expected, args, compare):
         return (f"Your dropout_forward returned {_describe(answer['out (train)'])} as out in "
                 f"train mode, so the mask your dropout_backward was given is unknown: fix "
                 f"dropout_forward first.")
+    if np.count_nonzero(out) == out.size:
+        return ("Your dropout_forward dropped no unit in train mode, so your dropout_backward "
+                "was given no mask to apply and cannot be judged: fix dropout_forward first.")
     message = compare(answer["dx (train)"], dout * (out != 0) / p)
     if message:
         return (f"In train mode dx must be dout * mask / p, with the mask of the units your own "

@@ -430,6 +430,24 @@ def test_dropout_check_rejects_a_mask_shared_along_an_axis(reference, draws):
         assert message is not None and "drawn independently for every unit" in message, case_id
 
 
+def test_dropout_backward_is_not_judged_on_a_forward_that_drops_nothing(reference):
+    """A forward that keeps every unit (scaled or not) leaves the backward no mask to apply:
+    dout / p would pass for nothing done."""
+    def keep_all(x, dropout_param):
+        train = dropout_param["mode"] == "train"
+        return (x / dropout_param["p"] if train else x), dropout_param
+
+    def backward(dout, cache):
+        return dout / cache["p"] if cache["mode"] == "train" else dout
+    problem = BY_FUNCTION["dropout_backward"]
+    student = SimpleNamespace(dropout_forward=keep_all, dropout_backward=backward)
+    for _, args in CASES["dropout_backward"]:
+        expected = run(problem, reference["layers"], args)
+        message = CHECKS.dropout_backward(run(problem, student, args), expected,
+                                          copy.deepcopy(args), differs)
+        assert message is not None and "dropped no unit" in message
+
+
 # --- (d) value mistakes differ from the reference ----------------------------------------------
 
 VALUE_MISTAKES = [(p, m) for p in PROBLEM_LIST for m in p.get("mistake", []) if "function" in m]
