@@ -122,3 +122,21 @@ def test_matches_decides_as_compare_does():
     for actual, expected in pairs:
         assert matches(actual, expected, tol) == (compare(actual, expected, tol) is None)
     assert [i for i, (a, e) in enumerate(pairs) if matches(a, e, tol)] == [0, 2, 5, 7, 8, 10, 12]
+
+
+def test_an_answer_transposed_negated_or_of_low_precision_is_said_so():
+    square = np.array([[1.0, 2.0], [3.0, 4.0]])
+    wide = np.arange(6.0).reshape(2, 3)
+    said = {
+        "transposed": [compare(square.T, square, TOL), compare(wide.T, wide, TOL)],
+        "sign flipped": [compare(-square, square, TOL)],
+        "is float32, and the expected value at that precision": [
+            compare((square * (1 + 3e-6)).astype(np.float32), square, TOL)],
+    }
+    for words, messages in said.items():
+        for message in messages:
+            assert message.splitlines()[-1].startswith("Your answer is ") and words in message
+    assert compare(wide.T, wide, TOL).startswith("shape mismatch: expected (2, 3), got (3, 2).")
+    for unlike in (square + 1, square.T + 1, (square * 1.01).astype(np.float32),
+                   square * (1 + 3e-6)):  # the last: float64, off by more than its tolerance
+        assert "Your answer is" not in compare(unlike, square, TOL)

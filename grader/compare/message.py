@@ -33,9 +33,28 @@ def _listing(mismatch: Mismatch, mine: str) -> str:
     return "\n".join(rows)
 
 
+LIKENESS = {
+    "transposed": "{Mine} is the expected one transposed (rows and columns swapped).",
+    "negated": "{Mine} is the expected one with its sign flipped.",
+    "float32": "{Mine} is float32, and the expected value at that precision (about 7 "
+               "significant digits): compute in float64, NumPy's default.",
+    "float16": "{Mine} is float16, and the expected value at that precision (about 3 "
+               "significant digits): compute in float64, NumPy's default.",
+}
+
+
 def render(mismatch: Mismatch, mine: str = "yours") -> str:
     """The full message for one mismatch; `mine` names the value compared with the expected
-    one (the student's, "yours", unless an instructor's tool says whose)."""
+    one (the student's, "yours", unless an instructor's tool says whose). What the value
+    evidently is (transposed, negated, of a lower precision) ends it, when it is known."""
+    text = _render(mismatch, mine)
+    if mismatch.likeness in LIKENESS:
+        whose = "Your answer" if mine == "yours" else f"The {mine}'s answer"
+        text += "\n" + LIKENESS[mismatch.likeness].format(Mine=whose)
+    return text
+
+
+def _render(mismatch: Mismatch, mine: str) -> str:
     at = where(mismatch.path)
     stage = mismatch.stage
     if stage in ("type", "length"):

@@ -36,7 +36,9 @@ class Mismatch:
     "keys" (`missing`, `extra`), "shape" (`expected_shape`, `actual_shape`, `from_list`),
     "bools" (exact bools differ), "nan" (NaN/inf positions differ) or "values" (numbers out
     of tolerance). For "bools", "nan" and "values": `count` differing of `total` elements,
-    the first `differences`, and for "values" `max_abs`, `max_rel` and `tolerance`.
+    the first `differences`, and for "values" `max_abs`, `max_rel` and `tolerance`. For
+    "shape" and "values", `likeness` says what a wrong array evidently is, when it is (see
+    `_likeness`): "transposed", "negated" or "float32"; else "".
     `yours` and `wanted` keep the compared arrays (for pictures); they are not serialised.
     """
     stage: str
@@ -55,6 +57,7 @@ class Mismatch:
     max_rel: float | None = None
     tolerance: Tolerance | None = None
     scalar: bool = False
+    likeness: str = ""
     yours: Any = field(default=None, compare=False, repr=False)
     wanted: Any = field(default=None, compare=False, repr=False)
 
@@ -238,8 +241,11 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple,
                             "expected (convert it with .astype(float), or compute numbers)")
         return Mismatch("type", path, _kind(expected), describe(actual))
     if array.shape != expected.shape:
+        transposed = array.ndim == 2 and array.shape == expected.shape[::-1] \
+            and not brief and _within(array.T.astype(float), expected.astype(float), tol)
         return Mismatch("shape", path, expected_shape=expected.shape, actual_shape=array.shape,
-                        from_list=isinstance(actual, list))
+                        from_list=isinstance(actual, list),
+                        likeness="transposed" if transposed else "")
     a = array if array.dtype == np.float64 else array.astype(float)
     e = expected if expected.dtype == np.float64 else expected.astype(float)
     if _within(a, e, tol):
@@ -267,4 +273,22 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple,
     return Mismatch("values", path, count=int(bad.sum()), total=e.size,
                     differences=_differences(a, e, bad), max_abs=float(diff[bad].max()),
                     max_rel=float(rel[bad].max()), tolerance=tol, scalar=e.ndim == 0,
-                    yours=a, wanted=e)
+                    likeness=_likeness(a, e, tol, array.dtype), yours=a, wanted=e)
+
+
+FLOAT32_RTOL = 1e-4  # an answer computed in float32 (7 digits) is this close, short of chaos
+
+
+def _likeness(a: np.ndarray, e: np.ndarray, tol: Tolerance, dtype: np.dtype) -> str:
+    """What a wrong array of the expected shape evidently is: the expected one transposed
+    (a square matrix), or negated; or, returned in float32 or float16, the expected one at that
+    precision. "" when it is none of these."""
+    if e.ndim == 2 and e.shape[0] == e.shape[1] > 1 and _within(a.T, e, tol):
+        return "transposed"
+    if e.size and np.any(e != 0) and _within(-a, e, tol):
+        return "negated"
+    if dtype in (np.float32, np.float16) and _within(
+            a, e, Tolerance(max(tol.rtol, FLOAT32_RTOL), max(tol.atol, FLOAT32_RTOL *
+                                                             float(np.max(np.abs(e)))))):
+        return dtype.name
+    return ""
