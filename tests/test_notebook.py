@@ -453,6 +453,16 @@ def test_a_failed_import_warns_and_fails_only_where_used(tmp_path, capsys):
         f"(ModuleNotFoundError: plt is not available when grading: {failure}).\n")
 
 
+def test_a_name_left_unset_fails_clearly_in_numpy_s_functions_too(tmp_path):
+    module = load(convert_cells("import numpy as np\nEPS = np.finfo(float).eps",
+                                "def f(p):\n    return np.clip(p, EPS, 1.0)\n\n"
+                                "def g(p):\n    return np.concatenate([p, EPS])"), tmp_path)
+    for function in (module.f, module.g):
+        with pytest.raises(NameError, match="^EPS is not defined when grading: it is set by "
+                                            "top-level code"):
+            function(np.array([0.5]))
+
+
 def test_a_failed_definition_keeps_the_earlier_one(tmp_path, capsys):
     module = load(convert_cells(
         "def f():\n    return 'first'",

@@ -734,14 +734,16 @@ def __grader_notebook__(notebook, cells, undefined, missing):
     here = os.path.dirname(__file__)
 
     class Unavailable:
-        """Stands for a name the notebook binds but the grader could not: any use raises."""
-        __array_ufunc__ = None
+        """Stands for a name the notebook binds but the grader could not: any use raises,
+        NumPy's functions and ufuncs (np.clip(p, EPS, 1)) included."""
 
         def __init__(self, error, message):
             self._error, self._message = error, message
 
         def _fail(self, *args, **kwargs):
             raise self._error(self._message)
+
+        __array_ufunc__ = __array_function__ = _fail
 
         def __getattr__(self, attribute):
             if attribute.startswith("__"):
