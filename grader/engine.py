@@ -27,6 +27,20 @@ from grader.results.model import ProblemResult, SubmissionResult
 from grader.submission.collect import submission_files
 
 
+def _drop_unfounded_mistakes(graded: ProblemResult) -> None:
+    """A declared mistake is named only if every wrong answer of the problem (one that is a
+    value, not an error) is that mistake's: a wrong True where the mistake also says True,
+    beside wrong answers the mistake does not give, shows another error, not the mistake."""
+    wrong = [case for case in graded.cases if not case.passed and case.error_kind is None]
+    named = {case.mistake for case in wrong}
+    if len(named) <= 1 and None not in named:
+        return
+    for case in wrong:
+        if case.mistake is not None:
+            case.feedback = case.feedback.removeprefix(f"Known mistake: {case.mistake}\n")
+            case.mistake = None
+
+
 ANSWER_KEPT = 16 << 10  # bytes of a wrong answer kept for the class's common wrong answers
 
 
@@ -183,6 +197,8 @@ class Engine:
                                           graded[entry.problem.id],
                                           taken.get(entry.problem.assignment))
                 answers.close()
+                for entry in entries:
+                    _drop_unfounded_mistakes(graded[entry.problem.id])
                 for entry in entries:
                     if graded[entry.problem.id].grader_error:
                         graded[entry.problem.id].cases = []

@@ -168,3 +168,22 @@ def test_a_file_saved_as_utf16_is_told_to_be_saved_as_utf8(course, sandbox, tmp_
     feedback = [case.feedback for problem in result.problems
                 if problem.problem_id.startswith("optim.") for case in problem.cases]
     assert feedback and all("save it as UTF-8" in text for text in feedback), feedback[:1]
+
+
+@pytest.mark.parametrize("body, named", [
+    ("bool(np.max(np.abs(np.linalg.eigvals(W_rec))) * gamma < 1)", True),  # the mistake
+    ("bool(np.linalg.norm(W_rec, 2) * gamma >= 1)", False),  # another error: every answer wrong
+])
+def test_a_known_mistake_is_named_only_when_every_wrong_answer_is_its(course, sandbox, tmp_path,
+                                                                      body, named):
+    """A wrong bool is the mistake's bool on every case where the mistake is wrong: it names
+    the mistake only when the student's other wrong answers are the mistake's too."""
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    with open(student / "rnn.py", "a") as source:
+        source.write(f"\n\ndef guaranteed_to_vanish(W_rec, gamma):\n    return {body}\n")
+    result = Engine(course=course, sandbox=sandbox, hidden=True).grade("student", [student])
+    (problem,) = [p for p in result.problems if p.problem_id == "rnn.guaranteed_to_vanish"]
+    wrong = [case for case in problem.cases if not case.passed]
+    assert wrong and all((case.mistake is not None) == named for case in wrong)
+    assert all(("Known mistake" in case.feedback) == named for case in wrong)
