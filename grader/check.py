@@ -54,6 +54,17 @@ def choose_problems(course, paths: Sequence[Path]) -> tuple[list[str] | None, li
     return [p.id for p in course.problems if p.assignment in found], skipped
 
 
+def _imports_missing_where_graded(course, paths: Sequence[Path], modules: set[str]) -> list:
+    """With a kit (on the student's machine, `modules` those sure to be where the course
+    grades), a note for each file importing what may be missing there."""
+    if not modules:
+        return []
+    from grader.submission.imports import unavailable_notes
+    course_modules = {a.package for a in course.assignments.values() if a.package} | {
+        Path(s).stem for a in course.assignments.values() for s in a.support}
+    return unavailable_notes(paths, modules | course_modules)
+
+
 def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
                reference_dir: Path = Path("reference"), kit: Path | None = None,
                problems: Sequence[str] | None = None, started: tuple | None = None) -> Checked:
@@ -68,10 +79,10 @@ def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
         from grader.course.manifest import load_course
         from grader.submission.collect import students_of
         from grader.submission.intake import prepare
-        expectations = None
+        expectations, modules = None, set()
         if kit is not None:
             from grader.course.kit import load_kit
-            course, expectations = load_kit(kit)
+            course, expectations, modules = load_kit(kit)
         else:
             course = load_course(problems_dir, reference_dir)
         ((student, _),) = students_of(list(paths)).items()
@@ -86,8 +97,9 @@ def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
                             expectations=expectations, sandbox=sandbox)
             result = engine.grade(student, intake.paths) if engine.plan \
                 else SubmissionResult(student)  # none of the homework's files: nothing to run
+            imports = _imports_missing_where_graded(course, intake.paths, modules)
             gaps = sandbox.gaps
     finally:
         sandbox.close(wait=False)  # it ends by itself: the self-check does not wait for it
-    result.notes = intake.notes + result.notes
+    result.notes = intake.notes + result.notes + imports
     return Checked(result, skipped, engine, gaps)

@@ -381,6 +381,28 @@ def test_a_kit_per_homework(cli, tmp_path):
     assert "has no assignment 'nope' (it has cs231n, layers, optim, rnn)" in result.stderr
 
 
+def test_the_kit_s_check_names_imports_the_grading_environment_may_lack(kit, cli, tmp_path):
+    """On the student's machine a file may import what grading lacks (it loads there, and
+    fails as a whole where it is graded): the kit knows what grading has, and says so."""
+    modules = set(json.loads((kit / "kit.json").read_text())["modules"])
+    assert {"math", "numpy", "pandas", "click"} <= modules and "matplotlib" not in modules
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    optim = student / "optim.py"
+    optim.write_text("import math, pandas\nimport matplotlib.pyplot as plt\n"
+                     "from helpers import SCALE\n" + optim.read_text())
+    (student / "helpers.py").write_text("SCALE = 1\n")
+    result = cli("check", "--kit", kit, student, expect=None)
+    notes = [line for line in result.stdout.splitlines() if "may not be installed" in line]
+    assert notes == ["Note: optim.py imports matplotlib, which may not be installed where your "
+                     "work is graded (Python's standard library, NumPy and the packages grader "
+                     "needs are): if it is not, the whole file fails there, though it loads "
+                     "here. Remove the import, and the code that uses it, from the file you "
+                     "hand in."], result.stdout
+    in_repo = cli("check", student, *COURSE, expect=None)  # the instructor's: no such note
+    assert "may not be installed" not in in_repo.stdout
+
+
 @pytest.fixture(scope="module")
 def student_machine(kit, tmp_path_factory):
     """A student's machine: the kit folder alone, and grader installed into a fresh virtual

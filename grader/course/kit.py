@@ -3,7 +3,8 @@
 wheel, so that it installs with one command, and a README that names the course's files, from
 the manifests. `kit.json` holds, per assignment, each problem's points, tolerances,
 limits and known-mistake messages, and each public case's arguments, expected value and known
-mistakes' values, all in the wire format. Beside it are the course code a check needs and that
+mistakes' values, all in the wire format; and the modules sure to be there where the course
+grades (see grader.submission.imports). Beside it are the course code a check needs and that
 holds no answer: support modules, drivers and property checks. The kit holds no reference code,
 no generator, no hidden seed and no hidden case.
 """
@@ -132,8 +133,9 @@ def build_kit(course: Course, out: Path, *, assignments: Sequence[str] | None = 
         built = build_wheel(out)
         wheel_name = built.name
         written.append(built)
-    (out / KIT_FILE).write_text(json.dumps({"format": FORMAT, "assignments": entries}),
-                                encoding="utf-8")
+    from grader.submission.imports import grading_modules
+    (out / KIT_FILE).write_text(json.dumps({"format": FORMAT, "assignments": entries,
+                                            "modules": grading_modules()}), encoding="utf-8")
     titles = ", ".join(a.title for a in chosen)
     (out / "README.md").write_text(README.format(
         title=titles, kit=out.name, wheel=wheel_name,
@@ -141,8 +143,9 @@ def build_kit(course: Course, out: Path, *, assignments: Sequence[str] | None = 
     return written
 
 
-def load_kit(kit: Path) -> tuple[Course, dict]:
-    """The kit as a Course (public cases only) and its expected values by (problem, case)."""
+def load_kit(kit: Path) -> tuple[Course, dict, set[str]]:
+    """The kit as a Course (public cases only), its expected values by (problem, case), and
+    the modules sure to be there where the course grades (none known: an empty set)."""
     path = Path(kit) / KIT_FILE if Path(kit).is_dir() else Path(kit)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -188,9 +191,10 @@ def load_kit(kit: Path) -> tuple[Course, dict]:
             if entry["checks"]:
                 course.checks[name] = load_module(folder / entry["checks"],
                                                   f"grader_kit_checks_{name}")
+        modules = {str(name) for name in data.get("modules", ())}
     except (KeyError, TypeError, ValueError, wire.WireError, LoadError) as exc:
         raise ManifestError(path, f"is damaged ({type(exc).__name__}: {exc})") from None
-    return course, expectations
+    return course, expectations, modules
 
 
 def _copy_course_code(assignment: Assignment, out: Path) -> dict:

@@ -75,7 +75,7 @@ def _from_options(config) -> GradingSession:
     try:
         if option.grader_kit:
             from grader.course.kit import load_kit
-            course, expectations = load_kit(option.grader_kit)
+            course, expectations, _ = load_kit(option.grader_kit)
             private = [Path(option.grader_kit)]
         else:
             course = load_course(option.grader_problems, option.grader_reference)
