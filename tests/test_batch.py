@@ -321,6 +321,15 @@ def test_grade_rejects_a_folder_without_students_before_writing(cli, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_grade_of_a_zip_says_to_unzip_it(cli, tmp_path):
+    bulk = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(bulk, "w") as archive:
+        archive.writestr("alice/optim.py", "x = 1\n")
+    result = cli("grade", bulk, "--out", tmp_path / "out", *COURSE, expect=2)
+    assert "submissions.zip is a zip, not a folder: unzip it" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_grade_into_a_log_shows_no_progress_bar(cli, tmp_path):
     """Output that is not a terminal (a log, a pipe) gets the summary, not the bar's label."""
     shutil.copytree(EXAMPLES / "correct", tmp_path / "class" / "bob")

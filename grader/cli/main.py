@@ -50,6 +50,21 @@ class OutputPath(click.Path):
         return path
 
 
+class SubmissionsFolder(click.Path):
+    """The folder of a class's submissions: a zip given instead (an LMS's bulk download) is
+    refused with the way to grade it."""
+
+    def __init__(self):
+        super().__init__(exists=True, file_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):
+        if os.path.isfile(value) and os.fsdecode(value).lower().endswith(".zip"):
+            self.fail(f"{os.fsdecode(value)} is a zip, not a folder: unzip it (a zip of each "
+                      "student's files may stay zipped inside), then grade the folder; for the "
+                      "flat folder of an LMS's downloads, add --lms-downloads", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 LMSES = ("canvas", "moodle")
 
@@ -239,7 +254,7 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
 
 
 @main.command()
-@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("submissions", type=SubmissionsFolder())
 @click.option("--out", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="Directory for the reports and the gradebook.")
 @with_course
