@@ -140,3 +140,12 @@ def test_an_answer_transposed_negated_or_of_low_precision_is_said_so():
     for unlike in (square + 1, square.T + 1, (square * 1.01).astype(np.float32),
                    square * (1 + 3e-6)):  # the last: float64, off by more than its tolerance
         assert "Your answer is" not in compare(unlike, square, TOL)
+
+
+def test_nan_positions_that_differ_do_not_hide_the_other_wrong_elements():
+    expected = np.array([1.0, 2.0, 3.0, 4.0])
+    message = compare(np.array([np.inf, 2.0, 3.5, 4.5]), expected, TOL)
+    assert message.splitlines()[0] == (
+        "NaN/inf positions differ: 1 / 4 elements. Besides, 2 of the other elements are not "
+        "equal to tolerance rtol=1e-06, atol=1e-09.")
+    assert "Besides" not in compare(np.array([np.inf, 2.0, 3.0, 4.0]), expected, TOL)

@@ -73,8 +73,10 @@ def _render(mismatch: Mismatch, mine: str) -> str:
         return (f"{at}{mismatch.count} / {mismatch.total} bools differ; first at "
                 f"{list(first.index)}: {mine} {first.yours}, expected {first.expected}.")
     if stage == "nan":
-        return (f"{at}NaN/inf positions differ: {mismatch.count} / {mismatch.total} elements.\n"
-                + _listing(mismatch, mine))
+        also = (f" Besides, {mismatch.also} of the other elements are not equal to tolerance "
+                f"{mismatch.tolerance}." if mismatch.also else "")
+        return (f"{at}NaN/inf positions differ: {mismatch.count} / {mismatch.total} elements."
+                f"{also}\n" + _listing(mismatch, mine))
     lines = [f"{at}not equal to tolerance {mismatch.tolerance}."]
     if mismatch.scalar:
         first = mismatch.differences[0]

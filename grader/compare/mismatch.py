@@ -38,7 +38,8 @@ class Mismatch:
     of tolerance). For "bools", "nan" and "values": `count` differing of `total` elements,
     the first `differences`, and for "values" `max_abs`, `max_rel` and `tolerance`. For
     "shape" and "values", `likeness` says what a wrong array evidently is, when it is (see
-    `_likeness`): "transposed", "negated" or "float32"; else "".
+    `_likeness`): "transposed", "negated" or "float32"; else "". For "nan", `also` counts the
+    finite elements that are out of `tolerance` too.
     `yours` and `wanted` keep the compared arrays (for pictures); they are not serialised.
     """
     stage: str
@@ -58,6 +59,7 @@ class Mismatch:
     tolerance: Tolerance | None = None
     scalar: bool = False
     likeness: str = ""
+    also: int = 0
     yours: Any = field(default=None, compare=False, repr=False)
     wanted: Any = field(default=None, compare=False, repr=False)
 
@@ -254,16 +256,16 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple,
     with np.errstate(invalid="ignore"):
         inf = (np.isinf(a) | np.isinf(e)) & (a != e) & ~np.isnan(a) & ~np.isnan(e)
     special = nan | inf
-    if special.any():
-        if brief:
-            return Mismatch("nan", path)
-        return Mismatch("nan", path, count=int(special.sum()), total=e.size,
-                        differences=_differences(a, e, special), scalar=e.ndim == 0,
-                        yours=a, wanted=e)
     finite = np.isfinite(a) & np.isfinite(e)
+    if special.any() and brief:
+        return Mismatch("nan", path)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.where(finite, np.abs(a - e), 0.0)
         bad = finite & (diff > tol.atol + tol.rtol * np.abs(e))
+    if special.any():
+        return Mismatch("nan", path, count=int(special.sum()), total=e.size,
+                        differences=_differences(a, e, special), scalar=e.ndim == 0,
+                        also=int(bad.sum()), tolerance=tol, yours=a, wanted=e)
     if not bad.any():
         return None
     if brief:
