@@ -34,16 +34,19 @@ def test_a_law_with_the_declared_moments_but_another_shape_fails(distribution):
     assert "mean:" not in message and "variance:" not in message and "kurtosis" not in message
 
 
+def drawn(distribution, shape, seed: int) -> np.ndarray:
+    """A correct sample of `distribution`."""
+    rng = np.random.default_rng(seed)
+    if distribution["family"] == "normal":
+        return rng.normal(distribution["mean"], distribution["std"], shape)
+    return rng.uniform(distribution["low"], distribution["high"], shape)
+
+
 @pytest.mark.parametrize("distribution", [NORMAL, UNIFORM], ids=["normal", "uniform"])
 def test_correct_samples_of_any_size_pass(distribution):
     for size in (5, 60, 6000):
         for seed in range(200):
-            rng = np.random.default_rng(seed)
-            if distribution["family"] == "normal":
-                sample = rng.normal(distribution["mean"], distribution["std"], size)
-            else:
-                sample = rng.uniform(distribution["low"], distribution["high"], size)
-            assert judged(sample, distribution) is None, (size, seed)
+            assert judged(drawn(distribution, size, seed), distribution) is None, (size, seed)
 
 
 def test_a_shifted_sample_is_told_where_its_shares_differ():
@@ -156,9 +159,4 @@ def test_values_in_order_fail_however_well_they_fit_the_law():
 def test_correct_samples_of_any_shape_pass_the_order_test(distribution):
     for shape in ((2, 3), (60, 100), (375, 16), (4, 5, 6)):
         for seed in range(200):
-            rng = np.random.default_rng(seed)
-            if distribution["family"] == "normal":
-                sample = rng.normal(distribution["mean"], distribution["std"], shape)
-            else:
-                sample = rng.uniform(distribution["low"], distribution["high"], shape)
-            assert judged(sample, distribution) is None, (shape, seed)
+            assert judged(drawn(distribution, shape, seed), distribution) is None, (shape, seed)

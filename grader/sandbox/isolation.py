@@ -612,8 +612,8 @@ def _count_own_tasks(most: int) -> None:
     """At most `most` processes and threads for this process and its descendants. The kernel
     counts a uid's tasks in each user namespace apart; without root, a child's uid is the
     grader's and the zygote's, so the child first enters a user namespace of its own (where it
-    has no use for the capabilities it gets, dropped next). A kernel that refuses one leaves
-    the child's tasks bounded by its memory only, as before this existed."""
+    has no use for the capabilities it gets, dropped next). Where the kernel refuses one, the
+    child's tasks are bounded by its memory only."""
     if _libc.unshare(CLONE_NEWUSER) == 0:
         resource.setrlimit(resource.RLIMIT_NPROC, (most, most))
 

@@ -9,28 +9,25 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
-import re
 import sys
 from pathlib import Path
 from typing import Sequence
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from grader.submission.collect import files_for_fingerprint
-
-
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _requirements(distribution: str, found: set[str]) -> set[str]:
     """The distributions `distribution` needs here, itself included (its extras left out)."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    if _normal(distribution) in found:
+    if canonicalize_name(distribution) in found:
         return found
     try:
         requires = importlib.metadata.distribution(distribution).requires or []
     except importlib.metadata.PackageNotFoundError:
         return found
-    found.add(_normal(distribution))
+    found.add(canonicalize_name(distribution))
     for line in requires:
         try:
             requirement = Requirement(line)
@@ -47,7 +44,7 @@ def grading_modules() -> list[str]:
     needed = _requirements("grader", set())
     installed = {module for module, distributions in
                  importlib.metadata.packages_distributions().items()
-                 if any(_normal(d) in needed for d in distributions)}
+                 if any(canonicalize_name(d) in needed for d in distributions)}
     return sorted(set(sys.stdlib_module_names) | installed)
 
 
