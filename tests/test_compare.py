@@ -83,8 +83,19 @@ def test_nested_paths_and_per_output_tolerance():
 def test_dict_keys_and_tuple_lengths():
     assert compare({"U": 1.0}, {"U": 1.0, "W": 2.0}, TOL) == "the dict has missing keys ['W']."
     assert compare((1.0,), (1.0, 2.0), TOL) == "expected 2 values, got a tuple of length 1."
-    assert compare(np.zeros(2), (1.0, 2.0), TOL) == (
-        "expected a tuple of 2 values, got a NumPy array of shape (2,) and dtype float64.")
+    assert compare("ab", (1.0, 2.0), TOL) == "expected a tuple of 2 values, got the string 'ab'."
+
+
+def test_an_array_stands_for_a_tuple_as_a_list_does():
+    """`mean, var = f(x)` unpacks an array of two rows as it does a tuple or a list."""
+    expected = (np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert compare(np.array([[1.0, 2.0], [3.0, 4.0]]), expected, TOL) is None
+    assert compare([np.array([1.0, 2.0]), np.array([3.0, 4.0])], expected, TOL) is None
+    assert compare(np.array([0.5, 0.25]), (0.5, 0.25), TOL) is None
+    assert compare(np.array([[1.0, 2.0], [3.0, 5.0]]), expected, TOL).startswith(
+        "In output[1]: not equal to tolerance")
+    assert compare(np.zeros((3, 2)), expected, TOL) == (
+        "expected 2 values, got a NumPy array of shape (3, 2) and dtype float64.")
 
 
 def test_long_listings_are_cut():

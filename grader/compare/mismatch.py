@@ -168,12 +168,15 @@ def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
                 return found
         return None
     if isinstance(expected, (tuple, list)):
+        given = actual
+        if isinstance(actual, np.ndarray) and actual.ndim and actual.dtype.kind in "iufb":
+            actual = list(actual)  # unpacks as the tuple would: `mean, var = f(x)`
         if not isinstance(actual, (tuple, list)):
             return Mismatch("type", path,
                             f"a {type(expected).__name__} of {len(expected)} values",
                             describe(actual))
         if len(actual) != len(expected):
-            return Mismatch("length", path, f"{len(expected)} values", describe(actual))
+            return Mismatch("length", path, f"{len(expected)} values", describe(given))
         for index, (a, e) in enumerate(zip(actual, expected)):
             found = compare(a, e, tolerance, path + (index,), brief=brief)
             if found:
