@@ -147,18 +147,22 @@ DENIED_SYSCALLS = (
     # files, so other submissions graded at the same time would see them (a channel between
     # them, hidden inputs included)
     "flock", "inotify_init", "inotify_init1", "inotify_add_watch", "fanotify_init",
-    "fanotify_mark")
+    "fanotify_mark",
+    # futexes that need no shared memory of the caller's own (waitv's, and the newer calls,
+    # whose flags say whether they are private): see SHARED_FILE_MAPPINGS
+    "futex_waitv", "futex_wait", "futex_wake", "futex_requeue")
 NEW_PROCESS_SYSCALLS = ("fork", "vfork")
 # Calls that change another process's limits, priority, scheduling or memory placement, named
 # by the PID argument first (0: the caller). Without root, every child and the zygote share a
 # uid, which is all the kernel asks of them: each is refused unless it names the caller by 0.
-# So are those that read them, or whether a process exists, which the kernel allows anyone:
-# what one child sets of its own, another child graded at the same time would read (a channel
-# between them, hidden inputs included).
 OWN_PROCESS_SYSCALLS = ("prlimit64", "sched_setaffinity", "sched_setscheduler",
-                        "sched_setparam", "sched_setattr", "migrate_pages", "move_pages",
-                        "sched_getaffinity", "sched_getscheduler", "sched_getparam",
-                        "sched_getattr", "sched_rr_get_interval", "getpgid", "getsid")
+                        "sched_setparam", "sched_setattr", "migrate_pages", "move_pages")
+# Calls that read another process's scheduling, or whether it exists, which the kernel allows
+# anyone: what one child sets of its own, another child graded at the same time would read (a
+# channel between them, hidden inputs included). The hand-built filter (see _signal_filter)
+# allows them on the child itself only, by 0 or its PID.
+OWN_READ_SYSCALLS = ("sched_getaffinity", "sched_getscheduler", "sched_getparam",
+                     "sched_getattr", "sched_rr_get_interval", "getpgid", "getsid")
 # (name, "which" naming one process): priorities set or read for a process group or a whole
 # uid are refused too, as are those of another process.
 OWN_PRIORITY_SYSCALLS = (("setpriority", 0), ("ioprio_set", 1),  # PRIO_PROCESS,
@@ -169,7 +173,12 @@ OWN_PRIORITY_SYSCALLS = (("setpriority", 0), ("ioprio_set", 1),  # PRIO_PROCESS,
 # reclaiming advice of madvise, MADV_COLD and MADV_PAGEOUT, by (call, argument, value); reads
 # and writes that must not wait, RWF_NOWAIT of preadv2 and pwritev2, by (call, argument, flag)).
 PAGE_CACHE_SYSCALLS = ("fadvise64", "fadvise64_64", "arm_fadvise64_64", "mincore", "cachestat",
-                       "process_madvise")
+                       "process_madvise", "io_setup", "io_submit", "io_getevents",
+                       "io_pgetevents", "io_cancel", "io_destroy")  # Linux AIO: RWF_NOWAIT too
+# A file mapped shared (not a private copy): a futex in it is the file's, and so shared with
+# every process that maps the file, other children graded at the same time included. Refused
+# by (mmap's flags masked with MAP_SHARED_VALIDATE | MAP_ANONYMOUS, value): shared, of a file.
+SHARED_FILE_MAPPINGS = ((0x23, 0x01), (0x23, 0x03))
 PAGE_CACHE_ARGUMENTS = (("madvise", 2, 20), ("madvise", 2, 21))
 PAGE_CACHE_FLAGS = (("preadv2", 5, 0x8), ("pwritev2", 5, 0x8))
 # Signals the hand-built filter (see _signal_filter) keeps to the child itself: by PID (or
@@ -235,6 +244,9 @@ class _Seccomp:
                      _ArgCmp(argument, _SCMP_CMP_MASKED_EQ, 0xFFFFFFFF, value))
             for name, argument, flag in PAGE_CACHE_FLAGS:
                 rule(_RET_ERRNO | EPERM, name, _ArgCmp(argument, _SCMP_CMP_MASKED_EQ, flag, flag))
+            for mask, value in SHARED_FILE_MAPPINGS:
+                for name in ("mmap", "mmap2"):
+                    rule(_RET_ERRNO | EPERM, name, _ArgCmp(3, _SCMP_CMP_MASKED_EQ, mask, value))
             commands = SIGNAL_OWNER_COMMANDS + tuple(
                 (name, command) for name in ("fcntl", "fcntl64") for command in FILE_LOCK_COMMANDS)
             for name, command in commands:  # the kernel reads 32 bits of it
@@ -270,8 +282,9 @@ def _signal_filter(arch: int, numbers: dict[str, int], own_pid: int, *, children
     child's own PID: signals go only to itself and its own process group (kill 0, its PID,
     minus its PID; tgkill and the queued signals of SIGNAL_SYSCALLS on itself), or, when the
     problem allows processes, to any single process (Landlock scoping, where present, then
-    keeps them inside the sandbox). On x86_64 it also kills a process making an x32 system
-    call, which a deny-list does not recognise."""
+    keeps them inside the sandbox); OWN_READ_SYSCALLS name only itself (0 or its PID). On
+    x86_64 it also kills a process making an x32 system call, which a deny-list does not
+    recognise."""
     program: list = []
 
     def emit(code, jt=0, jf=0, k=0):
@@ -287,6 +300,7 @@ def _signal_filter(arch: int, numbers: dict[str, int], own_pid: int, *, children
     by_pid, by_tgid = [0, own_pid, (-own_pid) & 0xFFFFFFFF], [own_pid]
     checks = {name: by_pid if target == "pid" else by_tgid
               for name, target in SIGNAL_SYSCALLS.items()}
+    checks.update({name: [0, own_pid] for name in OWN_READ_SYSCALLS})
     for name in checks:
         if name in numbers:
             emit(jeq, f"check {name}", 0, numbers[name])
@@ -298,7 +312,7 @@ def _signal_filter(arch: int, numbers: dict[str, int], own_pid: int, *, children
         emit(ld, k=low)
         for value in allowed:
             emit(jeq, "ret allow", 0, value)
-        if children:  # any positive PID
+        if children and name in SIGNAL_SYSCALLS:  # any positive PID
             emit(jge, "ret deny", "ret allow", 0x80000000)
         emit(ja, k="ret deny")
     for name, action in (("ret allow", _SCMP_ACT_ALLOW), ("ret deny", _RET_ERRNO | EPERM),
@@ -613,9 +627,10 @@ def _count_own_tasks(most: int) -> None:
     counts a uid's tasks in each user namespace apart; without root, a child's uid is the
     grader's and the zygote's, so the child first enters a user namespace of its own (where it
     has no use for the capabilities it gets, dropped next). Where the kernel refuses one, the
-    child's tasks are bounded by its memory only."""
-    if _libc.unshare(CLONE_NEWUSER) == 0:
-        resource.setrlimit(resource.RLIMIT_NPROC, (most, most))
+    limit still holds, counting every process of the uid: the child then starts no thread or
+    process at all, rather than as many as it likes."""
+    _libc.unshare(CLONE_NEWUSER)
+    resource.setrlimit(resource.RLIMIT_NPROC, (most, most))
 
 
 class Confinement:
@@ -633,8 +648,9 @@ class Confinement:
             compiler = _Seccomp()
             self.seccomp = {allow: compiler.compile(allow_processes=allow)
                             for allow in (False, True)}
-            self.numbers = {n: compiler.number(n) for n in SIGNAL_SYSCALLS
-                            if compiler.number(n) is not None}
+            self.numbers = {name: compiler.number(name)
+                            for name in (*SIGNAL_SYSCALLS, *OWN_READ_SYSCALLS)
+                            if compiler.number(name) is not None}
         self.landlock = Landlock(features.landlock) if features.landlock else None
         self.hidden_inside = [p for p in hide if _within(p, roots)]
         self.private_tmp = mounts and private_tmp(roots)
