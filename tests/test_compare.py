@@ -143,6 +143,10 @@ def test_an_answer_transposed_negated_or_of_low_precision_is_said_so():
         "sign flipped": [compare(-square, square, TOL)],
         "is float32, and the expected value at that precision": [
             compare((square * (1 + 3e-6)).astype(np.float32), square, TOL)],
+        "is float16, and the expected value at that precision": [
+            compare(np.random.default_rng(1).normal(size=(4, 5)).astype(np.float16),
+                    np.random.default_rng(1).normal(size=(4, 5)), TOL),
+            compare(np.float16(np.pi), np.pi, TOL)],
     }
     for words, messages in said.items():
         for message in messages:

@@ -390,7 +390,10 @@ def test_the_kit_s_check_names_imports_the_grading_environment_may_lack(kit, cli
     shutil.copytree(EXAMPLES / "correct", student)
     optim = student / "optim.py"
     optim.write_text("import math, pandas\nimport matplotlib.pyplot as plt\n"
-                     "from helpers import SCALE\n" + optim.read_text())
+                     "from helpers import SCALE\n"
+                     "try:\n    import scipy.linalg\nexcept ImportError:\n    scipy = None\n"
+                     "if __name__ == '__main__':\n    import seaborn\n"
+                     "def plot():\n    import torch\n\n" + optim.read_text())  # none fails it
     (student / "helpers.py").write_text("SCALE = 1\n")
     result = cli("check", "--kit", kit, student, expect=None)
     notes = [line for line in result.stdout.splitlines() if "may not be installed" in line]
@@ -449,7 +452,9 @@ def test_the_kit_gives_the_same_verdicts_as_the_repository(student_machine, stud
     ("2026-03-01T10:00:00", "2026-03-01T23:59:00+00:00", False),
     ("yesterday", "2026-03-01T23:59:00", False), (12, "2026-03-01T23:59:00", False),
     ("2026-03-02T10:00:00Z", "2026-03-01T23:59:00.5-08:00", True),  # what 3.10 could not read
-    ("2026-03-01T10:00:00.123Z", "2026-03-01T23:59:00.123456789+00:00", False)])
+    ("2026-03-01T10:00:00.123Z", "2026-03-01T23:59:00.123456789+00:00", False),
+    ("2026-03-02T10:00:00.1+0000", "2026-03-02T02:59:59-0800", False),
+    ("2026-03-02T11:00:00z", "2026-03-02T02:59:59-0800", True)])
 def test_lateness_from_any_pair_of_times(created, due, late):
     from grader.gradescope.container import _notes
     notes = _notes({"created_at": created, "assignment": {"due_date": due}})

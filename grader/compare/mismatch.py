@@ -38,8 +38,8 @@ class Mismatch:
     of tolerance). For "bools", "nan" and "values": `count` differing of `total` elements,
     the first `differences`, and for "values" `max_abs`, `max_rel` and `tolerance`. For
     "shape" and "values", `likeness` says what a wrong array evidently is, when it is (see
-    `_likeness`): "transposed", "negated" or "float32"; else "". For "nan", `also` counts the
-    finite elements that are out of `tolerance` too.
+    `_likeness`): "transposed", "negated", "float32" or "float16"; else "". For "nan", `also`
+    counts the finite elements that are out of `tolerance` too.
     `yours` and `wanted` keep the compared arrays (for pictures); they are not serialised.
     """
     stage: str
@@ -281,7 +281,8 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple,
                     likeness=_likeness(a, e, tol, array.dtype), yours=a, wanted=e)
 
 
-FLOAT32_RTOL = 1e-4  # an answer computed in float32 (7 digits) is this close, short of chaos
+LOW_PRECISION_RTOL = 1e-4  # an answer computed in float32 is this close, short of chaos; one in
+# float16 (3 digits), within 8 of its epsilons
 
 
 def _likeness(a: np.ndarray, e: np.ndarray, tol: Tolerance, dtype: np.dtype) -> str:
@@ -292,8 +293,8 @@ def _likeness(a: np.ndarray, e: np.ndarray, tol: Tolerance, dtype: np.dtype) -> 
         return "transposed"
     if e.size and np.any(e != 0) and _within(-a, e, tol):
         return "negated"
-    if dtype in (np.float32, np.float16) and _within(
-            a, e, Tolerance(max(tol.rtol, FLOAT32_RTOL), max(tol.atol, FLOAT32_RTOL *
-                                                             float(np.max(np.abs(e)))))):
-        return dtype.name
+    if dtype in (np.float32, np.float16):
+        rtol = max(tol.rtol, LOW_PRECISION_RTOL, 8 * float(np.finfo(dtype).eps))
+        if _within(a, e, Tolerance(rtol, max(tol.atol, rtol * float(np.max(np.abs(e)))))):
+            return dtype.name
     return ""

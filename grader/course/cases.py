@@ -10,7 +10,6 @@ from __future__ import annotations
 import inspect
 import zlib
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
@@ -38,7 +37,6 @@ def generate(course: Course, problem: Problem, seed: int, visibility: str, index
     return generator(rng, index=index) if _takes_index(generator) else generator(rng)
 
 
-@cache
 def _takes_index(generator) -> bool:
     try:
         return "index" in inspect.signature(generator).parameters

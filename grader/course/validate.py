@@ -126,7 +126,8 @@ def _property_findings(course: Course, problem: Problem, cases, outputs) -> list
                 recognised = getattr(checks, mistake.check)(answer, outputs[case.id],
                                                             dict(case.args))
             except Exception as exc:  # the course's code is broken
-                findings.append(f"{problem.id}: mistake {mistake.function} raised {course.failure(exc)}")
+                findings.append(f"{problem.id}: mistake {mistake.function} raised "
+                                f"{course.failure(exc)}")
                 continue
             if rejected is None or not recognised:
                 findings.append(f"{problem.id}: case {case.id}: the mistake {mistake.function} "
@@ -160,7 +161,8 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
         try:
             outputs[case.id] = run_trusted(course, problem, case)
         except Exception as exc:  # the course's reference is broken
-            findings.append(f"{problem.id}: case {case.id}: the reference raised {course.failure(exc)}")
+            findings.append(f"{problem.id}: case {case.id}: the reference raised "
+                            f"{course.failure(exc)}")
             continue
         why = _unusable(outputs[case.id])
         if why:
@@ -192,7 +194,8 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
             wrong = {c.id: run_mistake(course, problem, c, mistake)
                      for c in cases if c.id in outputs}
         except Exception as exc:  # the course's mistake function is broken
-            findings.append(f"{problem.id}: mistake {mistake.function} raised {course.failure(exc)}")
+            findings.append(f"{problem.id}: mistake {mistake.function} raised "
+                            f"{course.failure(exc)}")
             continue
         if all(explain(wrong[c], outputs[c], problem.tolerance_for) is None for c in wrong):
             findings.append(f"{problem.id}: mistake {mistake.function} gives the reference's "

@@ -192,9 +192,10 @@ def _metadata(root: Path) -> dict:
 
 def _moment(text: str) -> datetime:
     """A time of the metadata; one without a time zone is taken as UTC (so that any two
-    compare). ISO 8601's "Z" and fractions of any number of digits are read on Python 3.10
-    too, whose datetime takes neither."""
-    text = re.sub(r"Z$", "+00:00", text)
+    compare). ISO 8601's "Z", offsets without a colon (+0100) and fractions of any number of
+    digits are read on Python 3.10 too, whose datetime takes none of them."""
+    text = re.sub(r"[zZ]$", "+00:00", text)
+    text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
     text = re.sub(r"\.(\d+)", lambda found: "." + found.group(1)[:6].ljust(6, "0"), text,
                   count=1)
     moment = datetime.fromisoformat(text)

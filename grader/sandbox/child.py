@@ -54,7 +54,7 @@ _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 EXIT_BROKEN = 70  # the child could not go on serving (its channel was closed or broken)
-THREADS = 8  # threads a submission may start (the kernel counts them per uid and user namespace)
+THREADS = 8  # threads a child may start besides its own (and the processes its problem allows)
 FILES = 256  # files a submission may hold open (each pipe's buffer is memory no limit counts)
 
 
