@@ -135,7 +135,7 @@ class CommonAnswers:
             record = Record(*record)
         if record.passed:
             return
-        student, answer, mistake = record.student, record.answer, record.mistake
+        student, answer, mistake = record.student, _as_arrays(record.answer), record.mistake
         key = (record.problem_id, record.case_id)
         self._wrong[key] += 1
         answers = self._cases.get(key)
@@ -228,6 +228,25 @@ def common_wrong_answers(records: Iterable[Record | tuple], tolerance: Tolerance
     for record in records:
         common.add(record)
     return common.groups(minimum)
+
+
+def _as_arrays(value):
+    """An answer with its lists and tuples of numbers as the float arrays they stand for (the
+    comparison takes them alike), so that one wrong answer, returned as a list by one student
+    and as an array by another, is one group."""
+    if isinstance(value, dict):
+        return {key: _as_arrays(item) for key, item in value.items()}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+        return value.astype(float)
+    if isinstance(value, (list, tuple)) and value:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError, OverflowError):  # ragged, or not numbers
+            return type(value)(_as_arrays(item) for item in value)
+        if array.dtype.kind in "iuf":
+            return array.astype(float)
+        return type(value)(_as_arrays(item) for item in value)
+    return value
 
 
 # ---- identity: a digest of the exact contents -------------------------------------------------
