@@ -45,7 +45,7 @@ def test_a_failing_generator_is_a_finding(cli, course_copy):
     replace(course_copy / "problems" / "layers_cases.py", "def ridge(rng):\n",
             "def ridge(rng):\n    raise KeyError('lam')\n")
     result = validate(cli, course_copy)
-    assert "layers.ridge_solution: the generator ridge failed: KeyError: 'lam' " \
+    assert "layers.toml: layers.ridge_solution: the generator ridge failed: KeyError: 'lam' " \
            "(problems/layers_cases.py, line" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -62,7 +62,8 @@ def test_a_sampler_without_seed_is_a_finding(cli, course_copy):
             "def init_weights_distribution(fan_in, fan_out, activation, distribution, seed):",
             "def init_weights_distribution(fan_in, fan_out, activation, distribution, seed=0):")
     result = validate(cli, course_copy)
-    assert "layers.init_weights: a sampler's cases need a 'seed' argument; case relu-uniform" \
+    assert "layers.toml: layers.init_weights: a sampler's cases need a 'seed' argument; case " \
+           "relu-uniform" \
         in result.stderr
 
 

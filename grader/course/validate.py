@@ -137,6 +137,12 @@ def _property_findings(course: Course, problem: Problem, cases, outputs) -> list
 
 
 def check_problem(course: Course, problem: Problem) -> list[str]:
+    """The findings about one problem, each naming its manifest."""
+    manifest = course.assignments[problem.assignment].manifest
+    return [f"{manifest}: {finding}" for finding in _problem_findings(course, problem)]
+
+
+def _problem_findings(course: Course, problem: Problem) -> list[str]:
     try:
         cases = cases_for(course, problem, hidden=True)
     except Exception as exc:  # the course's generator is broken
@@ -154,8 +160,8 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
             except Exception as exc:  # the course's distribution function is broken
                 why = f"raised {course.failure(exc)}"
             if why:
-                return [f"{course.assignments[problem.assignment].manifest}: {problem.id}: case "
-                        f"{case.id}: the distribution {problem.distribution} {why}"]
+                return [f"{problem.id}: case {case.id}: the distribution {problem.distribution} "
+                        f"{why}"]
     findings, outputs = [], {}
     for case in cases:
         try:
@@ -210,7 +216,7 @@ def check_problem(course: Course, problem: Problem) -> list[str]:
                             "for a given seed (does it use global random state?)")
         elif explain(generate(course, problem, seed + 1, HIDDEN, 1), first, EXACT) is None:
             findings.append(f"{problem.id}: generator {problem.generator} ignores its seed")
-    return [f"{course.assignments[problem.assignment].manifest}: {f}" for f in findings]
+    return findings
 
 
 def validate(problems_dir: Path | str, reference_dir: Path | str,
