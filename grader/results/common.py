@@ -17,9 +17,9 @@ far (ties: the earliest) whose leader it matches by `grader.compare.mismatch.com
 problem's tolerance (the leader standing as the expected value), or leads a group of its own.
 Nothing depends on the order the answers came in, and a class graded by several processes (each
 with its share of `KEPT`) groups as one graded in turn as long as each share holds its
-process's answers. Answers of different structures (types, shapes, exact parts, NaN/inf
-positions) are never grouped, even where compare() would take a list for an array. Within a
-structure, an answer is only compared with leaders it may match: whose weighted sum lies within
+process's answers. Lists and tuples of numbers are taken as the arrays they stand for, as
+compare() takes them; answers of different structures (types, shapes, exact parts, NaN/inf
+positions) are never grouped. Within a structure, an answer is only compared with leaders it may match: whose weighted sum lies within
 the leader's tolerance of the leader's, and whose numbers at `PROBES` fixed places of each
 output are within the tolerance of the answer's there; every match meets these conditions, so
 they prune without losing one. Answers that pass them and still fail (near misses, or answers
@@ -233,11 +233,10 @@ def common_wrong_answers(records: Iterable[Record | tuple], tolerance: Tolerance
 def _as_arrays(value):
     """An answer with its lists and tuples of numbers as the float arrays they stand for (the
     comparison takes them alike), so that one wrong answer, returned as a list by one student
-    and as an array by another, is one group."""
+    and as an array by another, is one group (arrays keep their dtype: an array's structure
+    does not hold it, and CHUNK makes them float when they are compared)."""
     if isinstance(value, dict):
         return {key: _as_arrays(item) for key, item in value.items()}
-    if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
-        return value.astype(float)
     if isinstance(value, (list, tuple)) and value:
         try:
             array = np.asarray(value)
