@@ -158,12 +158,12 @@ class Course:
         too: no path of the instructor's machine)."""
         roots = [Path(d).resolve().parent for d in (self.problems_dir, self.reference_dir)
                  if d is not None]
-        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-            path = Path(frame.filename).resolve()
+        for frame, line in reversed(list(traceback.walk_tb(exc.__traceback__))):
+            path = Path(frame.f_code.co_filename).resolve()  # the source itself is not read
             shown = next((path.relative_to(root) for root in roots if path.is_relative_to(root)),
                          None)
             if shown is not None:
-                return f"{type(exc).__name__}: {exc} ({shown.as_posix()}, line {frame.lineno})"
+                return f"{type(exc).__name__}: {exc} ({shown.as_posix()}, line {line})"
         return f"{type(exc).__name__}: {exc}"
 
     def problem(self, problem_id: str) -> Problem:
