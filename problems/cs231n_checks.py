@@ -62,14 +62,15 @@ def dropout_forward(answer, expected, args, compare):
     if np.array_equal(first, other):
         return ("Two calls in train mode with different seeds gave the same output: the mask "
                 "must be drawn at random (after seeding with dropout_param['seed']).")
-    shared = _shared_axis(_train_outputs(answer, x))
+    outs = _train_outputs(answer, x)
+    shared = _shared_axis(outs)
     if shared is not None:
         axis, together, expected = shared
         return (f"In train mode your dropout keeps or drops neighbouring units along axis {axis} "
                 f"together {together:.1%} of the time, where a mask drawn independently for "
                 f"every unit does {expected:.1%}: draw one random number per unit, a mask of "
                 f"the shape of x (np.random.rand(*x.shape) < p), not one per row or column.")
-    fraction, n = _kept_fraction(_train_outputs(answer, x))
+    fraction, n = _kept_fraction(outs)
     if abs(fraction - p) > _band(p, n):
         return (f"In train mode your dropout kept {fraction:.3f} of the units (counted over "
                 f"{n}), but p = {p:.3f} is the probability of keeping a unit: the kept fraction "
