@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from grader import __version__
-from grader.submission.collect import files_for_fingerprint, read_bounded, regular_file
+from grader.submission.collect import read_bounded, regular_file, source_files
 
 GRADE_FILE = "grade.json"
 COURSE_FILE_LIMIT = 16 << 20
@@ -38,7 +38,7 @@ def course_fingerprint(problems_dir: Path, reference_dir: Path, hidden_seed=None
 def fingerprint(course: str, submission: list[Path]) -> str:
     """A digest of one student's submission and the course's fingerprint."""
     digest = hashlib.sha256(course.encode())
-    _digest_files(files_for_fingerprint(submission), digest)
+    _digest_files(source_files(submission), digest)
     return digest.hexdigest()
 
 

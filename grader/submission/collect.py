@@ -167,8 +167,9 @@ def submission_files(course, paths: Sequence[Path | str], *,
     return files
 
 
-def files_for_fingerprint(paths: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of each file a submission could be graded on, read safely."""
+def source_files(paths: Sequence[Path]) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each file a submission could be graded on, read safely (what a
+    submission's fingerprint digests, and what the kit's check reads for imports)."""
     for name, path in sorted(_candidates(list(paths)).items()):
         if path.suffix in SOURCE_SUFFIXES:
             data = read_bounded(path, limit=limit_of(path))

@@ -16,7 +16,7 @@ from typing import Sequence
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from grader.submission.collect import files_for_fingerprint
+from grader.submission.collect import source_files
 
 
 def _requirements(distribution: str, found: set[str]) -> set[str]:
@@ -115,7 +115,7 @@ def _catches_import_errors(caught) -> bool:
 def unavailable_notes(paths: Sequence[Path], available: set[str]) -> list[str]:
     """A note for each of the student's .py files in the submission at `paths` that imports a
     module neither in `available` nor among the submission's own modules and packages."""
-    sources = [(name, data) for name, data in files_for_fingerprint(paths)
+    sources = [(name, data) for name, data in source_files(paths)
                if name.endswith(".py")]
     own = {part.removesuffix(".py") for name, _ in sources for part in name.split("/")}
     notes = []
