@@ -61,8 +61,15 @@ def test_six_students_with_one_undeclared_wrong_answer_form_one_group(graded_cla
 
 def test_the_class_page_shows_the_groups_and_per_problem_figures(graded_class):
     page = (graded_class / "index.html").read_text()
-    common = page[page.index('<table id="common"'):]
+    common = page[page.index('<table id="common"'):page.index("</table>", page.index('id="common"'))]
     assert "rnn.cross_entropy" in common and 'href="twice0/report.html"' in common
+    # one row for the one mistake, naming every case it was made on (the CSV has one per case)
+    rows = re.findall(r"<tr><td>rnn\.cross_entropy</td><td>([^<]*)</td>", common)
+    cases = pd.read_csv(graded_class / "common-wrong-answers.csv", dtype=str)
+    cases = cases[cases.problem == "rnn.cross_entropy"].case
+    assert len(rows) == 1 and len(cases) > 1
+    assert sorted(rows[0].split(", ")) == sorted(cases)
+    assert f"(to {rows[0].split(', ')[0]})" in common
     assert "[[problem.mistake]]" in common  # the hint on how to declare it
     per_problem = page[page.index('<table id="per-problem"'):page.index('<table id="common"')]
     row = re.search(r"<tr><td>layers.batchnorm_stats</td>.*?</tr>", per_problem, re.S).group(0)

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from grader.report.render import (ClassSummary, _plain_case_section, histogram_plot,
-                                  render_class, render_student)
+from grader.report.render import (ClassSummary, _plain_case_section, common_rows,
+                                  histogram_plot, render_class, render_student)
 from grader.report.reproduce import literal, snippet
 from grader.report.summary import file_problems, points, problem_feedback, status
 from grader.report.terminal import table
@@ -143,6 +143,19 @@ def test_a_case_reads_the_same_whether_rendered_anew_or_recalled():
     wide = render_student(student("eve", '"\U0001d54f" differs'))
     assert "&#34;\U0001d54f&#34; differs" in wide
     assert _plain_case_section.cache_info().currsize == 2  # output, long, wide: none kept
+
+
+def test_the_class_page_joins_one_mistake_across_cases_only_for_the_same_students():
+    from grader.results.common import Group
+    ab, abc = ("ann", "bob"), ("ann", "bob", "cy")
+    groups = [Group("p.f", "hidden-1", abc, "2.0"), Group("p.f", "public-1", abc, "1.0"),
+              Group("p.g", "public-1", abc, "1.0"), Group("p.f", "public-2", ab, "3.0"),
+              Group("p.f", "hidden-2", ab, "4.0", declared_mistake="Off by one.")]
+    rows = common_rows(groups)
+    assert [(r["problem"], r["cases"], r["count"]) for r in rows] == [
+        ("p.f", ["hidden-1", "public-1"], 3), ("p.g", ["public-1"], 3), ("p.f", ["public-2"], 2),
+        ("p.f", ["hidden-2"], 2)]  # another problem, other students, a declared mistake: apart
+    assert rows[0]["answer"] == "2.0"
 
 
 def test_the_class_page_axes_and_maximum():

@@ -286,16 +286,30 @@ class ClassSummary:
             "mistakes": [{"problem": p, "message": m, "students": n}
                          for (p, m), n in self._ranked_mistakes()[:10]],
             "problems": self._problems(),
-            "common": [{"problem": g.problem_id, "case": g.case_id, "count": g.count,
-                        "students": g.students[:12], "more": max(0, g.count - 12),
-                        "answer": g.answer, "declared": g.declared_mistake, "hint": hint(g)}
-                       for g in self.common_groups()[:COMMON_SHOWN]],
+            "common": common_rows(self.common_groups())[:COMMON_SHOWN],
             "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
                               for s in students if s["grader_error"]],
         }
 
 
-COMMON_SHOWN = 15  # common wrong answers on the class page (all of them go to the CSV)
+COMMON_SHOWN = 15  # rows of common wrong answers on the class page (all go to the CSV)
+
+
+def common_rows(groups: list) -> list[dict]:
+    """The class page's rows of shared wrong answers: the groups of one problem that hold the
+    same students (one mistake, made on each of the problem's cases) are one row, which names
+    their cases and shows the answer to the first; in the order of `groups` (largest first).
+    common-wrong-answers.csv keeps a row per case."""
+    rows: dict[tuple, dict] = {}
+    for g in groups:
+        key = (g.problem_id, g.students, g.declared_mistake)
+        if key in rows:
+            rows[key]["cases"].append(g.case_id)
+            continue
+        rows[key] = {"problem": g.problem_id, "cases": [g.case_id], "count": g.count,
+                     "students": g.students[:12], "more": max(0, g.count - 12),
+                     "answer": g.answer, "declared": g.declared_mistake, "hint": hint(g)}
+    return list(rows.values())
 
 
 def render_student(result: SubmissionResult) -> str:
