@@ -122,6 +122,13 @@ def test_the_student_page(result):
     assert page.index("Fix the syntax error") < page.index('id="problems"')  # at the top
     assert "found in the folder hw/" in page and "0.857143" not in page
     assert ".partial {" in page  # its own colour
+    assert 'id="instructor-copy"' in page  # hidden cases are shown: said at the top
+
+
+def test_a_page_without_hidden_cases_is_not_called_the_instructors(result):
+    for problem in result.problems:
+        problem.cases = [c for c in problem.cases if c.visibility != "hidden"]
+    assert 'id="instructor-copy"' not in render_student(result)
 
 
 def test_a_case_reads_the_same_whether_rendered_anew_or_recalled():
@@ -156,6 +163,27 @@ def test_the_class_page_joins_one_mistake_across_cases_only_for_the_same_student
         ("p.f", ["hidden-1", "public-1"], 3), ("p.g", ["public-1"], 3), ("p.f", ["public-2"], 2),
         ("p.f", ["hidden-2"], 2)]  # another problem, other students, a declared mistake: apart
     assert rows[0]["answer"] == "2.0"
+
+
+def test_the_class_page_says_what_it_leaves_to_the_csv_and_lists_every_known_mistake():
+    from grader.report.render import COMMON_SHOWN
+    from grader.sandbox import wire
+    summary = ClassSummary()
+    extra = 3
+    for name in ("ann", "bob"):  # the same wrong answer to every problem
+        summary.add(SubmissionResult(name, [
+            ProblemResult(f"hw.p{index:02d}", 1.0, [CaseResult(
+                "public-1", "public", False, "wrong", answer=wire.encode(index + 0.5),
+                mistake=f"mistake {index}" if index >= COMMON_SHOWN - 10 else None)])
+            for index in range(COMMON_SHOWN + extra)]))
+    page = render_class(summary)
+    common = page[page.index('<table id="common"'):page.index("<h2>Known mistakes")]
+    assert common.count("<tr><td>hw.p") == COMMON_SHOWN
+    left = [f"hw.p{index:02d}" for index in range(COMMON_SHOWN, COMMON_SHOWN + extra)]
+    assert f"{extra} more rows of smaller groups, on {', '.join(left)}, are in" in common
+    known = page[page.index("<h2>Known mistakes"):]
+    assert all(f"mistake {index}" in known  # all 13, not the first ten
+               for index in range(COMMON_SHOWN - 10, COMMON_SHOWN + extra))
 
 
 def test_the_class_page_axes_and_maximum():

@@ -82,6 +82,7 @@ def student_context(result: SubmissionResult) -> dict:
         "student": result.student, "score": result.score, "max_score": result.max_score,
         "total": fraction(result.score, result.max_score),
         "grader_error": result.grader_error, "notes": list(result.notes),
+        "hidden_shown": any(c.visibility == "hidden" for p in result.problems for c in p.cases),
         "file_problems": [{"message": f.message, "headline": f.headline,
                            "problems": f.problems} for f in file_problems(result)],
         "problems": [{
@@ -284,15 +285,23 @@ class ClassSummary:
             "plot": histogram_plot([s["score"] for s in graded], maximum,
                                    mean if graded else None),
             "mistakes": [{"problem": p, "message": m, "students": n}
-                         for (p, m), n in self._ranked_mistakes()[:10]],
+                         for (p, m), n in self._ranked_mistakes()],
             "problems": self._problems(),
-            "common": common_rows(self.common_groups())[:COMMON_SHOWN],
+            **_shown_rows(common_rows(self.common_groups())),
             "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
                               for s in students if s["grader_error"]],
         }
 
 
-COMMON_SHOWN = 15  # rows of common wrong answers on the class page (all go to the CSV)
+COMMON_SHOWN = 50  # rows of common wrong answers on the class page (all go to the CSV)
+
+
+def _shown_rows(rows: list[dict]) -> dict:
+    """The rows of shared wrong answers the class page shows (the largest COMMON_SHOWN), and
+    how many it leaves to the CSV, on which problems."""
+    left = rows[COMMON_SHOWN:]
+    return {"common": rows[:COMMON_SHOWN], "common_left": len(left),
+            "common_left_problems": sorted({row["problem"] for row in left})}
 
 
 def common_rows(groups: list) -> list[dict]:
