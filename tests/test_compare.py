@@ -157,6 +157,21 @@ def test_an_answer_transposed_negated_or_of_low_precision_is_said_so():
         assert "Your answer is" not in compare(unlike, square, TOL)
 
 
+def test_an_answer_rounded_to_a_few_decimals_is_said_so():
+    exact = np.array([[26.876403541, -0.0049], [168.0112738, 3.0]])
+    for decimals in (1, 2, 3):  # more places than 3: within this tolerance of the exact
+        for rounded in (np.round(exact, decimals),
+                        [[round(float(v), decimals) for v in row] for row in exact]):
+            last = compare(rounded, exact, TOL).splitlines()[-1]
+            places = "place" if decimals == 1 else "places"
+            assert last == (f"Your answer is the expected one rounded to {decimals} decimal "
+                            f"{places}: return it at full precision (round only what you print).")
+    assert "rounded to 2" in compare(round(26.876403541, 2), np.float64(26.876403541), TOL)
+    for unlike in (np.round(exact, 2) + 0.01, np.floor(exact * 100) / 100,  # truncated
+                   np.round(exact, 0)):  # whole numbers: too likely by chance to be named
+        assert "rounded" not in compare(unlike, exact, TOL)
+
+
 def test_nan_positions_that_differ_do_not_hide_the_other_wrong_elements():
     expected = np.array([1.0, 2.0, 3.0, 4.0])
     message = compare(np.array([np.inf, 2.0, 3.5, 4.5]), expected, TOL)

@@ -46,11 +46,17 @@ LIKENESS = {
 def render(mismatch: Mismatch, mine: str = "yours") -> str:
     """The full message for one mismatch; `mine` names the value compared with the expected
     one (the student's, "yours", unless an instructor's tool says whose). What the value
-    evidently is (transposed, negated, of a lower precision) ends it, when it is known."""
+    evidently is (transposed, negated, of a lower precision, rounded) ends it, when it is
+    known."""
     text = _render(mismatch, mine)
+    whose = "Your answer" if mine == "yours" else f"The {mine}'s answer"
     if mismatch.likeness in LIKENESS:
-        whose = "Your answer" if mine == "yours" else f"The {mine}'s answer"
         text += "\n" + LIKENESS[mismatch.likeness].format(Mine=whose)
+    elif mismatch.likeness.startswith("rounded to "):
+        places = int(mismatch.likeness.rsplit(" ", 1)[1])
+        text += (f"\n{whose} is the expected one rounded to {places} decimal place"
+                 f"{'s' if places != 1 else ''}: return it at full precision (round only what "
+                 "you print).")
     return text
 
 

@@ -38,7 +38,8 @@ class Mismatch:
     of tolerance). For "bools", "nan" and "values": `count` differing of `total` elements,
     the first `differences`, and for "values" `max_abs`, `max_rel` and `tolerance`. For
     "shape" and "values", `likeness` says what a wrong array evidently is, when it is (see
-    `_likeness`): "transposed", "negated", "float32" or "float16"; else "". For "nan", `also`
+    `_likeness`): "transposed", "negated", "float32", "float16" or "rounded to N" (N decimal
+    places); else "". For "nan", `also`
     counts the finite elements that are out of `tolerance` too.
     `yours` and `wanted` keep the compared arrays (for pictures); they are not serialised.
     """
@@ -283,12 +284,15 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple,
 
 LOW_PRECISION_RTOL = 1e-4  # an answer computed in float32 is this close, short of chaos; one in
 # float16 (3 digits), within 8 of its epsilons
+ROUNDED = 6  # decimal places up to which an answer is recognised as the expected one rounded
+ROUNDING = Tolerance(1e-12, 0.0)  # Python's round() and NumPy's may differ in the last bit
 
 
 def _likeness(a: np.ndarray, e: np.ndarray, tol: Tolerance, dtype: np.dtype) -> str:
     """What a wrong array of the expected shape evidently is: the expected one transposed
     (a square matrix), or negated; or, returned in float32 or float16, the expected one at that
-    precision. "" when it is none of these."""
+    precision; or the expected one rounded to the fewest decimal places (at most ROUNDED) that
+    give it. "" when it is none of these."""
     if e.ndim == 2 and e.shape[0] == e.shape[1] > 1 and _within(a.T, e, tol):
         return "transposed"
     if e.size and np.any(e != 0) and _within(-a, e, tol):
@@ -297,4 +301,10 @@ def _likeness(a: np.ndarray, e: np.ndarray, tol: Tolerance, dtype: np.dtype) -> 
         rtol = max(tol.rtol, LOW_PRECISION_RTOL, 8 * float(np.finfo(dtype).eps))
         if _within(a, e, Tolerance(rtol, max(tol.atol, rtol * float(np.max(np.abs(e)))))):
             return dtype.name
+    for decimals in range(1, ROUNDED + 1):
+        rounded = np.round(e, decimals)
+        if np.array_equal(rounded, e):  # nothing to round at this place, nor at the next
+            break
+        if _within(a, rounded, ROUNDING):
+            return f"rounded to {decimals}"
     return ""
