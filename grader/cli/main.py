@@ -269,7 +269,8 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
 @click.option("--lms-downloads", is_flag=True,
               help="SUBMISSIONS is a flat folder of Canvas or Moodle downloads "
                    "(doejane_123_456_rnn.py, ...): group the files by student first.")
-@assignment_option("Grade this assignment only (repeatable): a class folder per homework.")
+@assignment_option("Grade only this assignment; repeat the option for several (the others "
+                   "are not graded). Useful when the class folder holds one homework.")
 @click.option("--allow-weak-sandbox", is_flag=True,
               help="Grade even where some of the sandbox's protections are off (an old kernel, "
                    "a container without namespaces): the protections that are off are listed.")
@@ -463,7 +464,8 @@ def export(graded, lms, roster, output, assignment_name, points):
 @click.option("--out", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="Directory to write the kit to.")
 @with_course
-@assignment_option("Only this assignment (repeatable): one kit per homework.")
+@assignment_option("Put only this assignment in the kit; repeat the option for several "
+                   "(one kit per homework).")
 def kit(out, problems_dir, reference_dir, assignments):
     """Write the student kit: the public cases and their expected values, and grader's wheel.
 
@@ -496,7 +498,8 @@ def gradescope():
 @click.option("--out", type=OutputPath(dir_okay=False, path_type=Path),
               default="autograder.zip", show_default=True, help="The zip to write.")
 @with_course
-@assignment_option("Only this assignment (repeatable): one autograder per homework.")
+@assignment_option("Put only this assignment in the autograder; repeat the option for "
+                   "several (one autograder per homework).")
 @click.option("--python", "python", default=IMAGE_PYTHON, show_default=True, metavar="X.Y",
               help="The Python of the Gradescope image (its default Ubuntu 22.04 image has "
                    "3.10); requirements are pinned to versions that install there.")
