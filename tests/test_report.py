@@ -186,6 +186,27 @@ def test_the_class_page_says_what_it_leaves_to_the_csv_and_lists_every_known_mis
                for index in range(COMMON_SHOWN - 10, COMMON_SHOWN + extra))
 
 
+def test_the_class_page_names_each_kind_of_whole_file_failure_and_who_had_it(result):
+    def missing(file: str, problem: str) -> ProblemResult:
+        return ProblemResult(problem, 1.0, [CaseResult("public-1", "public", False,
+                                                       f"{file} is not in your submission.",
+                                                       error_kind="missing_file")])
+    parts = [ClassSummary(), ClassSummary()]
+    parts[0].add(result)  # a syntax error in optim.py, which holds two problems
+    for name, part in (("bob", parts[0]), ("cy", parts[1])):  # a package's three files
+        part.add(SubmissionResult(name, [missing("cs231n/layers.py", "cs231n.relu_forward"),
+                                         missing("cs231n/optim.py", "cs231n.sgd"),
+                                         missing("cs231n/rnn_layers.py", "cs231n.rnn_step")]))
+    parts[0].merge(parts[1])
+    rows = parts[0].context()["file_failures"]
+    assert [(r["assignments"], r["what"], r["count"], r["students"]) for r in rows] == [
+        ("cs231n", "not handed in", 2, ["bob", "cy"]),  # once each, not once per file
+        ("optim", "a syntax error", 1, ["ada"])]
+    page = render_class(parts[0])
+    assert '<td>cs231n</td><td>not handed in</td><td class="num">2</td>' in page
+    assert 'href="cy/report.html"' in page[page.index('id="file-failures"'):]
+
+
 def test_the_class_page_axes_and_maximum():
     summary = ClassSummary()
     for name, earned in (("a", 36.0), ("b", 20.5), ("c", 3.0)):

@@ -183,6 +183,8 @@ class ClassSummary:
         self.rates: dict[str, list[int]] = {}  # problem id -> [passed, graded]
         self.spread: dict[str, list[int]] = {}  # problem id -> [full, partial, zero] points
         self.mistakes: Counter = Counter()
+        # (error kind, assignments) of a file-level failure -> the students it stopped
+        self.file_failures: dict[tuple[str, str], list[str]] = {}
         self.common = CommonAnswers(tolerance or (lambda problem_id: Tolerance(0.0, 0.0)),
                                     kept=KEPT // share)
 
@@ -213,6 +215,10 @@ class ClassSummary:
                        for p in result.problems}}
         if has_grader_error(result):
             return
+        failures = {(failure.kind, ", ".join(sorted({p.split(".")[0] for p in failure.problems})))
+                    for failure in file_problems(result)}  # a package's files: said once
+        for key in failures:
+            self.file_failures.setdefault(key, []).append(result.student)
         for problem in result.problems:
             counts = self.rates.setdefault(problem.problem_id, [0, 0])
             counts[0] += problem.passed
@@ -234,6 +240,8 @@ class ClassSummary:
                 mine = counted.setdefault(problem_id, [0] * len(counts))
                 mine[:] = [a + b for a, b in zip(mine, counts)]
         self.mistakes.update(other.mistakes)
+        for key, students in other.file_failures.items():
+            self.file_failures.setdefault(key, []).extend(students)
         self.common.merge(other.common)
         self.__dict__.pop("_groups", None)
 
@@ -274,6 +282,15 @@ class ClassSummary:
                          "mistakes": mistakes})
         return rows
 
+    def _file_failures(self) -> list[dict]:
+        """Each kind of file-level failure, by assignment, with the students it stopped: the
+        most students first (then by kind and assignment)."""
+        rows = sorted(self.file_failures.items(), key=lambda item: (-len(item[1]), item[0]))
+        return [{"what": FILE_FAILURES.get(kind, kind), "assignments": assignments,
+                 "count": len(students), "students": sorted(students)[:12],
+                 "more": max(0, len(students) - 12)}
+                for (kind, assignments), students in rows]
+
     def context(self) -> dict:
         students = self.students
         graded = [s for s in students if not s["grader_error"]]
@@ -288,11 +305,16 @@ class ClassSummary:
                          for (p, m), n in self._ranked_mistakes()],
             "problems": self._problems(),
             **_shown_rows(common_rows(self.common_groups())),
+            "file_failures": self._file_failures(),
             "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
                               for s in students if s["grader_error"]],
         }
 
 
+# What each file-level failure (grader.report.summary.FILE_LEVEL_KINDS) is, on the class page
+FILE_FAILURES = {"missing_file": "not handed in", "syntax": "a syntax error",
+                 "import": "failed while loading (an error, an exit or a limit)",
+                 "files_too_large": "files too large to grade"}
 COMMON_SHOWN = 50  # rows of common wrong answers on the class page (all go to the CSV)
 
 

@@ -48,9 +48,11 @@ def file_level(case: CaseResult) -> bool:
 
 @dataclass
 class FileProblem:
-    """One file-level failure and the problems it stopped, in the course's order."""
+    """One file-level failure (its message and `kind`, an error kind of FILE_LEVEL_KINDS) and
+    the problems it stopped, in the course's order."""
     message: str
     problems: list[str] = field(default_factory=list)
+    kind: str = ""
 
     @property
     def headline(self) -> str:
@@ -64,7 +66,8 @@ def file_problems(result: SubmissionResult, *, hidden: bool = True) -> list[File
     for problem in result.problems:
         for case in problem.cases:
             if file_level(case) and (hidden or case.visibility != "hidden"):
-                entry = found.setdefault(case.feedback, FileProblem(case.feedback))
+                entry = found.setdefault(case.feedback, FileProblem(case.feedback,
+                                                                    kind=case.error_kind))
                 if problem.problem_id not in entry.problems:
                     entry.problems.append(problem.problem_id)
     return list(found.values())
