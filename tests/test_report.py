@@ -207,6 +207,24 @@ def test_the_class_page_names_each_kind_of_whole_file_failure_and_who_had_it(res
     assert 'href="cy/report.html"' in page[page.index('id="file-failures"'):]
 
 
+def test_a_message_repeated_word_for_word_is_said_once_per_problem():
+    missing = "layers.py has no function named ridge_solution. Check the spelling."
+    problem = ProblemResult("layers.ridge_solution", 1.0, [
+        CaseResult("public-1", "public", False, missing, error_kind="missing_function"),
+        CaseResult("public-2", "public", True),
+        CaseResult("hidden-1", "hidden", False, missing, error_kind="missing_function"),
+        CaseResult("hidden-2", "hidden", False, "not equal to tolerance"),
+        CaseResult("hidden-3", "hidden", False, missing, error_kind="missing_function")])
+    text = problem.feedback()
+    assert text.count("no function named") == 1
+    assert text.count("The same as case 'public-1' above.") == 2
+    assert "not equal to tolerance" in text
+    hidden = problem.feedback(cases=problem.cases[2:])  # e.g. Gradescope's hidden test alone
+    assert hidden.count("no function named") == 1 and "'hidden-1' above" in hidden
+    page = render_student(SubmissionResult("ann", [problem]))
+    assert page.count("no function named") == 1 and page.count("The same as case") == 2
+
+
 def test_the_class_page_axes_and_maximum():
     summary = ClassSummary()
     for name, earned in (("a", 36.0), ("b", 20.5), ("c", 3.0)):

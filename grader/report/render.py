@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 from grader.report.summary import (case_feedback, file_level, file_problems, fraction, points,
                                    status)
 from grader.results.common import hint
-from grader.results.model import SubmissionResult, has_grader_error
+from grader.results.model import SubmissionResult, has_grader_error, said_once
 
 
 @cache
@@ -90,11 +90,11 @@ def student_context(result: SubmissionResult) -> dict:
             "score": fraction(p.points, p.max_points), "status": status(p),
             "passed": p.passed, "grader_error": p.grader_error, "mistakes": p.mistakes,
             "cases": [{"id": c.case_id, "visibility": c.visibility, "passed": c.passed,
-                       "feedback": _without_mistake(case_feedback(c), c.mistake),
-                       "file_level": file_level(c), "picture": c.picture, "mistake": c.mistake,
-                       "reproduce": c.reproduce, "output": c.output,
+                       "feedback": said, "file_level": file_level(c), "picture": c.picture,
+                       "mistake": c.mistake, "reproduce": c.reproduce, "output": c.output,
                        "output_dropped": c.output_dropped}
-                      for c in p.cases],
+                      for c, said in zip(p.cases, said_once(
+                          p.cases, lambda c: _without_mistake(case_feedback(c), c.mistake)))],
         } for p in result.problems],
     }
 

@@ -30,6 +30,23 @@ class CaseResult:
         return self.feedback.splitlines()[0] if self.feedback else ""
 
 
+def said_once(cases: list[CaseResult],
+              text: Callable[[CaseResult], str] = lambda case: case.feedback) -> list[str]:
+    """Each case's `text` as read one case after another: a failing case whose text is word
+    for word an earlier case's (a missing function, an error raised on every input) reads
+    "The same as case 'ID' above." instead."""
+    first: dict[str, str] = {}
+    shown = []
+    for case in cases:
+        said = text(case)
+        if said and not case.passed:
+            earlier = first.setdefault(said, case.case_id)
+            if earlier != case.case_id:
+                said = f"The same as case '{earlier}' above."
+        shown.append(said)
+    return shown
+
+
 @dataclass
 class ProblemResult:
     problem_id: str
@@ -64,10 +81,10 @@ class ProblemResult:
         if self.grader_error:
             return f"The grader itself failed on this problem (not your fault): {self.grader_error}"
         blocks = []
-        for case in self.cases if cases is None else cases:
+        cases = self.cases if cases is None else cases
+        for case, said in zip(cases, said_once(cases, text)):
             verdict = "passed" if case.passed else "FAILED"
             lines = [f"{case.visibility} case '{case.case_id}': {verdict}"]
-            said = text(case)
             if said:
                 lines += ["  " + line for line in said.splitlines()[:feedback_lines]]
             if case.output:
