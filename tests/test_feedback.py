@@ -69,7 +69,9 @@ def test_the_class_page_shows_the_groups_and_per_problem_figures(graded_class):
     cases = cases[cases.problem == "rnn.cross_entropy"].case
     assert len(rows) == 1 and len(cases) > 1
     assert sorted(rows[0].split(", ")) == sorted(cases)
-    assert f"(to {rows[0].split(', ')[0]})" in common
+    shown = rows[0].split(", ")
+    assert not shown[0].startswith("hidden-") and f"(to {shown[0]})" in common  # public first
+    assert [c for c in shown if c.startswith("hidden-")] == shown[-3:]
     assert "[[problem.mistake]]" in common  # the hint on how to declare it
     per_problem = page[page.index('<table id="per-problem"'):page.index('<table id="common"')]
     row = re.search(r"<tr><td>layers.batchnorm_stats</td>.*?</tr>", per_problem, re.S).group(0)

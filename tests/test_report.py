@@ -163,6 +163,8 @@ def test_the_class_page_joins_one_mistake_across_cases_only_for_the_same_student
         ("p.f", ["hidden-1", "public-1"], 3), ("p.g", ["public-1"], 3), ("p.f", ["public-2"], 2),
         ("p.f", ["hidden-2"], 2)]  # another problem, other students, a declared mistake: apart
     assert rows[0]["answer"] == "2.0"
+    first = common_rows(groups, hidden={("p.f", "hidden-1"), ("p.f", "hidden-2")})[0]
+    assert first["cases"] == ["public-1", "hidden-1"] and first["answer"] == "1.0"  # public first
 
 
 def test_the_class_page_says_what_it_leaves_to_the_csv_and_lists_every_known_mistake():

@@ -5,6 +5,7 @@ histogram's geometry included, are built by plain functions, testable without re
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Container
 from functools import cache, lru_cache
 
 from grader.report.summary import (case_feedback, file_level, file_problems, fraction, points,
@@ -183,6 +184,7 @@ class ClassSummary:
         self.rates: dict[str, list[int]] = {}  # problem id -> [passed, graded]
         self.spread: dict[str, list[int]] = {}  # problem id -> [full, partial, zero] points
         self.mistakes: Counter = Counter()
+        self.hidden_cases: set[tuple[str, str]] = set()  # (problem id, case id) of answers
         # (error kind, assignments) of a file-level failure -> the students it stopped
         self.file_failures: dict[tuple[str, str], list[str]] = {}
         self.common = CommonAnswers(tolerance or (lambda problem_id: Tolerance(0.0, 0.0)),
@@ -240,6 +242,7 @@ class ClassSummary:
                 mine = counted.setdefault(problem_id, [0] * len(counts))
                 mine[:] = [a + b for a, b in zip(mine, counts)]
         self.mistakes.update(other.mistakes)
+        self.hidden_cases |= other.hidden_cases
         for key, students in other.file_failures.items():
             self.file_failures.setdefault(key, []).extend(students)
         self.common.merge(other.common)
@@ -258,6 +261,8 @@ class ClassSummary:
         except wire.WireError:  # a damaged grade.json: that answer is not grouped
             return
         self.common.add(Record(student, problem_id, case.case_id, value, case.mistake))
+        if case.visibility == "hidden":
+            self.hidden_cases.add((problem_id, case.case_id))
 
     def common_groups(self) -> list:
         """The class's shared wrong answers, largest groups first (see grader.results.common)."""
@@ -304,7 +309,7 @@ class ClassSummary:
             "mistakes": [{"problem": p, "message": m, "students": n}
                          for (p, m), n in self._ranked_mistakes()],
             "problems": self._problems(),
-            **_shown_rows(common_rows(self.common_groups())),
+            **_shown_rows(common_rows(self.common_groups(), self.hidden_cases)),
             "file_failures": self._file_failures(),
             "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
                               for s in students if s["grader_error"]],
@@ -326,21 +331,24 @@ def _shown_rows(rows: list[dict]) -> dict:
             "common_left_problems": sorted({row["problem"] for row in left})}
 
 
-def common_rows(groups: list) -> list[dict]:
+def common_rows(groups: list, hidden: Container[tuple[str, str]] = ()) -> list[dict]:
     """The class page's rows of shared wrong answers: the groups of one problem that hold the
     same students (one mistake, made on each of the problem's cases) are one row, which names
-    their cases and shows the answer to the first; in the order of `groups` (largest first).
-    common-wrong-answers.csv keeps a row per case."""
-    rows: dict[tuple, dict] = {}
+    their cases, public ones first (those whose (problem, case) is not in `hidden`), and shows
+    the answer to the first; in the order of `groups` (largest first). common-wrong-answers.csv
+    keeps a row per case."""
+    joined: dict[tuple, list] = {}
     for g in groups:
-        key = (g.problem_id, g.students, g.declared_mistake)
-        if key in rows:
-            rows[key]["cases"].append(g.case_id)
-            continue
-        rows[key] = {"problem": g.problem_id, "cases": [g.case_id], "count": g.count,
-                     "students": g.students[:12], "more": max(0, g.count - 12),
-                     "answer": g.answer, "declared": g.declared_mistake, "hint": hint(g)}
-    return list(rows.values())
+        joined.setdefault((g.problem_id, g.students, g.declared_mistake), []).append(g)
+    rows = []
+    for same in joined.values():
+        same.sort(key=lambda g: (g.problem_id, g.case_id) in hidden)  # stable: public first
+        first = same[0]
+        rows.append({"problem": first.problem_id, "cases": [g.case_id for g in same],
+                     "count": first.count, "students": first.students[:12],
+                     "more": max(0, first.count - 12), "answer": first.answer,
+                     "declared": first.declared_mistake, "hint": hint(first)})
+    return rows
 
 
 def render_student(result: SubmissionResult) -> str:
