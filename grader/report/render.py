@@ -182,6 +182,7 @@ class ClassSummary:
         from grader.results.common import KEPT, CommonAnswers
         self._students: dict[str, dict] = {}
         self.rates: dict[str, list[int]] = {}  # problem id -> [passed, graded]
+        self.missing: Counter = Counter()  # problem id -> students without its file
         self.spread: dict[str, list[int]] = {}  # problem id -> [full, partial, zero] points
         self.mistakes: Counter = Counter()
         self.hidden_cases: set[tuple[str, str]] = set()  # (problem id, case id) of answers
@@ -223,9 +224,12 @@ class ClassSummary:
             self.file_failures.setdefault(key, []).append(result.student)
         for problem in result.problems:
             counts = self.rates.setdefault(problem.problem_id, [0, 0])
+            spread = self.spread.setdefault(problem.problem_id, [0, 0, 0])
+            if problem.cases and all(c.error_kind == "missing_file" for c in problem.cases):
+                self.missing[problem.problem_id] += 1  # not handed in: not in its figures
+                continue
             counts[0] += problem.passed
             counts[1] += 1
-            spread = self.spread.setdefault(problem.problem_id, [0, 0, 0])
             spread[0 if problem.passed else 1 if problem.points > 0 else 2] += 1
             self.mistakes.update((problem.problem_id, m) for m in problem.mistakes)
             for case in problem.cases:
@@ -242,6 +246,7 @@ class ClassSummary:
                 mine = counted.setdefault(problem_id, [0] * len(counts))
                 mine[:] = [a + b for a, b in zip(mine, counts)]
         self.mistakes.update(other.mistakes)
+        self.missing.update(other.missing)
         self.hidden_cases |= other.hidden_cases
         for key, students in other.file_failures.items():
             self.file_failures.setdefault(key, []).extend(students)
@@ -271,8 +276,9 @@ class ClassSummary:
         return self._groups
 
     def _problems(self) -> list[dict]:
-        """Per problem: how many students earned full, partial and no points, and the share
-        of students who made each declared mistake."""
+        """Per problem, of the students who handed its file in: how many earned full,
+        partial and no points, and the share who made each declared mistake; and how many did
+        not hand it in."""
         rows = []
         for problem_id, (full, partial, zero) in self.spread.items():
             total = full + partial + zero
@@ -282,6 +288,7 @@ class ClassSummary:
             rows.append({"id": problem_id, "students": total, "full": full, "passed": passed,
                          "rate": passed / total if total else 0.0,
                          "partial": partial, "zero": zero,
+                         "missing": self.missing[problem_id],
                          "widths": [round(100 * n / total, 1) if total else 0
                                     for n in (full, partial, zero)],
                          "mistakes": mistakes})
