@@ -85,12 +85,23 @@ def test_a_declared_mistake_is_flagged():
 
 
 def test_csv_rows():
-    records = [Record(f"s{i}", "layers.ridge", "hidden-2", 1.5, mistake="m" if i else None)
-               for i in range(3)]
+    told = "not equal to tolerance: yours 1.5, expected 1.25"
+    records = [Record(f"s{i}", "layers.ridge", "hidden-2", 1.5, mistake="m" if i else None,
+                      diagnosis=told if i else "") for i in range(3)]
     rows = to_csv_rows(groups_of(records))
     assert rows == [{"problem": "layers.ridge", "case": "hidden-2", "students_count": 3,
-                     "students": "s0; s1; s2", "answer": "1.5", "declared_mistake": "m"}]
-    assert tuple(rows[0]) == CSV_COLUMNS
+                     "students": "s0; s1; s2", "answer": "1.5", "declared_mistake": "m",
+                     "diagnosis": told}]  # whatever record says it (s0's comes from a
+    assert tuple(rows[0]) == CSV_COLUMNS         # grade.json written before diagnoses were kept)
+
+
+def test_a_merged_answer_keeps_what_its_students_were_told():
+    told = "shape mismatch: expected (3,), got (3, 1)."
+    parts = [CommonAnswers(lambda p: TOL), CommonAnswers(lambda p: TOL)]
+    parts[0].add(Record("a", "p.f", "c", WRONG))  # no diagnosis: an older grade.json
+    parts[1].add(Record("b", "p.f", "c", WRONG, diagnosis=told))
+    parts[0].merge(parts[1])
+    assert parts[0].groups()[0].diagnosis == told
 
 
 def test_tolerance_per_output_key():

@@ -56,6 +56,7 @@ def test_six_students_with_one_undeclared_wrong_answer_form_one_group(graded_cla
     for row in mine.itertuples():
         assert sorted(row.students.split("; ")) == [f"twice{i}" for i in range(6)]
         assert row.declared_mistake == ""
+        assert row.diagnosis.startswith("not equal to tolerance")  # what they were told
     assert not groups.students.str.contains("honest|thrice").any()  # no group of one
 
 
@@ -73,6 +74,7 @@ def test_the_class_page_shows_the_groups_and_per_problem_figures(graded_class):
     assert not shown[0].startswith("hidden-") and f"(to {shown[0]})" in common  # public first
     assert [c for c in shown if c.startswith("hidden-")] == shown[-3:]
     assert "[[problem.mistake]]" in common  # the hint on how to declare it
+    assert 'class="diagnosis">Told: not equal to tolerance' in common
     per_problem = page[page.index('<table id="per-problem"'):page.index('<table id="common"')]
     row = re.search(r"<tr><td>layers.batchnorm_stats</td>.*?</tr>", per_problem, re.S).group(0)
     assert "8 full, 0 partial, 1 none" in row  # mistaken (unbiased), of those who handed it in

@@ -78,6 +78,19 @@ def _without_mistake(feedback: str, mistake: str | None) -> str:
     return feedback[len(lead):] if mistake and feedback.startswith(lead) else feedback
 
 
+def diagnosis(case) -> str:
+    """What the grader told a student of a wrong answer, for the class page: the first line of
+    the case's feedback (a known mistake's sentence aside), and its last if it says what the
+    answer evidently is ("Your answer is the expected one transposed ...")."""
+    lines = _without_mistake(case.feedback, case.mistake).splitlines()
+    if not lines:
+        return ""
+    said = lines[0]
+    if len(lines) > 1 and lines[-1].startswith("Your answer is "):
+        said += " " + lines[-1]
+    return said
+
+
 def student_context(result: SubmissionResult) -> dict:
     return {
         "student": result.student, "score": result.score, "max_score": result.max_score,
@@ -265,7 +278,8 @@ class ClassSummary:
             value = wire.decode(case.answer)
         except wire.WireError:  # a damaged grade.json: that answer is not grouped
             return
-        self.common.add(Record(student, problem_id, case.case_id, value, case.mistake))
+        self.common.add(Record(student, problem_id, case.case_id, value, case.mistake,
+                               diagnosis=diagnosis(case)))
         if case.visibility == "hidden":
             self.hidden_cases.add((problem_id, case.case_id))
 
@@ -354,7 +368,8 @@ def common_rows(groups: list, hidden: Container[tuple[str, str]] = ()) -> list[d
         rows.append({"problem": first.problem_id, "cases": [g.case_id for g in same],
                      "count": first.count, "students": first.students[:12],
                      "more": max(0, first.count - 12), "answer": first.answer,
-                     "declared": first.declared_mistake, "hint": hint(first)})
+                     "diagnosis": first.diagnosis, "declared": first.declared_mistake,
+                     "hint": hint(first)})
     return rows
 
 

@@ -6,7 +6,8 @@ Answers are the decoded values the grader compared (numbers, NumPy arrays, and l
 dicts of them: what `grader.sandbox.wire.decode` gives), added one record at a time, so a class
 can be streamed through, and the answers of parts of a class (the shards or processes that graded
 them) merge. Only wrong answers are kept, and only as much as grouping needs: each distinct answer
-once; an answer whose data is larger than `LARGE` bytes is kept as a digest of its exact contents
+once, with what the grader told its students (`DIAGNOSIS` characters of it); an answer whose
+data is larger than `LARGE` bytes is kept as a digest of its exact contents
 only (and a short rendering), and so groups only with identical answers. So is every answer past
 `KEPT` bytes of answers held: the values kept are those of the smallest digests that fit, which
 depends on which answers there are, never on their order.
@@ -55,7 +56,9 @@ CALL = 4096         # what one comparison costs besides its numbers, counted in 
 NODE = 256          # what a part compare() walks in Python costs (a list's item), likewise
 PROBES = 8          # numbers of each output, at fixed places, compared before the whole answer
 CHUNK = 16 << 20    # bytes of answers made float at once (all at once, int8 would take 8x)
-CSV_COLUMNS = ("problem", "case", "students_count", "students", "answer", "declared_mistake")
+DIAGNOSIS = 300     # characters of what the grader told the students of an answer
+CSV_COLUMNS = ("problem", "case", "students_count", "students", "answer", "declared_mistake",
+               "diagnosis")
 
 ToleranceOf = Callable[[str], "Callable[[str], Tolerance] | Tolerance"]
 
@@ -63,21 +66,24 @@ ToleranceOf = Callable[[str], "Callable[[str], Tolerance] | Tolerance"]
 @dataclass(frozen=True)
 class Record:
     """One student's answer to one case. `mistake` is the message of the declared mistake the
-    answer matched, if any; records of passed cases are ignored."""
+    answer matched, if any; `diagnosis`, what the grader told the student about it (see
+    `grader.report.render.diagnosis`); records of passed cases are ignored."""
     student: str
     problem_id: str
     case_id: str
     answer: Any
     mistake: str | None = None
     passed: bool = False
+    diagnosis: str = ""
 
 
 @dataclass(frozen=True)
 class Group:
     """Students who gave the same wrong answer to a case (identical, or within the problem's
-    tolerance of the first one, whose rendering `answer` is). `variants` counts the distinct
-    answers in the group, `wrong` the students whose answer to the case was wrong;
-    `declared_mistake` is the message of the declared mistake most of them matched, if any."""
+    tolerance of the first one, whose rendering `answer` is, and `diagnosis` what the grader
+    told its students). `variants` counts the distinct answers in the group, `wrong` the
+    students whose answer to the case was wrong; `declared_mistake` is the message of the
+    declared mistake most of them matched, if any."""
     problem_id: str
     case_id: str
     students: tuple[str, ...]
@@ -85,6 +91,7 @@ class Group:
     declared_mistake: str | None = None
     variants: int = 1
     wrong: int = 0
+    diagnosis: str = ""
 
     @property
     def count(self) -> int:
@@ -94,12 +101,14 @@ class Group:
 @dataclass
 class _Answer:
     """One distinct answer to a case: its value (None when only its digest is kept), the size
-    of its data, its rendering when the value is not kept, and who gave it."""
+    of its data, its rendering when the value is not kept, who gave it, and what the grader
+    told them (the same for all: the answer and the case are)."""
     value: Any
     size: float
     shown: str | None = None
     students: list[str] = field(default_factory=list)
     mistakes: Counter = field(default_factory=Counter)
+    diagnosis: str = ""
 
     def drop_value(self) -> None:
         """Keep only the rendering of the answer."""
@@ -148,6 +157,7 @@ class CommonAnswers:
                                               None if answer is not None else "None")
             self._hold(key, digest, found)
         found.students.append(student)
+        found.diagnosis = found.diagnosis or record.diagnosis[:DIAGNOSIS]  # one, if any, told
         if mistake:
             found.mistakes[mistake] += 1
 
@@ -165,6 +175,7 @@ class CommonAnswers:
                     continue
                 found.students += answer.students
                 found.mistakes.update(answer.mistakes)
+                found.diagnosis = found.diagnosis or answer.diagnosis
                 if found.shown is None:
                     found.shown = answer.shown
         self._release()
@@ -211,7 +222,8 @@ class CommonAnswers:
                 declared = min(mistakes.items(), key=lambda item: (-item[1], item[0]),
                                default=(None,))[0]
                 found.append(Group(problem_id, case_id, students, shown or "(not kept)",
-                                   declared, len(members), self._wrong[problem_id, case_id]))
+                                   declared, len(members), self._wrong[problem_id, case_id],
+                                   leader.diagnosis))
         found.sort(key=lambda g: (-g.count, g.problem_id, g.case_id))
         return found
 
@@ -670,4 +682,5 @@ def to_csv_rows(groups: Iterable[Group]) -> list[dict]:
     """One row per group, for common-wrong-answers.csv (columns: CSV_COLUMNS)."""
     return [{"problem": g.problem_id, "case": g.case_id, "students_count": g.count,
              "students": "; ".join(g.students), "answer": g.answer,
-             "declared_mistake": g.declared_mistake or ""} for g in groups]
+             "declared_mistake": g.declared_mistake or "", "diagnosis": g.diagnosis}
+            for g in groups]
