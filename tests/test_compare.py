@@ -179,3 +179,13 @@ def test_nan_positions_that_differ_do_not_hide_the_other_wrong_elements():
         "NaN/inf positions differ: 1 / 4 elements. Besides, 2 of the other elements are not "
         "equal to tolerance rtol=1e-06, atol=1e-09.")
     assert "Besides" not in compare(np.array([np.inf, 2.0, 3.0, 4.0]), expected, TOL)
+
+
+def test_an_answer_of_none_asks_whether_a_return_is_missing():
+    whole = compare(None, np.float64(1.5), TOL)
+    assert whole == ("expected a number, got None.\nYour function returned None: is a `return` "
+                     "missing, or is it still the starter code?")
+    part = compare({"dx": None, "db": np.zeros(2)}, {"dx": np.ones(2), "db": np.zeros(2)}, TOL)
+    assert part.splitlines()[-1] == ("That part of your answer is None: is it still the starter "
+                                     "code's placeholder?")
+    assert "starter code" not in compare(2.5, np.float64(1.5), TOL)

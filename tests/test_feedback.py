@@ -150,8 +150,8 @@ def test_pictures_render_and_tables_sort_in_a_real_browser(graded_class, tmp_pat
 
 @pytest.mark.parametrize("line, words", [
     ("import matplotlib.pyplot as plt",
-     ["No module named 'matplotlib'", "matplotlib is neither in your submission nor installed",
-      "remove the import and the code that uses it"]),
+     ["No module named 'matplotlib'", "matplotlib is not installed where your code is graded",
+      "remove the import, and the code that uses it"]),
     ("from past.builtins import xrange",
      ["No module named 'past'", "Python 2 module", "range for xrange"]),
     ("STEPS = list(xrange(3))", ["name 'xrange' is not defined", "xrange is Python 2",
@@ -169,6 +169,24 @@ def test_a_file_that_cannot_be_imported_gets_the_sentence_that_fixes_it(course, 
     assert feedback
     for text in feedback:
         assert all(word in text for word in words), text
+
+
+def test_a_parameter_named_otherwise_than_the_assignment_is_told_its_name(course, sandbox,
+                                                                          tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    layers = student / "layers.py"
+    source = layers.read_text()
+    assert "def ridge_solution(X, y, lam):" in source
+    layers.write_text(source.replace("def ridge_solution(X, y, lam):",
+                                     "def ridge_solution(X, y, lmbda):\n    lam = lmbda"))
+    result = Engine(course=course, sandbox=sandbox).grade("student", [student],
+                                                          problems=["layers.ridge_solution"])
+    feedback = result.problems[0].cases[0].feedback
+    assert "got an unexpected keyword argument 'lam'" in feedback
+    assert feedback.endswith("The grader passes ridge_solution's arguments by the names the "
+                             "assignment gives them: name the parameter lam, as the assignment "
+                             "does.")
 
 
 def test_a_file_saved_as_utf16_is_told_to_be_saved_as_utf8(course, sandbox, tmp_path):

@@ -64,7 +64,12 @@ def _render(mismatch: Mismatch, mine: str) -> str:
     at = where(mismatch.path)
     stage = mismatch.stage
     if stage in ("type", "length"):
-        return f"{at}expected {mismatch.expected}, got {mismatch.actual}."
+        text = f"{at}expected {mismatch.expected}, got {mismatch.actual}."
+        if mismatch.actual == "None" and mine == "yours":  # a stub, or a `return` left out
+            text += ("\nThat part of your answer is None: is it still the starter code's "
+                     "placeholder?" if mismatch.path else "\nYour function returned None: is a "
+                     "`return` missing, or is it still the starter code?")
+        return text
     if stage == "keys":
         parts = [f"missing keys {list(mismatch.missing)}" if mismatch.missing else "",
                  f"unexpected keys {list(mismatch.extra)}" if mismatch.extra else ""]

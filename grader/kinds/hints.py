@@ -1,6 +1,7 @@
 """Known causes of errors in student code, each with the sentence that says how to fix it:
 Python 2 code, names that NumPy 2 (or NumPy 1.24) removed, modules the grading environment
-does not have (a plotting library left in a file), and a file saved as UTF-16. A hint is added
+does not have (a plotting library left in a file), a file saved as UTF-16, and a parameter
+named otherwise than the assignment names it. A hint is added
 under the error's own message; the error is never reworded.
 """
 from __future__ import annotations
@@ -46,6 +47,8 @@ _DICT_METHODS = re.compile(r"'dict' object has no attribute '(iteritems|iterkeys
 
 
 _MISSING_FILE = re.compile(r"^(\w+)\.py is not in your submission")
+# the grader calls a function with the arguments the assignment names, by name
+_KEYWORD = re.compile(r"(\w+)\(\) got an unexpected keyword argument '(\w+)'")
 _NULL_BYTES = re.compile(r"cannot contain null bytes")
 
 
@@ -89,9 +92,14 @@ def hint(message: str) -> str | None:
                 f"NumPy 2): use {NUMPY_REMOVED_NAMES[name]} instead.")
     found = _ANY_MODULE.search(message)
     if found and found.group(1).split(".")[0] != "numpy":
-        return (f"{found.group(1)} is neither in your submission nor installed where your code "
-                "is graded: hand it in with your files if it is yours, or remove the import and "
-                "the code that uses it (plotting, for instance) from the file you hand in.")
+        return (f"{found.group(1)} is not installed where your code is graded (NumPy and "
+                "Python's standard library are): remove the import, and the code that uses it, "
+                "from the file you hand in; if it is a module you wrote, hand its file in too.")
+    found = _KEYWORD.search(message)
+    if found:
+        function, name = found.groups()
+        return (f"The grader passes {function}'s arguments by the names the assignment gives "
+                f"them: name the parameter {name}, as the assignment does.")
     return None
 
 

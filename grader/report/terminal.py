@@ -14,6 +14,7 @@ from grader.report.summary import (file_level, file_problems, fraction, points,
 from grader.results.model import SubmissionResult
 
 FEEDBACK_LINES = 4
+LIKENESS_LEAD = "Your answer is "  # grader.compare.message: what a wrong answer evidently is
 VERDICTS = {"passed": ("passed", "green"), "partial": ("partial", "yellow"),
             "failed": ("FAILED", "red"), "error": ("ERROR", "magenta")}
 
@@ -92,8 +93,13 @@ def table(result: SubmissionResult, *, verbose: bool = False,
             continue
         shown = printable(f"case '{failed.case_id}': {failed.feedback}").splitlines()
         if len(shown) > FEEDBACK_LINES:
-            shown = shown[:FEEDBACK_LINES] + ["... (grader check -v shows all of it, and the "
-                                              "case as Python to paste)"]
+            # what the answer evidently is (transposed, rounded ...) ends a message: kept
+            said = [shown[-1]] if shown[-1].startswith(LIKENESS_LEAD) else []
+            pasted = reproduce is not None and failed.visibility == "public" \
+                and reproduce(problem.problem_id, failed.case_id) is not None
+            shown = shown[:FEEDBACK_LINES - len(said)] + ["... (grader check -v shows all of it"
+                                                         + (", and the case as Python to paste)"
+                                                            if pasted else ")")] + said
         lines += ["    " + line for line in shown]
     lines += map(printable, skipped)
     passed = sum(p.passed for p in result.problems)
