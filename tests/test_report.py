@@ -95,6 +95,26 @@ def test_the_table(result):
     assert "0.857143" not in "\n".join(lines)
 
 
+def test_the_short_table_keeps_what_the_answer_is_and_offers_only_a_case_there_is():
+    long = "\n".join(["not equal to tolerance", "Mismatched elements: 2 / 2", "Max abs: 0.003",
+                      "First differences:", "  [0]: 0.27 | 0.2671",
+                      "Your answer is the expected one rounded to 2 decimal places: return it "
+                      "at full precision (round only what you print)."])
+    result = SubmissionResult("ann", [ProblemResult(p, 1.0, [CaseResult("public-1", "public",
+                                                                       False, long)])
+                                      for p in ("layers.drop", "cs231n.rnn_backward")])
+    pasted = {"layers.drop": "from layers import drop\ndrop()", "cs231n.rnn_backward": None}
+    lines = table(result, reproduce=lambda p, c: pasted[p]).splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("layers.drop "))
+    assert lines[first + 1:first + 6] == [
+        "    case 'public-1': not equal to tolerance", "    Mismatched elements: 2 / 2",
+        "    Max abs: 0.003",
+        "    ... (grader check -v shows all of it, and the case as Python to paste)",
+        "    Your answer is the expected one rounded to 2 decimal places: return it at full "
+        "precision (round only what you print)."]
+    assert "    ... (grader check -v shows all of it)" in lines  # a driver's: nothing to paste
+
+
 def test_the_table_in_colour(result):
     coloured = table(result, color=True)
     partial, failed, passed = (re.search(rf"((?:\x1b\[[0-9;]+m)+){word}\x1b\[0m", coloured)
