@@ -443,3 +443,18 @@ def test_grouping_lists_of_python_floats_takes_memory_about_their_size():
     finally:
         tracemalloc.stop()
     assert peak < 3 * sum(data_size(answer) for answer in answers)
+
+
+def test_the_hint_does_not_ask_to_declare_what_the_grader_tells_already():
+    rounded = Group("rnn.loss", "public-1", ("a", "b"), "26.88", diagnosis=(
+        "not equal to tolerance rtol=1e-06, atol=1e-09. Your answer is the expected one rounded "
+        "to 2 decimal places: return it at full precision (round only what you print)."))
+    assert hint(rounded) == ("The grader tells these 2 students what their answer is already "
+                             "(above): a [[problem.mistake]] would say it again.")
+    stub = Group("rnn.loss", "public-1", ("a", "b"), "None", diagnosis=(
+        "expected a number, got None. Your function returned None: is a `return` missing, or "
+        "is it still the starter code?"))
+    assert "already" in hint(stub)
+    plain = Group("rnn.loss", "public-1", ("a", "b"), "53.75",
+                  diagnosis="not equal to tolerance rtol=1e-06, atol=1e-09.")
+    assert "add a [[problem.mistake]] to problem loss in problems/rnn.toml" in hint(plain)

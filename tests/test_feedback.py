@@ -79,7 +79,7 @@ def test_the_class_page_shows_the_groups_and_per_problem_figures(graded_class):
     row = re.search(r"<tr><td>layers.batchnorm_stats</td>.*?</tr>", per_problem, re.S).group(0)
     assert "8 full, 0 partial, 1 none" in row  # mistaken (unbiased), of those who handed it in
     assert "11%: Your variance is the unbiased one" in row  # 1 of 9
-    assert row.endswith('<td class="num">1</td></tr>')  # honest_cs231n: no layers.py
+    assert row.endswith('<td class="num">1</td><td class="num">0</td></tr>')  # honest_cs231n
 
 
 def test_a_report_shows_a_picture_a_mistake_once_and_public_inputs_only(graded_class):

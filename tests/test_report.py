@@ -202,7 +202,9 @@ def test_the_class_page_says_what_it_leaves_to_the_csv_and_lists_every_known_mis
     common = page[page.index('<table id="common"'):page.index("<h2>Known mistakes")]
     assert common.count("<tr><td>hw.p") == COMMON_SHOWN
     left = [f"hw.p{index:02d}" for index in range(COMMON_SHOWN, COMMON_SHOWN + extra)]
-    assert f"{extra} more rows of smaller groups, on {', '.join(left)}, are in" in common
+    assert (f"{extra} more rows, none larger than those above ({extra} rows of <a href="
+            f'"common-wrong-answers.csv">common-wrong-answers.csv</a>), on {", ".join(left)}.'
+            in common)  # the declared ones go last: p40-p52 declared, p50-p52 left out
     known = page[page.index("<h2>Known mistakes"):]
     assert all(f"mistake {index}" in known  # all 13, not the first ten
                for index in range(COMMON_SHOWN - 10, COMMON_SHOWN + extra))
@@ -213,19 +215,27 @@ def test_the_class_page_names_each_kind_of_whole_file_failure_and_who_had_it(res
         return ProblemResult(problem, 1.0, [CaseResult("public-1", "public", False,
                                                        f"{file} is not in your submission.",
                                                        error_kind="missing_file")])
+    passed = ProblemResult("optim.sgd", 1.0, [CaseResult("public-1", "public", True)])
     parts = [ClassSummary(), ClassSummary()]
-    parts[0].add(result)  # a syntax error in optim.py, which holds two problems
+    parts[0].add(result)  # a syntax error in optim.py, which holds two problems of the three
     for name, part in (("bob", parts[0]), ("cy", parts[1])):  # a package's three files
         part.add(SubmissionResult(name, [missing("cs231n/layers.py", "cs231n.relu_forward"),
                                          missing("cs231n/optim.py", "cs231n.sgd"),
-                                         missing("cs231n/rnn_layers.py", "cs231n.rnn_step")]))
+                                         missing("cs231n/rnn_layers.py", "cs231n.rnn_step"),
+                                         passed]))
+    parts[1].add(SubmissionResult("dee", [missing("rnn.py", "rnn.cross_entropy"),
+                                          missing("optim.py", "optim.sgd")]))
     parts[0].merge(parts[1])
     rows = parts[0].context()["file_failures"]
-    assert [(r["assignments"], r["what"], r["count"], r["students"]) for r in rows] == [
-        ("cs231n", "not handed in", 2, ["bob", "cy"]),  # once each, not once per file
-        ("optim", "a syntax error", 1, ["ada"])]
+    assert [(r["what"], r["stopped"], r["count"], r["students"]) for r in rows] == [
+        ("not handed in", "all of cs231n (3)", 2, ["bob", "cy"]),  # once each, not per file
+        ("handed in nothing", "all", 1, ["dee"]),
+        ("a syntax error", "optim.gd_quadratic, optim.running_average", 1, ["ada"])]
+    problems = {d["id"]: d for d in parts[0].context()["problems"]}
+    assert (problems["optim.gd_quadratic"]["students"], problems["optim.gd_quadratic"]["unloaded"],
+            problems["cs231n.sgd"]["missing"], problems["optim.sgd"]["students"]) == (0, 1, 2, 2)
     page = render_class(parts[0])
-    assert '<td>cs231n</td><td>not handed in</td><td class="num">2</td>' in page
+    assert '<td>not handed in</td><td>all of cs231n (3)</td><td class="num">2</td>' in page
     assert 'href="cy/report.html"' in page[page.index('id="file-failures"'):]
 
 

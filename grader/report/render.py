@@ -91,6 +91,11 @@ def diagnosis(case) -> str:
     return said
 
 
+def _missing(problem) -> bool:
+    """Whether a problem's file was not handed in (every case says so)."""
+    return bool(problem.cases) and all(c.error_kind == "missing_file" for c in problem.cases)
+
+
 def student_context(result: SubmissionResult) -> dict:
     return {
         "student": result.student, "score": result.score, "max_score": result.max_score,
@@ -196,11 +201,12 @@ class ClassSummary:
         self._students: dict[str, dict] = {}
         self.rates: dict[str, list[int]] = {}  # problem id -> [passed, graded]
         self.missing: Counter = Counter()  # problem id -> students without its file
+        self.unloaded: Counter = Counter()  # problem id -> students whose file did not load
         self.spread: dict[str, list[int]] = {}  # problem id -> [full, partial, zero] points
         self.mistakes: Counter = Counter()
         self.hidden_cases: set[tuple[str, str]] = set()  # (problem id, case id) of answers
-        # (error kind, assignments) of a file-level failure -> the students it stopped
-        self.file_failures: dict[tuple[str, str], list[str]] = {}
+        # (error kind, problems stopped) of a file-level failure -> the students it stopped
+        self.file_failures: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.common = CommonAnswers(tolerance or (lambda problem_id: Tolerance(0.0, 0.0)),
                                     kept=KEPT // share)
 
@@ -231,15 +237,23 @@ class ClassSummary:
                        for p in result.problems}}
         if has_grader_error(result):
             return
-        failures = {(failure.kind, ", ".join(sorted({p.split(".")[0] for p in failure.problems})))
-                    for failure in file_problems(result)}  # a package's files: said once
+        stopped: dict[tuple[str, str], dict[str, None]] = {}  # (kind, assignment) -> problems
+        for failure in file_problems(result):  # a package's files failing alike: one line
+            for problem_id in failure.problems:
+                stopped.setdefault((failure.kind, problem_id.split(".")[0]), {})[problem_id] = None
+        failures = {(kind, tuple(problems)) for (kind, _), problems in stopped.items()}
+        if result.problems and all(_missing(p) for p in result.problems):
+            failures = {("nothing", ())}  # one line, not one per homework
         for key in failures:
             self.file_failures.setdefault(key, []).append(result.student)
         for problem in result.problems:
             counts = self.rates.setdefault(problem.problem_id, [0, 0])
             spread = self.spread.setdefault(problem.problem_id, [0, 0, 0])
-            if problem.cases and all(c.error_kind == "missing_file" for c in problem.cases):
-                self.missing[problem.problem_id] += 1  # not handed in: not in its figures
+            if _missing(problem):
+                self.missing[problem.problem_id] += 1  # not in its figures: counted apart
+                continue
+            if problem.cases and all(file_level(c) for c in problem.cases):
+                self.unloaded[problem.problem_id] += 1
                 continue
             counts[0] += problem.passed
             counts[1] += 1
@@ -260,6 +274,7 @@ class ClassSummary:
                 mine[:] = [a + b for a, b in zip(mine, counts)]
         self.mistakes.update(other.mistakes)
         self.missing.update(other.missing)
+        self.unloaded.update(other.unloaded)
         self.hidden_cases |= other.hidden_cases
         for key, students in other.file_failures.items():
             self.file_failures.setdefault(key, []).extend(students)
@@ -290,9 +305,9 @@ class ClassSummary:
         return self._groups
 
     def _problems(self) -> list[dict]:
-        """Per problem, of the students who handed its file in: how many earned full,
-        partial and no points, and the share who made each declared mistake; and how many did
-        not hand it in."""
+        """Per problem, of the students whose file of it was handed in and loaded: how many
+        earned full, partial and no points, and the share who made each declared mistake; and
+        how many did not hand it in, and whose file did not load (a syntax error ...)."""
         rows = []
         for problem_id, (full, partial, zero) in self.spread.items():
             total = full + partial + zero
@@ -303,19 +318,30 @@ class ClassSummary:
                          "rate": passed / total if total else 0.0,
                          "partial": partial, "zero": zero,
                          "missing": self.missing[problem_id],
+                         "unloaded": self.unloaded[problem_id],
                          "widths": [round(100 * n / total, 1) if total else 0
                                     for n in (full, partial, zero)],
                          "mistakes": mistakes})
         return rows
 
     def _file_failures(self) -> list[dict]:
-        """Each kind of file-level failure, by assignment, with the students it stopped: the
-        most students first (then by kind and assignment)."""
+        """Each file-level failure by kind and the problems it stopped, with its students: the
+        most students first (then by kind and problems). Problems that are all of an
+        assignment's (as far as the class shows them) are said as that assignment."""
+        assignments: dict[str, int] = Counter(p.split(".")[0] for p in self.spread)
         rows = sorted(self.file_failures.items(), key=lambda item: (-len(item[1]), item[0]))
-        return [{"what": FILE_FAILURES.get(kind, kind), "assignments": assignments,
+
+        def stopped(problems: tuple[str, ...]) -> str:
+            if not problems:
+                return "all"
+            names = sorted({p.split(".")[0] for p in problems})
+            if len(names) == 1 and len(problems) == assignments[names[0]]:
+                return f"all of {names[0]} ({len(problems)})"
+            return ", ".join(problems)
+        return [{"what": FILE_FAILURES.get(kind, kind), "stopped": stopped(problems),
                  "count": len(students), "students": sorted(students)[:12],
                  "more": max(0, len(students) - 12)}
-                for (kind, assignments), students in rows]
+                for (kind, problems), students in rows]
 
     def context(self) -> dict:
         students = self.students
@@ -338,17 +364,21 @@ class ClassSummary:
 
 
 # What each file-level failure (grader.report.summary.FILE_LEVEL_KINDS) is, on the class page
-FILE_FAILURES = {"missing_file": "not handed in", "syntax": "a syntax error",
+FILE_FAILURES = {"nothing": "handed in nothing", "missing_file": "not handed in",
+                 "syntax": "a syntax error",
                  "import": "failed while loading (an error, an exit or a limit)",
                  "files_too_large": "files too large to grade"}
 COMMON_SHOWN = 50  # rows of common wrong answers on the class page (all go to the CSV)
 
 
 def _shown_rows(rows: list[dict]) -> dict:
-    """The rows of shared wrong answers the class page shows (the largest COMMON_SHOWN), and
-    how many it leaves to the CSV, on which problems."""
+    """The rows of shared wrong answers the class page shows (the first COMMON_SHOWN: the
+    undeclared ones first, then the largest), and what it leaves to the CSV: how many rows,
+    how many of the CSV's, on which problems."""
+    rows = sorted(rows, key=lambda row: row["declared"] is not None)  # stable: largest first
     left = rows[COMMON_SHOWN:]
     return {"common": rows[:COMMON_SHOWN], "common_left": len(left),
+            "common_left_csv": sum(len(row["cases"]) for row in left),
             "common_left_problems": sorted({row["problem"] for row in left})}
 
 

@@ -665,14 +665,22 @@ def _render(value, depth: int) -> str:
     return repr(value)[:SHOWN]
 
 
+# What the grader's own feedback says when it has told the students what their answer is (see
+# grader.compare.message): a known mistake would say it again
+TOLD_ALREADY = ("Your answer is ", "Your function returned None", "your answer is None")
+
+
 def hint(group: Group) -> str:
     """One line telling the instructor how to declare the group's answer as a known mistake
-    (or that it is declared already)."""
+    (or that it is declared already, or that the grader tells its students already)."""
     if group.declared_mistake:
         message = group.declared_mistake
         shown = message if len(message) <= 60 else message[:57] + "..."
         return f"Declared already: these students read \"{shown}\""
     assignment, _, name = group.problem_id.partition(".")
+    if any(words in group.diagnosis for words in TOLD_ALREADY):
+        return (f"The grader tells these {group.count} students what their answer is already "
+                "(above): a [[problem.mistake]] would say it again.")
     return (f"To explain it to these {group.count} students, add a [[problem.mistake]] to "
             f"problem {name or assignment} in problems/{assignment}.toml: function = a "
             "reference function returning this answer, message = what went wrong.")
