@@ -239,6 +239,28 @@ def test_the_class_page_names_each_kind_of_whole_file_failure_and_who_had_it(res
     assert 'href="cy/report.html"' in page[page.index('id="file-failures"'):]
 
 
+def test_the_class_page_groups_the_errors_students_share(result):
+    def failing(name: str, first: str, kind: str = "exception") -> SubmissionResult:
+        return SubmissionResult(name, [ProblemResult("rnn.bptt", 1.0, [
+            CaseResult("public-1", "public", False, f"{first}\n  rnn.py, line {len(name)}",
+                       error_kind=kind),
+            CaseResult("hidden-1", "hidden", False, "not run: an earlier case of this problem "
+                       "failed (exit).", error_kind="not_run")])])
+    summary = ClassSummary()
+    summary.add(result)  # a syntax error: said with the whole files, not here
+    stub = "bptt raised NotImplementedError: not finished"
+    for name in ("ann", "bo", "cyd"):
+        summary.add(failing(name, stub))
+    summary.add(failing("dee", "bptt raised ValueError: shapes (3,) and (4,) not aligned"))
+    other = ClassSummary()
+    other.add(failing("eve", stub))
+    summary.merge(other)
+    rows = summary.context()["common_errors"]
+    assert [(r["problem"], r["error"], r["students"]) for r in rows] == [
+        ("rnn.bptt", stub, ["ann", "bo", "cyd", "eve"])]  # one student's error is no group
+    assert "<code>bptt raised NotImplementedError: not finished</code>" in render_class(summary)
+
+
 def test_a_message_repeated_word_for_word_is_said_once_per_problem():
     missing = "layers.py has no function named ridge_solution. Check the spelling."
     problem = ProblemResult("layers.ridge_solution", 1.0, [

@@ -205,6 +205,8 @@ class ClassSummary:
         self.spread: dict[str, list[int]] = {}  # problem id -> [full, partial, zero] points
         self.mistakes: Counter = Counter()
         self.hidden_cases: set[tuple[str, str]] = set()  # (problem id, case id) of answers
+        # (problem id, first line of an error) -> the students whose code failed so
+        self.errors: dict[tuple[str, str], dict[str, None]] = {}
         # (error kind, problems stopped) of a file-level failure -> the students it stopped
         self.file_failures: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         self.common = CommonAnswers(tolerance or (lambda problem_id: Tolerance(0.0, 0.0)),
@@ -262,6 +264,10 @@ class ClassSummary:
             for case in problem.cases:
                 if case.answer is not None and not case.passed:
                     self._add_answer(result.student, problem.problem_id, case)
+                elif case.error_kind not in (None, "not_run") and not case.passed \
+                        and not file_level(case):
+                    line = case.first_line[:ERROR_LINE]
+                    self.errors.setdefault((problem.problem_id, line), {})[result.student] = None
 
     def merge(self, other: "ClassSummary") -> None:
         """Add the students of `other` (which is consumed; none of them summarised here)."""
@@ -274,6 +280,8 @@ class ClassSummary:
                 mine[:] = [a + b for a, b in zip(mine, counts)]
         self.mistakes.update(other.mistakes)
         self.missing.update(other.missing)
+        for key, students in other.errors.items():
+            self.errors.setdefault(key, {}).update(students)
         self.unloaded.update(other.unloaded)
         self.hidden_cases |= other.hidden_cases
         for key, students in other.file_failures.items():
@@ -343,6 +351,15 @@ class ClassSummary:
                  "more": max(0, len(students) - 12)}
                 for (kind, problems), students in rows]
 
+    def _common_errors(self) -> list[dict]:
+        """Errors several students' code met on the same problem (the same first line: an
+        exception raised, a function missing, a type refused), the most students first."""
+        rows = sorted(((key, list(students)) for key, students in self.errors.items()
+                       if len(students) >= 2), key=lambda item: (-len(item[1]), item[0]))
+        return [{"problem": problem_id, "error": line, "count": len(students),
+                 "students": sorted(students)[:12], "more": max(0, len(students) - 12)}
+                for (problem_id, line), students in rows[:COMMON_SHOWN]]
+
     def context(self) -> dict:
         students = self.students
         graded = [s for s in students if not s["grader_error"]]
@@ -358,6 +375,7 @@ class ClassSummary:
             "problems": self._problems(),
             **_shown_rows(common_rows(self.common_groups(), self.hidden_cases)),
             "file_failures": self._file_failures(),
+            "common_errors": self._common_errors(),
             "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
                               for s in students if s["grader_error"]],
         }
@@ -368,6 +386,7 @@ FILE_FAILURES = {"nothing": "handed in nothing", "missing_file": "not handed in"
                  "syntax": "a syntax error",
                  "import": "failed while loading (an error, an exit or a limit)",
                  "files_too_large": "files too large to grade"}
+ERROR_LINE = 200  # characters of an error's first line kept to group the class's errors
 COMMON_SHOWN = 50  # rows of common wrong answers on the class page (all go to the CSV)
 
 
