@@ -281,7 +281,8 @@ class Engine:
                 result.picture = {"data_uri": picture.data_uri, "caption": picture.caption,
                                   "width": picture.width, "height": picture.height}
         if case.visibility == "public" and not file_level(result) \
-                and not any(c.reproduce for c in graded.cases):  # not for a file never loaded
+                and result.error_kind != "missing_function" \
+                and not any(c.reproduce for c in graded.cases):  # nothing to call: no case
             result.reproduce = self.reproduce(entry.problem.id, case.id)
         if entry.problem.kind == "value" and judged.mismatch is not None \
                 and data_size(judged.value, ANSWER_KEPT) <= ANSWER_KEPT:

@@ -112,9 +112,19 @@ def from_child(error: dict, *, file: str, function: str, memory_mb: int) -> Subm
                            f"are expected in a file named {file}.", phase="import", file=file)
     if kind == "missing":
         missing = _text(error, "function", 200) or function
-        return MissingFunction(f"{file} has no function named {missing}. Check the "
-                               "spelling: the name must match the assignment exactly.",
-                               phase="call", file=file)
+        defined = error.get("defined")
+        defined = [name[:100] for name in defined[:200] if isinstance(name, str)] \
+            if isinstance(defined, list) else None
+        if defined == []:
+            return MissingFunction(f"{file} has no function named {missing}: it defines no "
+                                   "function at all. Is it empty, or not the file you meant to "
+                                   "hand in?", phase="call", file=file)
+        import difflib
+        near = difflib.get_close_matches(missing, defined or [], n=1, cutoff=0.6)
+        return MissingFunction(f"{file} has no function named {missing}"
+                               + (f"; it has {near[0]}: is that it, misspelled?" if near else ".")
+                               + " Check the spelling: the name must match the assignment "
+                               "exactly.", phase="call", file=file)
     if kind == "unsupported":
         return UnsupportedType(
             f"{function} returned {_text(error, 'message', 500)}, which the grader does not "

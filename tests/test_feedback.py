@@ -189,6 +189,23 @@ def test_a_parameter_named_otherwise_than_the_assignment_is_told_its_name(course
                              "does.")
 
 
+def test_a_misspelt_function_is_named_and_an_empty_file_said_to_be(course, sandbox, tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    layers = student / "layers.py"
+    layers.write_text(layers.read_text().replace("def ridge_solution(", "def ridge_soluton("))
+    (student / "optim.py").write_text("import numpy as np\nfrom math import sqrt\n")
+    result = Engine(course=course, sandbox=sandbox, details=True).grade(
+        "student", [student], problems=["layers.ridge_solution", "optim.gd_quadratic"])
+    ridge, quadratic = result.problems
+    assert ridge.cases[0].feedback.startswith(
+        "layers.py has no function named ridge_solution; it has ridge_soluton: is that it, "
+        "misspelled?")
+    assert not any(c.reproduce for c in ridge.cases)  # a snippet would fail on its import
+    assert quadratic.cases[0].feedback.startswith(  # np and sqrt are not its own functions
+        "optim.py has no function named gd_quadratic: it defines no function at all.")
+
+
 def test_a_file_saved_as_utf16_is_told_to_be_saved_as_utf8(course, sandbox, tmp_path):
     student = tmp_path / "student"
     shutil.copytree(EXAMPLES / "correct", student)

@@ -76,7 +76,8 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         if verbose:
             lines += _indent(problem_feedback(problem, feedback_lines=None, output_lines=1000))
             public = next((c for c in problem.cases if not c.passed and not file_level(c)
-                           and c.visibility == "public"), None)
+                           and c.visibility == "public"
+                           and c.error_kind != "missing_function"), None)
             code = reproduce(problem.problem_id, public.case_id) \
                 if public is not None and reproduce is not None else None
             if code:
@@ -96,6 +97,7 @@ def table(result: SubmissionResult, *, verbose: bool = False,
             # what the answer evidently is (transposed, rounded ...) ends a message: kept
             said = [shown[-1]] if shown[-1].startswith(LIKENESS_LEAD) else []
             pasted = reproduce is not None and failed.visibility == "public" \
+                and failed.error_kind != "missing_function" \
                 and reproduce(problem.problem_id, failed.case_id) is not None
             shown = shown[:FEEDBACK_LINES - len(said)] + ["... (grader check -v shows all of it"
                                                          + (", and the case as Python to paste)"

@@ -195,6 +195,19 @@ class _Missing(AttributeError):
         self.function = function
 
 
+def _defined(module) -> list[str]:
+    """The public functions (and classes) a student's module defines itself (not those it
+    imports), for a missing function's message to name the nearest; at most 200."""
+    if module is None:
+        return []
+    try:
+        return [name[:100] for name, value in list(vars(module).items())
+                if isinstance(name, str) and not name.startswith("_") and callable(value)
+                and getattr(value, "__module__", None) == module.__name__][:200]
+    except Exception:  # a module whose namespace is not a plain dict
+        return []
+
+
 class _StudentModule:
     """The student's module as a course driver sees it: a missing function is reported as
     missing (like a direct call's), not as an error of the driver."""
@@ -326,7 +339,9 @@ class Child:
                 value = target(*positional, **keyword)
             reply["value"] = wire.encode(value, attachments)
         except _Missing as exc:
-            reply["error"] = {"kind": "missing", "file": file, "function": exc.function}
+            reply["error"] = {"kind": "missing", "file": file, "function": exc.function,
+                              "defined": _defined(self.modules.get(
+                                  call.get("module") or file[:-3]))}
         except FileNotFoundError as exc:
             if phase == "import" and exc.args == (file,):
                 reply["error"] = {"kind": "missing_file", "file": file}
