@@ -54,15 +54,20 @@ def choose_problems(course, paths: Sequence[Path]) -> tuple[list[str] | None, li
     return [p.id for p in course.problems if p.assignment in found], skipped
 
 
-def _imports_missing_where_graded(course, paths: Sequence[Path], modules: set[str]) -> list:
+def _imports_missing_where_graded(course, paths: Sequence[Path], modules: set[str],
+                                  result: SubmissionResult) -> list:
     """With a kit (on the student's machine, `modules` those sure to be where the course
-    grades), a note for each file importing what may be missing there."""
+    grades), a note for each file importing what may be missing there, but a file that did
+    not load here either (`result` says why already)."""
     if not modules:
         return []
+    from grader.report.summary import file_problems
     from grader.submission.imports import unavailable_notes
     course_modules = {a.package for a in course.assignments.values() if a.package} | {
         Path(s).stem for a in course.assignments.values() for s in a.support}
-    return unavailable_notes(paths, modules | course_modules)
+    failed = [f.message for f in file_problems(result)]
+    return [note for name, note in unavailable_notes(paths, modules | course_modules).items()
+            if not any(message.startswith(name) for message in failed)]
 
 
 def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
@@ -97,7 +102,7 @@ def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
                             expectations=expectations, sandbox=sandbox)
             result = engine.grade(student, intake.paths) if engine.plan \
                 else SubmissionResult(student)  # none of the homework's files: nothing to run
-            imports = _imports_missing_where_graded(course, intake.paths, modules)
+            imports = _imports_missing_where_graded(course, intake.paths, modules, result)
             gaps = sandbox.gaps
     finally:
         sandbox.close(wait=False)  # it ends by itself: the self-check does not wait for it

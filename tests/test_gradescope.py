@@ -383,13 +383,14 @@ def test_a_kit_per_homework(cli, tmp_path):
 
 def test_the_kit_s_check_names_imports_the_grading_environment_may_lack(kit, cli, tmp_path):
     """On the student's machine a file may import what grading lacks (it loads there, and
-    fails as a whole where it is graded): the kit knows what grading has, and says so."""
+    fails as a whole where it is graded): the kit knows what grading has, and says so. (pip
+    stands for such a module: installed here, and none of grader's requirements.)"""
     modules = set(json.loads((kit / "kit.json").read_text())["modules"])
-    assert {"math", "numpy", "pandas", "click"} <= modules and "matplotlib" not in modules
+    assert {"math", "numpy", "pandas", "click"} <= modules and "pip" not in modules
     student = tmp_path / "student"
     shutil.copytree(EXAMPLES / "correct", student)
     optim = student / "optim.py"
-    optim.write_text("import math, pandas\nimport matplotlib.pyplot as plt\n"
+    optim.write_text("import math, pandas\nimport pip\n"
                      "from helpers import SCALE\n"
                      "try:\n    import scipy.linalg\nexcept ImportError:\n    scipy = None\n"
                      "if __name__ == '__main__':\n    import seaborn\n"
@@ -397,13 +398,23 @@ def test_the_kit_s_check_names_imports_the_grading_environment_may_lack(kit, cli
     (student / "helpers.py").write_text("SCALE = 1\n")
     result = cli("check", "--kit", kit, student, expect=None)
     notes = [line for line in result.stdout.splitlines() if "may not be installed" in line]
-    assert notes == ["Note: optim.py imports matplotlib, which may not be installed where your "
+    assert notes == ["Note: optim.py imports pip, which may not be installed where your "
                      "work is graded (Python's standard library, NumPy and the packages grader "
                      "needs are): if it is not, the whole file fails there, though it loads "
                      "here. Remove the import, and the code that uses it, from the file you "
                      "hand in."], result.stdout
     in_repo = cli("check", student, *COURSE, expect=None)  # the instructor's: no such note
     assert "may not be installed" not in in_repo.stdout
+
+
+def test_the_kit_s_check_does_not_say_a_file_loads_here_when_it_did_not(kit, cli, tmp_path):
+    student = tmp_path / "student"
+    shutil.copytree(EXAMPLES / "correct", student)
+    optim = student / "optim.py"
+    optim.write_text("import grader_test_module_nowhere\n" + optim.read_text())
+    result = cli("check", "--kit", kit, student, expect=None)
+    assert "No module named 'grader_test_module_nowhere'" in result.stdout
+    assert "may not be installed" not in result.stdout, result.stdout
 
 
 @pytest.fixture(scope="module")

@@ -112,17 +112,18 @@ def _catches_import_errors(caught) -> bool:
         "ImportError", "ModuleNotFoundError", "Exception", "BaseException") for name in names)
 
 
-def unavailable_notes(paths: Sequence[Path], available: set[str]) -> list[str]:
+def unavailable_notes(paths: Sequence[Path], available: set[str]) -> dict[str, str]:
     """A note for each of the student's .py files in the submission at `paths` that imports a
-    module neither in `available` nor among the submission's own modules and packages."""
+    module neither in `available` nor among the submission's own modules and packages, by the
+    file's name in the submission."""
     sources = [(name, data) for name, data in source_files(paths)
                if name.endswith(".py")]
     own = {part.removesuffix(".py") for name, _ in sources for part in name.split("/")}
-    notes = []
+    notes = {}
     for name, source in sources:
         missing = sorted(imported(source) - available - own)
         if missing:
-            notes.append(
+            notes[name] = (
                 f"{name} imports {', '.join(missing)}, which may not be installed where your "
                 "work is graded (Python's standard library, NumPy and the packages grader needs "
                 "are): if it is not, the whole file fails there, though it loads here. Remove "
