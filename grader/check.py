@@ -32,13 +32,18 @@ class Checked:
 
 def choose_problems(course, paths: Sequence[Path]) -> tuple[list[str] | None, list[tuple]]:
     """(the problem ids to check, the assignments skipped with the reason): the assignments
-    whose files the submission holds; failing that, those with a file of almost the right
-    name; failing that, none (the submission's notes say what is missing). None: every
-    assignment is checked."""
+    whose files the submission holds, or a file of almost the right name (`RNN.py`: checked,
+    so that its problems fail, saying the file is missing, rather than pass unnoticed);
+    failing that, none (the submission's notes say what is missing). None: every assignment
+    is checked."""
     from grader.submission.intake import describe_files, survey
-    found, taken = survey(course, paths)
-    if not found:
-        found, taken = survey(course, paths, similar=True)
+    exact, taken = survey(course, paths)
+    nearly, taken_nearly = survey(course, paths, similar=True)
+    if not exact:
+        found, taken = nearly, taken_nearly
+    else:  # and those named almost right, but a file another assignment took
+        found = [name for name, a in course.assignments.items() if name in exact
+                 or name in nearly and not any(f in taken for f in (a.file, *a.files))]
     if len(found) == len(course.assignments):
         return None, []
     skipped = []

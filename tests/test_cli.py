@@ -176,6 +176,17 @@ def test_check_grades_only_the_homeworks_it_finds(cli, tmp_path):
         "5 of 5 problems passed; 7 / 7 points on the public cases"]
 
 
+def test_check_fails_a_homework_whose_file_is_named_almost_right(cli, tmp_path):
+    shutil.copy(EXAMPLES / "correct" / "optim.py", tmp_path / "optim.py")
+    shutil.copy(EXAMPLES / "correct" / "rnn.py", tmp_path / "RNN.py")
+    result = cli("check", tmp_path, *COURSE, expect=1)  # not "5 of 5 passed", exit 0
+    assert "Note: Found RNN.py but expected rnn.py: file names must match exactly" in result.stdout
+    assert "Not checked: rnn" not in result.stdout
+    assert "rnn.cross_entropy" in result.stdout and "5 of 13 problems passed" in result.stdout
+    alone = cli("check", tmp_path / "RNN.py", *COURSE, expect=1)  # the file given by itself
+    assert alone.stdout.startswith("Note: Found RNN.py but expected rnn.py")
+
+
 def test_check_knows_a_package_from_loose_files(cli):
     lines = cli("check", EXAMPLES / "cs231n_flat", *COURSE).stdout.splitlines()
     assert "Not checked: optim (its file optim.py is taken as part of cs231n, whose other " \

@@ -279,6 +279,20 @@ def near_misses(folder: Path, expected_files: list[str], packages: Sequence[str]
     return messages
 
 
+def given_near_misses(names: Sequence[str], expected_files: list[str],
+                      alternatives: dict[str, Sequence[str]] | None = None) -> list[str]:
+    """For files given one by one (their `names`): a sentence for each whose name differs from
+    an expected file's only in case, extension or a copy number, when no file given has the
+    expected name (or one of its `alternatives`)."""
+    messages = []
+    for expected in expected_files:
+        if any(name in _accepted([expected], alternatives) for name in names):
+            continue
+        messages += [_near_miss(name, name, expected) for name in names
+                     if name != expected and _stem(name) == _stem(expected)][:MAX_NEAR_MISSES]
+    return messages
+
+
 def similar(name: str, expected: str) -> bool:
     """Whether a file name is the expected one, or differs from it only in case, extension or
     a copy number (what near_misses reports)."""
