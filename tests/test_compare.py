@@ -189,3 +189,17 @@ def test_an_answer_of_none_asks_whether_a_return_is_missing():
     assert part.splitlines()[-1] == ("That part of your answer is None: is it still the starter "
                                      "code's placeholder?")
     assert "starter code" not in compare(2.5, np.float64(1.5), TOL)
+
+
+def test_every_output_that_differs_is_named_not_only_the_first():
+    expected = {"dx": np.zeros(2), "dh0": np.zeros(2), "db": np.zeros(2), "dW": np.zeros(2)}
+    answer = {"dx": np.ones(2), "dh0": np.ones(2), "db": np.zeros(2), "dW": np.ones(2)}
+    message = compare(answer, expected, TOL)
+    assert message.startswith("In output['dx']: not equal to tolerance")
+    assert message.splitlines()[-1] == "Also not as expected: output['dh0'], output['dW']."
+    assert compare((1.0, 2.0, 3.0), (1.5, 2.0, 3.5), TOL).splitlines()[-1] == \
+        "Also not as expected: output[2]."
+    assert "Also" not in compare({"a": {"b": 1.0, "c": 2.0}}, {"a": {"b": 0.0, "c": 0.0}}, TOL)
+    labels = {"next_w (step 1)": np.ones(2), "config['m'] (step 2)": np.ones(2)}
+    assert compare(labels, {k: np.zeros(2) for k in labels}, TOL).splitlines()[-1] == \
+        "Also not as expected: config['m'] (step 2)."

@@ -98,6 +98,7 @@ def test_the_table(result):
 def test_the_short_table_keeps_what_the_answer_is_and_offers_only_a_case_there_is():
     long = "\n".join(["not equal to tolerance", "Mismatched elements: 2 / 2", "Max abs: 0.003",
                       "First differences:", "  [0]: 0.27 | 0.2671",
+                      "Also not as expected: output['db'].",
                       "Your answer is the expected one rounded to 2 decimal places: return it "
                       "at full precision (round only what you print)."])
     result = SubmissionResult("ann", [ProblemResult(p, 1.0, [CaseResult("public-1", "public",
@@ -108,8 +109,8 @@ def test_the_short_table_keeps_what_the_answer_is_and_offers_only_a_case_there_i
     first = next(i for i, line in enumerate(lines) if line.startswith("layers.drop "))
     assert lines[first + 1:first + 6] == [
         "    case 'public-1': not equal to tolerance", "    Mismatched elements: 2 / 2",
-        "    Max abs: 0.003",
         "    ... (grader check -v shows all of it, and the case as Python to paste)",
+        "    Also not as expected: output['db'].",
         "    Your answer is the expected one rounded to 2 decimal places: return it at full "
         "precision (round only what you print)."]
     assert "    ... (grader check -v shows all of it)" in lines  # a driver's: nothing to paste

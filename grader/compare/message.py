@@ -12,14 +12,17 @@ from grader.course.model import Tolerance
 
 
 def where(path: tuple) -> str:
-    """Where in the output a difference is: `In output['U'][2]: `. A first key that is not a
-    name (a driver's label such as "config['m'] (step 2)") is shown as it is."""
-    if not path:
-        return ""
+    """Where in the output a difference is: `In output['U'][2]: ` (see `named`)."""
+    return f"In {named(path)}: " if path else ""
+
+
+def named(path: tuple) -> str:
+    """A part of the output: `output['U'][2]`. A first key that is not a name (a driver's
+    label such as "config['m'] (step 2)") is shown as it is."""
     first, rest = path[0], path[1:]
     if isinstance(first, str) and not first.isidentifier():
-        return f"In {first}" + "".join(f"[{p!r}]" for p in rest) + ": "
-    return "In output" + "".join(f"[{p!r}]" for p in path) + ": "
+        return first + "".join(f"[{p!r}]" for p in rest)
+    return "output" + "".join(f"[{p!r}]" for p in path)
 
 
 def _listing(mismatch: Mismatch, mine: str) -> str:
@@ -49,6 +52,9 @@ def render(mismatch: Mismatch, mine: str = "yours") -> str:
     evidently is (transposed, negated, of a lower precision, rounded) ends it, when it is
     known."""
     text = _render(mismatch, mine)
+    if mismatch.others:
+        text += "\nAlso not as expected: " + ", ".join(
+            named((key,)) for key in mismatch.others) + "."
     whose = "Your answer" if mine == "yours" else f"The {mine}'s answer"
     if mismatch.likeness in LIKENESS:
         text += "\n" + LIKENESS[mismatch.likeness].format(Mine=whose)

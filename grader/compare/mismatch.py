@@ -7,6 +7,7 @@ and relative differences, the tolerance). Messages are built from it in `grader.
 from __future__ import annotations
 
 import reprlib
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -61,6 +62,7 @@ class Mismatch:
     scalar: bool = False
     likeness: str = ""
     also: int = 0
+    others: tuple = ()  # the other top-level outputs (keys or positions) that differ too
     yours: Any = field(default=None, compare=False, repr=False)
     wanted: Any = field(default=None, compare=False, repr=False)
 
@@ -138,6 +140,19 @@ def _differences(a: np.ndarray, e: np.ndarray, mask: np.ndarray) -> tuple[Differ
                             e[tuple(index)].item()) for index in indices)
 
 
+def _with_others(found: Mismatch, actual, expected, tolerance, path: tuple, brief: bool,
+                 first) -> Mismatch:
+    """`found`, the first output of an answer of several that differs, naming the others that
+    differ too (only for the answer's top-level outputs, and not when `brief`)."""
+    if path or brief:
+        return found
+    keys = list(expected) if isinstance(expected, dict) else range(len(expected))
+    later = keys[keys.index(first) + 1:] if isinstance(keys, list) else keys[first + 1:]
+    others = tuple(key for key in later
+                   if compare(actual[key], expected[key], tolerance, (key,), brief=True))
+    return dataclasses.replace(found, others=others) if others else found
+
+
 def matches(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance) -> bool:
     """Whether `actual` matches `expected` as `compare` decides, without describing how it
     differs (for checking an answer against the values of declared mistakes)."""
@@ -166,7 +181,7 @@ def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
         for key in expected:
             found = compare(actual[key], expected[key], tolerance, path + (key,), brief=brief)
             if found:
-                return found
+                return _with_others(found, actual, expected, tolerance, path, brief, key)
         return None
     if isinstance(expected, (tuple, list)):
         given = actual
@@ -181,7 +196,7 @@ def compare(actual, expected, tolerance: Callable[[str], Tolerance] | Tolerance,
         for index, (a, e) in enumerate(zip(actual, expected)):
             found = compare(a, e, tolerance, path + (index,), brief=brief)
             if found:
-                return found
+                return _with_others(found, actual, expected, tolerance, path, brief, index)
         return None
     if isinstance(expected, (bool, np.bool_)) or (
             isinstance(expected, np.ndarray) and expected.dtype.kind == "b"):

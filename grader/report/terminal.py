@@ -14,7 +14,8 @@ from grader.report.summary import (file_level, file_problems, fraction, points,
 from grader.results.model import SubmissionResult
 
 FEEDBACK_LINES = 4
-LIKENESS_LEAD = "Your answer is "  # grader.compare.message: what a wrong answer evidently is
+# grader.compare.message: what a wrong answer evidently is, and which other outputs differ
+KEPT_LEADS = ("Your answer is ", "Also not as expected: ")
 VERDICTS = {"passed": ("passed", "green"), "partial": ("partial", "yellow"),
             "failed": ("FAILED", "red"), "error": ("ERROR", "magenta")}
 
@@ -94,8 +95,9 @@ def table(result: SubmissionResult, *, verbose: bool = False,
             continue
         shown = printable(f"case '{failed.case_id}': {failed.feedback}").splitlines()
         if len(shown) > FEEDBACK_LINES:
-            # what the answer evidently is (transposed, rounded ...) ends a message: kept
-            said = [shown[-1]] if shown[-1].startswith(LIKENESS_LEAD) else []
+            # the other outputs that differ, and what the answer evidently is (transposed,
+            # rounded ...), end a message: kept
+            said = [line for line in shown[FEEDBACK_LINES - 2:] if line.startswith(KEPT_LEADS)]
             pasted = reproduce is not None and failed.visibility == "public" \
                 and failed.error_kind != "missing_function" \
                 and reproduce(problem.problem_id, failed.case_id) is not None
