@@ -262,6 +262,28 @@ def test_the_class_page_groups_the_errors_students_share(result):
     assert "<code>bptt raised NotImplementedError: not finished</code>" in render_class(summary)
 
 
+def test_a_notebook_cell_s_syntax_error_is_said_once_as_the_cell_s():
+    cell = ("rnn.ipynb, cell 8, line 3: syntax error: '(' was never closed\n    return f(x\n"
+            "Fix the syntax error: Python cannot run this cell, so the functions it defines did "
+            "not run (the other cells were graded).")
+    result = SubmissionResult("ann", [ProblemResult("rnn.jac", 1.0, [
+        CaseResult("public-1", "public", False, cell, error_kind="syntax")])], notes=[
+        "rnn.ipynb, cell 8, line 3: syntax error ('(' was never closed): the cell is not run, so "
+        "jac fails with this error. The other cells are graded.",
+        "rnn.ipynb, cell 9, line 1: syntax error (invalid syntax): the cell is not run."])
+    lines = table(result).splitlines()
+    assert lines[0] == "Note: rnn.ipynb, cell 9, line 1: syntax error (invalid syntax): the cell " \
+                       "is not run."  # another cell's, which stops no graded function: kept
+    assert lines[1] == "A problem with a notebook cell stops 1 problem (rnn.jac):"
+    assert not any(line.startswith("Note:") and "cell 8" in line for line in lines)
+    page = render_student(result)
+    assert page.count("cell 8, line 3") == 2  # at the top, and its case's one line
+    assert "A problem with a notebook cell</strong>" in page
+    assert "(a problem with a notebook cell, shown at the top)" in page
+    overview = to_gradescope(result)["output"]
+    assert overview.count("cell 8, line 3") == 1 and "cell 9, line 1" in overview
+
+
 def test_a_message_repeated_word_for_word_is_said_once_per_problem():
     missing = "layers.py has no function named ridge_solution. Check the spelling."
     problem = ProblemResult("layers.ridge_solution", 1.0, [

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Container
 from functools import cache, lru_cache
 
-from grader.report.summary import (case_feedback, file_level, file_problems, fraction, points,
-                                   status)
+from grader.report.summary import (case_feedback, file_level, file_problems, fraction,
+                                   notes_besides, points, status, where_failed)
 from grader.results.common import hint
 from grader.results.model import SubmissionResult, has_grader_error, said_once
 
@@ -100,9 +100,9 @@ def student_context(result: SubmissionResult) -> dict:
     return {
         "student": result.student, "score": result.score, "max_score": result.max_score,
         "total": fraction(result.score, result.max_score),
-        "grader_error": result.grader_error, "notes": list(result.notes),
+        "grader_error": result.grader_error, "notes": notes_besides(result),
         "hidden_shown": any(c.visibility == "hidden" for p in result.problems for c in p.cases),
-        "file_problems": [{"message": f.message, "headline": f.headline,
+        "file_problems": [{"message": f.message, "headline": f.headline, "where": where_failed(f),
                            "problems": f.problems} for f in file_problems(result)],
         "problems": [{
             "id": p.problem_id, "points": p.points, "max_points": p.max_points,

@@ -73,12 +73,28 @@ def file_problems(result: SubmissionResult, *, hidden: bool = True) -> list[File
     return list(found.values())
 
 
+def notes_besides(result: SubmissionResult, *, hidden: bool = True) -> list[str]:
+    """The submission's notes but those its file-level failures (see `file_problems`) say
+    again: a notebook cell's syntax error, noted when the notebook was read, fails the
+    functions the cell defines."""
+    said = [f.headline.split(": syntax error")[0] + ": syntax error"
+            for f in file_problems(result, hidden=hidden) if ": syntax error" in f.headline]
+    return [note for note in result.notes if not note.startswith(tuple(said))] if said \
+        else list(result.notes)
+
+
+def where_failed(problem: FileProblem) -> str:
+    """What a file-level failure is a problem with: a notebook's cell, or a whole file."""
+    return "a notebook cell" if ".ipynb, cell " in problem.headline else "a whole file"
+
+
 def case_feedback(case: CaseResult, *, at_top: Container[str] | None = None) -> str:
     """A case's feedback; a file-level failure in one line that points to the top (when it is
     there: its message is in `at_top`, if given)."""
     if file_level(case) and (at_top is None or case.feedback in at_top):
         first = case.feedback.splitlines()[0] if case.feedback else ""
-        return f"{first} (a problem with the whole file, shown at the top)"
+        what = "a notebook cell" if ".ipynb, cell " in first else "the whole file"
+        return f"{first} (a problem with {what}, shown at the top)"
     return case.feedback
 
 

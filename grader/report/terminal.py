@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from grader.report.summary import (file_level, file_problems, fraction, points,
-                                   problem_feedback, status)
+from grader.report.summary import (file_level, file_problems, fraction, notes_besides, points,
+                                   problem_feedback, status, where_failed)
 from grader.results.model import SubmissionResult
 
 FEEDBACK_LINES = 4
@@ -55,10 +55,10 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         import click
         return click.style(text, fg=colour, bold=colour != "green")
 
-    lines = [f"Note: {printable(note)}" for note in result.notes]
+    lines = [f"Note: {printable(note)}" for note in notes_besides(result)]
     for problem in file_problems(result):
         count = len(problem.problems)
-        lines.append(f"A problem with a whole file stops {count} problem"
+        lines.append(f"A problem with {where_failed(problem)} stops {count} problem"
                      f"{'s' if count != 1 else ''} ({', '.join(problem.problems)}):")
         lines += _indent(problem.message)
     if not result.problems:
