@@ -160,3 +160,12 @@ def test_correct_samples_of_any_shape_pass_the_order_test(distribution):
     for shape in ((2, 3), (60, 100), (375, 16), (4, 5, 6)):
         for seed in range(200):
             assert judged(drawn(distribution, shape, seed), distribution) is None, (shape, seed)
+
+
+def test_a_wrong_variance_says_how_many_times_the_expected_one_it_is():
+    rng = np.random.default_rng(3)
+    half = rng.uniform(-0.2 / np.sqrt(2), 0.2 / np.sqrt(2), size=6000)  # a gain of 1, not 2
+    message = judged(half, UNIFORM)
+    line = next(line for line in message.splitlines() if "variance:" in line)
+    ratio = float(line.rsplit(", ", 1)[1].removesuffix(" times the expected one"))
+    assert abs(ratio - 0.5) < 0.05, line

@@ -145,7 +145,9 @@ def _moment_problems(x: np.ndarray, law: _Law) -> list[str]:
     low, high = _variance_range(var, n, family)
     if not low <= measured_var <= high:
         problems.append(f"variance: measured {measured_var:.5g}, expected {var:.5g} "
-                        f"(allowed {low:.5g} to {high:.5g} for {n} values)")
+                        f"(allowed {low:.5g} to {high:.5g} for {n} values)"
+                        + (f", {measured_var / var:.2g} times the expected one" if var > 0
+                           else ""))
     if measured_var > 0:
         kurtosis = float(np.dot(squares, squares) / n / measured_var ** 2)
         if _kurtosis_strays(kurtosis, n, family):
