@@ -284,6 +284,20 @@ def test_a_notebook_cell_s_syntax_error_is_said_once_as_the_cell_s():
     assert overview.count("cell 8, line 3") == 1 and "cell 9, line 1" in overview
 
 
+def test_a_mistake_declared_on_several_problems_is_one_row_naming_them():
+    unbiased = "Your variance is the unbiased one (ddof=1)."
+    summary = ClassSummary()
+    for name, problems in (("ann", ["l.batchnorm", "l.layernorm"]), ("bo", ["l.batchnorm"]),
+                           ("cy", ["l.other"])):
+        summary.add(SubmissionResult(name, [ProblemResult(p, 1.0, [CaseResult(
+            "public-1", "public", False, "wrong", mistake=unbiased if p != "l.other" else "x")])
+            for p in problems]))
+    assert summary.context()["mistakes"] == [
+        {"message": unbiased, "problems": [("l.batchnorm", 2), ("l.layernorm", 1)]},
+        {"message": "x", "problems": [("l.other", 1)]}]
+    assert "l.batchnorm (2), l.layernorm (1)" in render_class(summary)
+
+
 def test_a_message_repeated_word_for_word_is_said_once_per_problem():
     missing = "layers.py has no function named ridge_solution. Check the spelling."
     problem = ProblemResult("layers.ridge_solution", 1.0, [

@@ -351,6 +351,15 @@ class ClassSummary:
                  "more": max(0, len(students) - 12)}
                 for (kind, problems), students in rows]
 
+    def _mistakes_by_message(self) -> list[dict]:
+        """Each declared mistake made, once per message (one misconception may be declared on
+        several problems), with the problems it was made on and how many students made it on
+        each; the most made first."""
+        rows: dict[str, list[tuple[str, int]]] = {}
+        for (problem_id, message), count in self._ranked_mistakes():
+            rows.setdefault(message, []).append((problem_id, count))
+        return [{"message": message, "problems": made} for message, made in rows.items()]
+
     def _common_errors(self) -> list[dict]:
         """Errors several students' code met on the same problem (the same first line: an
         exception raised, a function missing, a type refused), the most students first."""
@@ -370,8 +379,7 @@ class ClassSummary:
             "mean": mean, "graded": len(graded),
             "plot": histogram_plot([s["score"] for s in graded], maximum,
                                    mean if graded else None),
-            "mistakes": [{"problem": p, "message": m, "students": n}
-                         for (p, m), n in self._ranked_mistakes()],
+            "mistakes": self._mistakes_by_message(),
             "problems": self._problems(),
             **_shown_rows(common_rows(self.common_groups(), self.hidden_cases)),
             "file_failures": self._file_failures(),
