@@ -298,6 +298,21 @@ def test_a_mistake_declared_on_several_problems_is_one_row_naming_them():
     assert "l.batchnorm (2), l.layernorm (1)" in render_class(summary)
 
 
+def test_what_a_shared_wrong_answer_was_told_keeps_what_the_answer_evidently_is():
+    from grader.compare.message import render
+    from grader.compare.mismatch import compare
+    from grader.course.model import Tolerance
+    from grader.report.render import diagnosis
+    from grader.results.common import Group, hint
+    for answer, told in ((None, "expected a number, got None. Your function returned None"),
+                         (round(26.876403541, 2), "Your answer is the expected one rounded")):
+        feedback = render(compare(answer, np.float64(26.876403541), Tolerance(1e-6, 1e-9)))
+        said = diagnosis(CaseResult("public-1", "public", False, feedback))
+        assert said.startswith(feedback.splitlines()[0]) and told in said
+        assert "would say it again" in hint(Group("p.f", "public-1", ("a", "b"), "x",
+                                                  diagnosis=said))
+
+
 def test_a_message_repeated_word_for_word_is_said_once_per_problem():
     missing = "layers.py has no function named ridge_solution. Check the spelling."
     problem = ProblemResult("layers.ridge_solution", 1.0, [

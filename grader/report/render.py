@@ -81,12 +81,14 @@ def _without_mistake(feedback: str, mistake: str | None) -> str:
 def diagnosis(case) -> str:
     """What the grader told a student of a wrong answer, for the class page: the first line of
     the case's feedback (a known mistake's sentence aside), and its last if it says what the
-    answer evidently is ("Your answer is the expected one transposed ...")."""
+    answer evidently is ("Your answer is the expected one transposed ...", see
+    grader.results.common.TOLD_ALREADY)."""
+    from grader.results.common import TOLD_ALREADY
     lines = _without_mistake(case.feedback, case.mistake).splitlines()
     if not lines:
         return ""
     said = lines[0]
-    if len(lines) > 1 and lines[-1].startswith("Your answer is "):
+    if len(lines) > 1 and lines[-1].startswith(TOLD_ALREADY):
         said += " " + lines[-1]
     return said
 

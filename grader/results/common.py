@@ -665,9 +665,10 @@ def _render(value, depth: int) -> str:
     return repr(value)[:SHOWN]
 
 
-# What the grader's own feedback says when it has told the students what their answer is (see
-# grader.compare.message): a known mistake would say it again
-TOLD_ALREADY = ("Your answer is ", "Your function returned None", "your answer is None")
+# How the grader's own feedback begins a line that tells the students what their answer is
+# (see grader.compare.message): a known mistake would say it again
+TOLD_ALREADY = ("Your answer is ", "Your function returned None",
+                "That part of your answer is None")
 
 
 def hint(group: Group) -> str:
