@@ -37,13 +37,14 @@ def choose_problems(course, paths: Sequence[Path]) -> tuple[list[str] | None, li
     failing that, none (the submission's notes say what is missing). None: every assignment
     is checked."""
     from grader.submission.intake import describe_files, survey
-    exact, taken = survey(course, paths)
-    nearly, taken_nearly = survey(course, paths, similar=True)
-    if not exact:
-        found, taken = nearly, taken_nearly
-    else:  # and those named almost right, but a file another assignment took
-        found = [name for name, a in course.assignments.items() if name in exact
-                 or name in nearly and not any(f in taken for f in (a.file, *a.files))]
+    found, taken = survey(course, paths)
+    if len(found) < len(course.assignments):  # and those named almost right
+        nearly, taken_nearly = survey(course, paths, similar=True)
+        if not found:
+            found, taken = nearly, taken_nearly
+        else:  # but not a file another assignment took
+            found = [name for name, a in course.assignments.items() if name in found
+                     or name in nearly and not any(f in taken for f in (a.file, *a.files))]
     if len(found) == len(course.assignments):
         return None, []
     skipped = []

@@ -36,6 +36,15 @@ def _listing(mismatch: Mismatch, mine: str) -> str:
     return "\n".join(rows)
 
 
+# How the lines that end a message begin: what the student's answer evidently is (its
+# likeness, or None), and the other outputs that differ too. The class page and the
+# terminal's short form look for them.
+ANSWER_IS = "Your answer is "
+NONE_RETURNED = "Your function returned None"
+NONE_PART = "That part of your answer is None"
+SAID_OF_THE_ANSWER = (ANSWER_IS, NONE_RETURNED, NONE_PART)
+ALSO = "Also not as expected: "
+
 LIKENESS = {
     "transposed": "{Mine} is the expected one transposed (rows and columns swapped).",
     "negated": "{Mine} is the expected one with its sign flipped.",
@@ -53,8 +62,7 @@ def render(mismatch: Mismatch, mine: str = "yours") -> str:
     known."""
     text = _render(mismatch, mine)
     if mismatch.others:
-        text += "\nAlso not as expected: " + ", ".join(
-            named((key,)) for key in mismatch.others) + "."
+        text += "\n" + ALSO + ", ".join(named((key,)) for key in mismatch.others) + "."
     whose = "Your answer" if mine == "yours" else f"The {mine}'s answer"
     if mismatch.likeness in LIKENESS:
         text += "\n" + LIKENESS[mismatch.likeness].format(Mine=whose)
@@ -72,9 +80,9 @@ def _render(mismatch: Mismatch, mine: str) -> str:
     if stage in ("type", "length"):
         text = f"{at}expected {mismatch.expected}, got {mismatch.actual}."
         if mismatch.actual == "None" and mine == "yours":  # a stub, or a `return` left out
-            text += ("\nThat part of your answer is None: is it still the starter code's "
-                     "placeholder?" if mismatch.path else "\nYour function returned None: is a "
-                     "`return` missing, or is it still the starter code?")
+            text += (f"\n{NONE_PART}: is it still the starter code's placeholder?"
+                     if mismatch.path else
+                     f"\n{NONE_RETURNED}: is a `return` missing, or is it still the starter code?")
         return text
     if stage == "keys":
         parts = [f"missing keys {list(mismatch.missing)}" if mismatch.missing else "",

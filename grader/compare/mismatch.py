@@ -6,8 +6,8 @@ and relative differences, the tolerance). Messages are built from it in `grader.
 """
 from __future__ import annotations
 
-import reprlib
 import dataclasses
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -40,8 +40,8 @@ class Mismatch:
     the first `differences`, and for "values" `max_abs`, `max_rel` and `tolerance`. For
     "shape" and "values", `likeness` says what a wrong array evidently is, when it is (see
     `_likeness`): "transposed", "negated", "float32", "float16" or "rounded to N" (N decimal
-    places); else "". For "nan", `also`
-    counts the finite elements that are out of `tolerance` too.
+    places); else "". For "nan", `also` counts the finite elements that are out of `tolerance`
+    too. `others` names the answer's other top-level outputs that differ.
     `yours` and `wanted` keep the compared arrays (for pictures); they are not serialised.
     """
     stage: str
@@ -146,9 +146,8 @@ def _with_others(found: Mismatch, actual, expected, tolerance, path: tuple, brie
     differ too (only for the answer's top-level outputs, and not when `brief`)."""
     if path or brief:
         return found
-    keys = list(expected) if isinstance(expected, dict) else range(len(expected))
-    later = keys[keys.index(first) + 1:] if isinstance(keys, list) else keys[first + 1:]
-    others = tuple(key for key in later
+    keys = list(expected) if isinstance(expected, dict) else list(range(len(expected)))
+    others = tuple(key for key in keys[keys.index(first) + 1:]
                    if compare(actual[key], expected[key], tolerance, (key,), brief=True))
     return dataclasses.replace(found, others=others) if others else found
 

@@ -1,8 +1,8 @@
 """Known causes of errors in student code, each with the sentence that says how to fix it:
 Python 2 code, names that NumPy 2 (or NumPy 1.24) removed, modules the grading environment
 does not have (a plotting library left in a file), a file saved as UTF-16, and a parameter
-named otherwise than the assignment names it. A hint is added
-under the error's own message; the error is never reworded.
+named otherwise than the assignment names it. A hint is added under the error's own message;
+the error is never reworded.
 """
 from __future__ import annotations
 

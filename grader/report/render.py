@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Container
 from functools import cache, lru_cache
 
+from grader.compare.message import SAID_OF_THE_ANSWER
 from grader.report.summary import (case_feedback, file_level, file_problems, fraction,
                                    notes_besides, points, status, where_failed)
 from grader.results.common import hint
@@ -81,14 +82,12 @@ def _without_mistake(feedback: str, mistake: str | None) -> str:
 def diagnosis(case) -> str:
     """What the grader told a student of a wrong answer, for the class page: the first line of
     the case's feedback (a known mistake's sentence aside), and its last if it says what the
-    answer evidently is ("Your answer is the expected one transposed ...", see
-    grader.results.common.TOLD_ALREADY)."""
-    from grader.results.common import TOLD_ALREADY
+    answer evidently is ("Your answer is the expected one transposed ...")."""
     lines = _without_mistake(case.feedback, case.mistake).splitlines()
     if not lines:
         return ""
     said = lines[0]
-    if len(lines) > 1 and lines[-1].startswith(TOLD_ALREADY):
+    if len(lines) > 1 and lines[-1].startswith(SAID_OF_THE_ANSWER):
         said += " " + lines[-1]
     return said
 
@@ -349,8 +348,7 @@ class ClassSummary:
                 return f"all of {names[0]} ({len(problems)})"
             return ", ".join(problems)
         return [{"what": FILE_FAILURES.get(kind, kind), "stopped": stopped(problems),
-                 "count": len(students), "students": sorted(students)[:12],
-                 "more": max(0, len(students) - 12)}
+                 "count": len(students), **_who(sorted(students))}
                 for (kind, problems), students in rows]
 
     def _mistakes_by_message(self) -> list[dict]:
@@ -368,7 +366,7 @@ class ClassSummary:
         rows = sorted(((key, list(students)) for key, students in self.errors.items()
                        if len(students) >= 2), key=lambda item: (-len(item[1]), item[0]))
         return [{"problem": problem_id, "error": line, "count": len(students),
-                 "students": sorted(students)[:12], "more": max(0, len(students) - 12)}
+                 **_who(sorted(students))}
                 for (problem_id, line), students in rows[:COMMON_SHOWN]]
 
     def context(self) -> dict:
@@ -397,7 +395,14 @@ FILE_FAILURES = {"nothing": "handed in nothing", "missing_file": "not handed in"
                  "import": "failed while loading (an error, an exit or a limit)",
                  "files_too_large": "files too large to grade"}
 ERROR_LINE = 200  # characters of an error's first line kept to group the class's errors
+SHOWN_STUDENTS = 12  # students named in a row of the class page (the others counted)
 COMMON_SHOWN = 50  # rows of common wrong answers on the class page (all go to the CSV)
+
+
+def _who(students) -> dict:
+    """The students a row of the class page names, in the order given, and how many more."""
+    return {"students": list(students[:SHOWN_STUDENTS]),
+            "more": max(0, len(students) - SHOWN_STUDENTS)}
 
 
 def _shown_rows(rows: list[dict]) -> dict:
@@ -425,8 +430,7 @@ def common_rows(groups: list, hidden: Container[tuple[str, str]] = ()) -> list[d
         same.sort(key=lambda g: (g.problem_id, g.case_id) in hidden)  # stable: public first
         first = same[0]
         rows.append({"problem": first.problem_id, "cases": [g.case_id for g in same],
-                     "count": first.count, "students": first.students[:12],
-                     "more": max(0, first.count - 12), "answer": first.answer,
+                     "count": first.count, **_who(first.students), "answer": first.answer,
                      "diagnosis": first.diagnosis, "declared": first.declared_mistake,
                      "hint": hint(first)})
     return rows

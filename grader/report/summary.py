@@ -85,7 +85,12 @@ def notes_besides(result: SubmissionResult, *, hidden: bool = True) -> list[str]
 
 def where_failed(problem: FileProblem) -> str:
     """What a file-level failure is a problem with: a notebook's cell, or a whole file."""
-    return "a notebook cell" if ".ipynb, cell " in problem.headline else "a whole file"
+    return "a notebook cell" if _in_a_cell(problem.headline) else "a whole file"
+
+
+def _in_a_cell(headline: str) -> bool:
+    """Whether a file-level failure is a notebook cell's (its location names the cell)."""
+    return ".ipynb, cell " in headline
 
 
 def case_feedback(case: CaseResult, *, at_top: Container[str] | None = None) -> str:
@@ -93,7 +98,7 @@ def case_feedback(case: CaseResult, *, at_top: Container[str] | None = None) -> 
     there: its message is in `at_top`, if given)."""
     if file_level(case) and (at_top is None or case.feedback in at_top):
         first = case.feedback.splitlines()[0] if case.feedback else ""
-        what = "a notebook cell" if ".ipynb, cell " in first else "the whole file"
+        what = "a notebook cell" if _in_a_cell(first) else "the whole file"
         return f"{first} (a problem with {what}, shown at the top)"
     return case.feedback
 

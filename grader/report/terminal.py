@@ -14,8 +14,6 @@ from grader.report.summary import (file_level, file_problems, fraction, notes_be
 from grader.results.model import SubmissionResult
 
 FEEDBACK_LINES = 4
-# grader.compare.message: what a wrong answer evidently is, and which other outputs differ
-KEPT_LEADS = ("Your answer is ", "Also not as expected: ")
 VERDICTS = {"passed": ("passed", "green"), "partial": ("partial", "yellow"),
             "failed": ("FAILED", "red"), "error": ("ERROR", "magenta")}
 
@@ -97,7 +95,9 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         if len(shown) > FEEDBACK_LINES:
             # the other outputs that differ, and what the answer evidently is (transposed,
             # rounded ...), end a message: kept
-            said = [line for line in shown[FEEDBACK_LINES - 2:] if line.startswith(KEPT_LEADS)]
+            from grader.compare.message import ALSO, SAID_OF_THE_ANSWER  # (NumPy's, loaded)
+            said = [line for line in shown[FEEDBACK_LINES - 2:]
+                    if line.startswith((*SAID_OF_THE_ANSWER, ALSO))]
             pasted = reproduce is not None and failed.visibility == "public" \
                 and failed.error_kind != "missing_function" \
                 and reproduce(problem.problem_id, failed.case_id) is not None

@@ -4,11 +4,11 @@ declare the common ones as known mistakes. A group of one is not a group.
 
 Answers are the decoded values the grader compared (numbers, NumPy arrays, and lists, tuples and
 dicts of them: what `grader.sandbox.wire.decode` gives), added one record at a time, so a class
-can be streamed through, and the answers of parts of a class (the shards or processes that graded
-them) merge. Only wrong answers are kept, and only as much as grouping needs: each distinct answer
-once, with what the grader told its students (`DIAGNOSIS` characters of it); an answer whose
-data is larger than `LARGE` bytes is kept as a digest of its exact contents
-only (and a short rendering), and so groups only with identical answers. So is every answer past
+can be streamed through, and the answers of parts of a class (the shards or processes that
+graded them) merge. Only wrong answers are kept, and only as much as grouping needs: each
+distinct answer once, with what the grader told its students (`DIAGNOSIS` characters of it); an
+answer whose data is larger than `LARGE` bytes is kept as a digest of its exact contents only
+(and a short rendering), and so groups only with identical answers. So is every answer past
 `KEPT` bytes of answers held: the values kept are those of the smallest digests that fit, which
 depends on which answers there are, never on their order.
 
@@ -17,20 +17,20 @@ Grouping, per case: identical answers are merged by digest as they arrive; then,
 far (ties: the earliest) whose leader it matches by `grader.compare.mismatch.compare` under the
 problem's tolerance (the leader standing as the expected value), or leads a group of its own.
 Nothing depends on the order the answers came in, and a class graded by several processes (each
-with its share of `KEPT`) groups as one graded in turn as long as each share holds its
-process's answers. Lists and tuples of numbers are taken as the arrays they stand for, as
-compare() takes them; answers of different structures (types, shapes, exact parts, NaN/inf
-positions) are never grouped. Within a structure, an answer is only compared with leaders it may match: whose weighted sum lies within
-the leader's tolerance of the leader's, and whose numbers at `PROBES` fixed places of each
-output are within the tolerance of the answer's there; every match meets these conditions, so
-they prune without losing one. Answers that pass them and still fail (near misses, or answers
-crafted to differ only at places not probed) cannot make grouping quadratic: each answer's
-comparisons that fail may cost `ROUNDS` times comparing it once, and beyond that draw on a pool
-of as much for the whole structure; weighing candidates has a budget of as much too, after
-which the answers left lead groups of their own (identical ones still merge). As an answer
-tries the largest groups first, crafted answers cost an honest group none of its students
-unless they outnumber it. Answers are made float `CHUNK` bytes at a time, so grouping answers
-of small integers takes no more memory than floats would.
+with its share of `KEPT`) groups as one graded in turn as long as each share holds its process's
+answers. Lists and tuples of numbers are taken as the arrays they stand for, as compare() takes
+them; answers of different structures (types, shapes, exact parts, NaN/inf positions) are never
+grouped. Within a structure, an answer is only compared with leaders it may match: whose
+weighted sum lies within the leader's tolerance of the leader's, and whose numbers at `PROBES`
+fixed places of each output are within the tolerance of the answer's there; every match meets
+these conditions, so they prune without losing one. Answers that pass them and still fail (near
+misses, or answers crafted to differ only at places not probed) cannot make grouping quadratic:
+each answer's comparisons that fail may cost `ROUNDS` times comparing it once, and beyond that
+draw on a pool of as much for the whole structure; weighing candidates has a budget of as much
+too, after which the answers left lead groups of their own (identical ones still merge). As an
+answer tries the largest groups first, crafted answers cost an honest group none of its students
+unless they outnumber it. Answers are made float `CHUNK` bytes at a time, so grouping answers of
+small integers takes no more memory than floats would.
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from grader.compare.message import SAID_OF_THE_ANSWER
 from grader.compare.mismatch import LARGEST, matches
 from grader.course.model import Tolerance
 
@@ -665,12 +666,6 @@ def _render(value, depth: int) -> str:
     return repr(value)[:SHOWN]
 
 
-# How the grader's own feedback begins a line that tells the students what their answer is
-# (see grader.compare.message): a known mistake would say it again
-TOLD_ALREADY = ("Your answer is ", "Your function returned None",
-                "That part of your answer is None")
-
-
 def hint(group: Group) -> str:
     """One line telling the instructor how to declare the group's answer as a known mistake
     (or that it is declared already, or that the grader tells its students already)."""
@@ -679,7 +674,7 @@ def hint(group: Group) -> str:
         shown = message if len(message) <= 60 else message[:57] + "..."
         return f"Declared already: these students read \"{shown}\""
     assignment, _, name = group.problem_id.partition(".")
-    if any(words in group.diagnosis for words in TOLD_ALREADY):
+    if any(words in group.diagnosis for words in SAID_OF_THE_ANSWER):  # a mistake would repeat
         return (f"The grader tells these {group.count} students what their answer is already "
                 "(above): a [[problem.mistake]] would say it again.")
     return (f"To explain it to these {group.count} students, add a [[problem.mistake]] to "

@@ -289,7 +289,7 @@ def given_near_misses(names: Sequence[str], expected_files: list[str],
         if any(name in _accepted([expected], alternatives) for name in names):
             continue
         messages += [_near_miss(name, name, expected) for name in names
-                     if name != expected and _stem(name) == _stem(expected)][:MAX_NEAR_MISSES]
+                     if name != expected and similar(name, expected)][:MAX_NEAR_MISSES]
     return messages
 
 
