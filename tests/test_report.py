@@ -116,6 +116,29 @@ def test_the_short_table_keeps_what_the_answer_is_and_offers_only_a_case_there_i
     assert "    ... (grader check -v shows all of it)" in lines  # a driver's: nothing to paste
 
 
+def test_the_short_table_shows_where_an_error_was_raised_or_stuck():
+    raised = ("f raised ValueError: bad\n  hw.py, line 9, in f\n    return g(x)\n"
+              "  hw.py, line 4, in g\n    raise ValueError('bad')")
+    stuck = ("f did not finish within the time limit of 2 s. Look for an infinite loop.\n"
+             "It was stopped here:\n  hw.py, line 9, in f\n    return g(x)\n"
+             "  hw.py, line 2, in g\n    while True:")
+    result = SubmissionResult("ann", [
+        ProblemResult(p, 1.0, [CaseResult("public-1", "public", False, text, error_kind=kind)])
+        for p, text, kind in (("hw.raised", raised, "exception"), ("hw.stuck", stuck, "timeout"))])
+    lines = table(result).splitlines()
+    first = lines.index(next(line for line in lines if line.startswith("hw.raised ")))
+    assert lines[first + 1:first + 5] == [
+        "    case 'public-1': f raised ValueError: bad",
+        "      hw.py, line 4, in g", "        raise ValueError('bad')",
+        "    ... (grader check -v shows all of it)"]
+    first = lines.index(next(line for line in lines if line.startswith("hw.stuck ")))
+    assert lines[first + 1:first + 6] == [
+        "    case 'public-1': f did not finish within the time limit of 2 s. Look for an "
+        "infinite loop.", "    It was stopped here:",
+        "      hw.py, line 2, in g", "        while True:",
+        "    ... (grader check -v shows all of it)"]
+
+
 def test_the_table_in_colour(result):
     coloured = table(result, color=True)
     partial, failed, passed = (re.search(rf"((?:\x1b\[[0-9;]+m)+){word}\x1b\[0m", coloured)

@@ -186,7 +186,7 @@ def test_garbage_on_the_channel_fails_only_that_call(sandbox, tmp_path):
     source.write_text(textwrap.dedent("""
         import os, stat
         def f():
-            for fd in range(3, 20):
+            for fd in range(3, 1024):
                 try:
                     if stat.S_ISSOCK(os.fstat(fd).st_mode):
                         os.write(fd, b"\\x00\\x00\\x00\\x05junk!")
@@ -297,7 +297,8 @@ def test_child_holds_nothing_of_the_grader(sandbox, tmp_path):
     """)
     names, found = outcome.value
     assert names == ["grader", "grader.sandbox", "grader.sandbox.child",
-                     "grader.sandbox.isolation", "grader.sandbox.wire"] and found == 0
+                     "grader.sandbox.isolation", "grader.sandbox.stuck", "grader.sandbox.wire"] \
+        and found == 0
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="runs as an unprivileged user only under root")
@@ -374,7 +375,7 @@ def test_phase_messages_do_not_move_the_deadline(sandbox, tmp_path):
         import os, stat, time
         from grader.sandbox import wire
         def f():
-            fd = next(fd for fd in range(3, 64) if _socket(fd))
+            fd = next(fd for fd in range(3, 1024) if _socket(fd))
             for _ in range(20):
                 wire.send(fd, {"phase": "import", "file": "x.py"})
                 wire.send(fd, {"phase": "call", "file": "x.py"})
@@ -395,7 +396,7 @@ def test_a_phase_trick_cannot_extend_a_call_past_twice_its_limit(sandbox, tmp_pa
         import os, stat, time
         from grader.sandbox import wire
         def f():
-            fd = next(fd for fd in range(3, 64) if _socket(fd))
+            fd = next(fd for fd in range(3, 1024) if _socket(fd))
             wire.send(fd, {"phase": "import", "file": "hw.py"})
             wire.send(fd, {"phase": "call", "file": "hw.py"})
             time.sleep(30)
@@ -578,19 +579,25 @@ with Sandbox() as box:
 """
 
 
-@pytest.mark.parametrize("privilege", ["root", "unprivileged"])
-def test_without_namespaces_each_child_still_gets_its_own_files(privilege):
+def script_report(script: str, privilege: str) -> dict:
+    """What `script` (given the project's folder) prints as JSON, run as root or without
+    privileges (a test of a sandbox made in a process of its own)."""
     import json
     import subprocess
     import sys
     from privileges import unprivileged
     if privilege == "root" and os.geteuid() != 0:
         pytest.skip("not running as root")
-    command = [sys.executable, "-c", NO_NAMESPACES, str(Path(__file__).parents[1])]
+    command = [sys.executable, "-c", script, str(Path(__file__).parents[1])]
     done = subprocess.run(unprivileged(command) if privilege == "unprivileged" else command,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    report = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("privilege", ["root", "unprivileged"])
+def test_without_namespaces_each_child_still_gets_its_own_files(privilege):
+    report = script_report(NO_NAMESPACES, privilege)
     assert "mount namespace" not in report["isolation"]
     assert report["errors"] == []
     listing = ["hw.py", "mine.txt", "pkg"]  # its own files, and what it wrote: nothing else
@@ -726,3 +733,51 @@ def test_the_real_zygote_is_found_without_the_kernel_s_list_of_children(waiter, 
     found.find_server()
     monkeypatch.undo()
     assert found.pid == child
+
+
+STUCK = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from grader.sandbox.host import Call, Sandbox, SandboxLimits
+submissions = {
+    "python": "def g():\n    while True:\n        pass\n\n\ndef f():\n    return g()\n",
+    "native": "import collections, itertools\n\n\ndef f():\n"
+              "    collections.deque(itertools.repeat(0), maxlen=0)\n",
+    "import": "while True:\n    pass\n",
+    "flood": "import os, signal\n\n\ndef flood(*_):\n    while True:\n"
+             "        for fd in range(3, 1024):\n            try:\n"
+             "                os.write(fd, b'Stack (most recent call first):\\n' * 9000)\n"
+             "            except OSError:\n                pass\n\n\n"
+             "signal.signal(signal.SIGUSR1, flood)\n\n\ndef f():\n    while True:\n        pass\n",
+}
+report = {}
+with Sandbox() as box:
+    for name, code in submissions.items():
+        start = time.monotonic()
+        (outcome,) = box.run({"hw.py": code.encode()}, [Call(0, "hw.py", "f", {}, 0.5, "p")],
+                             SandboxLimits(submission_time=10))
+        report[name] = {"kind": type(outcome.error).__name__, "message": str(outcome.error),
+                        "seconds": time.monotonic() - start}
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.parametrize("privilege", ["root", "unprivileged"])
+def test_a_timeout_says_where_the_code_was_stopped(privilege):
+    # the child writes its stacks in C on the grader's signal: a loop in Python, in native
+    # code that never returns to Python, at import; a child that answers the signal with a
+    # flood instead gets no location, and is stopped as quickly
+    report = script_report(STUCK, privilege)
+    assert all(r["kind"] == "Timeout" and r["seconds"] < 2 for r in report.values()), report
+    lines = {name: r["message"].splitlines() for name, r in report.items()}
+    assert lines["python"][0] == ("f did not finish within the time limit of 0.5 s. Look for an "
+                                  "infinite loop or a much slower algorithm than needed.")
+    assert lines["python"][1:4] == ["It was stopped here:", "  hw.py, line 7, in f",
+                                    "    return g()"]
+    assert lines["python"][4] in ("  hw.py, line 2, in g", "  hw.py, line 3, in g")
+    assert lines["native"][1:] == [
+        "It was stopped here:", "  hw.py, line 5, in f",
+        "    collections.deque(itertools.repeat(0), maxlen=0)"]
+    assert lines["import"][0].startswith("the import of hw.py did not finish")
+    assert lines["import"][2] in ("  hw.py, line 1, in <module>", "  hw.py, line 2, in <module>")
+    assert lines["flood"] == lines["python"][:1]

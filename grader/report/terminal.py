@@ -1,7 +1,8 @@
 """The self-check's table for a terminal: the notes about the submission and its file-level
 problems first (each once), then one line per problem with its status (passed, partial, FAILED,
 ERROR, each in its own colour on a terminal) and rounded points, the feedback of its first
-failing case under it (all of it, and the failing public case as Python to paste, with
+failing case under it (its first lines, or of an error its message and the innermost frame of
+its traceback; all of it, and the failing public case as Python to paste, with
 `verbose`), the assignments not checked, and a total. Text from a submission is shown with its
 control characters escaped (`printable`): a terminal would obey them."""
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Callable, Sequence
 from grader.report.summary import (file_level, file_problems, fraction, notes_besides, points,
                                    problem_feedback, status, where_failed)
 from grader.results.model import SubmissionResult
+from grader.sandbox import stuck
 
 FEEDBACK_LINES = 4
 VERDICTS = {"passed": ("passed", "green"), "partial": ("partial", "yellow"),
@@ -93,17 +95,22 @@ def table(result: SubmissionResult, *, verbose: bool = False,
             continue
         shown = printable(f"case '{failed.case_id}': {failed.feedback}").splitlines()
         if len(shown) > FEEDBACK_LINES:
-            # the other outputs that differ, and what the answer evidently is (transposed,
-            # rounded ...), end a message: kept
-            from grader.compare.message import ALSO, SAID_OF_THE_ANSWER  # (NumPy's, loaded)
-            said = [line for line in shown[FEEDBACK_LINES - 2:]
-                    if line.startswith((*SAID_OF_THE_ANSWER, ALSO))]
             pasted = reproduce is not None and failed.visibility == "public" \
                 and failed.error_kind != "missing_function" \
                 and reproduce(problem.problem_id, failed.case_id) is not None
-            shown = shown[:FEEDBACK_LINES - len(said)] + ["... (grader check -v shows all of it"
-                                                         + (", and the case as Python to paste)"
-                                                            if pasted else ")")] + said
+            more = "... (grader check -v shows all of it" + (
+                ", and the case as Python to paste)" if pasted else ")")
+            frames = [n for n, line in enumerate(shown) if stuck.FRAME_LINE.fullmatch(line)]
+            if frames:  # an error's traceback: its last frame is where it was raised (or stuck)
+                shown = shown[:min(frames[0], FEEDBACK_LINES - 2)] \
+                    + shown[frames[-1]:frames[-1] + 2] + [more]
+            else:
+                # the other outputs that differ, and what the answer evidently is (transposed,
+                # rounded ...), end a message: kept
+                from grader.compare.message import ALSO, SAID_OF_THE_ANSWER  # (NumPy's, loaded)
+                said = [line for line in shown[FEEDBACK_LINES - 2:]
+                        if line.startswith((*SAID_OF_THE_ANSWER, ALSO))]
+                shown = shown[:FEEDBACK_LINES - len(said)] + [more] + said
         lines += ["    " + line for line in shown]
     lines += map(printable, skipped)
     passed = sum(p.passed for p in result.problems)

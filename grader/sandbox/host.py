@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from grader import errors
-from grader.sandbox import wire
+from grader.sandbox import stuck, wire
 from grader.sandbox.child import EXIT_BROKEN
 from grader.sandbox.isolation import WORK_MIN_BYTES
 from grader.sandbox.launch import start_zygote
@@ -400,6 +400,7 @@ class _Session:
         self.budget, self.uid = budget, setup.get("uid")
         key, keep, body, positions = program
         entries, contents = files
+        self.files = dict(zip((name for name, _, _ in entries), contents))
         first = wire.dumps({"files": entries, "calls": [positions[id(c)] for c in calls]},
                            contents)
         hidden = [c for c in calls if c.hidden]
@@ -568,17 +569,52 @@ class _Session:
         return f"while running {call.function}"
 
     def _timeout(self, call: Call) -> errors.SubmissionError:
+        where = self._stuck_at()
         self.stop()
+        where = f"\nIt was stopped here:\n{where}" if where else ""
         if time.monotonic() >= self.deadline:
             return errors.Timeout(
                 f"the submission used up its total time limit of {self.limits.submission_time:g} s "
-                f"{self._during(call)}; the calls after it were not run.",
+                f"{self._during(call)}; the calls after it were not run.{where}",
                 phase=self.phase, file=call.file, fatal=True)
         what = f"the import of {call.file}" if self.phase == "import" else call.function
         return errors.Timeout(f"{what} did not finish within the time limit of "
                               f"{call.time_limit:g} s. Look for an infinite loop or a much "
-                              "slower algorithm than needed.",
+                              f"slower algorithm than needed.{where}",
                               phase=self.phase, file=call.file, fatal=True)
+
+    def _stuck_at(self) -> str:
+        """Where the child is, as the lines of a traceback through the student's files (see
+        grader.sandbox.stuck), or "" if it does not say: asked when it runs out of time, just
+        before it is stopped. What it writes is read for at most stuck.WAIT seconds, up to
+        stuck.MAX_BYTES, after whatever of a frame was read already."""
+        if self.pid is None:
+            return ""
+        self.sandbox.zygote.request({"op": "where", "pid": self.pid})
+        data, end = bytearray(), time.monotonic() + stuck.WAIT
+        while len(data) < stuck.MAX_BYTES:
+            wait = min(end - time.monotonic(), stuck.QUIET if data else stuck.WAIT)
+            if wait <= 0 or not self.poller.poll(wait * 1000):
+                break
+            try:
+                chunk = os.read(self.sock.fileno(), stuck.MAX_BYTES - len(data))
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        found = stuck.frames(data.decode("utf-8", "replace"), list(self.files))
+        return stuck.traceback_lines([(name, line, function, self._code(name, line))
+                                      for name, line, function in found])
+
+    def _code(self, name: str, line: int) -> str:
+        """Line `line` of the student's file `name`, stripped, if it is a Python file here."""
+        data = self.files.get(name)
+        if data is None or not name.endswith(".py"):
+            return ""
+        lines = data.decode("utf-8", "replace").splitlines()
+        code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        return code if len(code) <= 300 else code[:300] + "..."
 
     def _ended_by_itself(self) -> bool:
         """Whether the child ended (rather than only closing its channel), waiting briefly
