@@ -663,6 +663,31 @@ def test_a_notebook_module_in_the_sandbox(sandbox, tmp_path):
     assert h.error is None and h.value == 2.0
 
 
+def test_a_notebook_call_out_of_time_says_in_which_cell_and_line_it_was_stopped(sandbox,
+                                                                                tmp_path):
+    converted = convert_cells("import numpy as np",
+                              "def spin(x):\n    while x:\n        x = x + 0\n",
+                              "def f(x):\n    return spin(x)")
+    (tmp_path / converted.module_file).write_text(converted.source, encoding="utf-8")
+    (outcome,) = sandbox.run([tmp_path / "rnn.py"], [Call(0, "rnn.py", "f", {"x": 1}, 0.5, "f")],
+                             SandboxLimits(submission_time=10))
+    assert isinstance(outcome.error, errors.Timeout)
+    lines = str(outcome.error).splitlines()
+    assert lines[1:4] == ["It was stopped here:", "  rnn.ipynb, cell 3, line 2, in f",
+                          "    return spin(x)"]
+    assert lines[4:] in (["  rnn.ipynb, cell 2, line 2, in spin", "    while x:"],
+                         ["  rnn.ipynb, cell 2, line 3, in spin", "    x = x + 0"])
+
+
+def test_the_cells_are_read_back_from_the_module_only(tmp_path):
+    from grader.submission.notebook import cell_sources
+    converted = convert_cells("import numpy as np", "# a title", "def f(x):\n    return x")
+    assert cell_sources(converted.source) == {1: "import numpy as np",
+                                              2: "def f(x):\n    return x"}
+    for other in ("def f(x):\n    return x\n", "def (", "__grader_notebook__(1, 2)\n"):
+        assert cell_sources(other) == {}
+
+
 def test_a_file_that_is_not_a_notebook_fails_with_the_sentence_alone(sandbox, tmp_path):
     from grader.course.manifest import load_course
     from grader.submission.collect import submission_files

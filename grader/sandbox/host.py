@@ -608,11 +608,22 @@ class _Session:
                                       for name, line, function in found])
 
     def _code(self, name: str, line: int) -> str:
-        """Line `line` of the student's file `name`, stripped, if it is a Python file here."""
-        data = self.files.get(name)
-        if data is None or not name.endswith(".py"):
+        """Line `line` of the student's file `name`, stripped, if it is a Python file here or a
+        cell of a notebook ("rnn.ipynb, cell 12") whose module is here."""
+        cell = stuck.CELL_NAME.fullmatch(name)
+        if cell:
+            module = f"{Path(cell.group(1)).stem}.py"
+            data = next((d for n, d in self.files.items() if n.rsplit("/", 1)[-1] == module),
+                        None)
+            from grader.submission.notebook import cell_sources
+            text = cell_sources(data.decode("utf-8", "replace")).get(int(cell.group(2))) \
+                if data is not None else None
+        else:
+            text = self.files.get(name) if name.endswith(".py") else None
+            text = text.decode("utf-8", "replace") if text is not None else None
+        if text is None:
             return ""
-        lines = data.decode("utf-8", "replace").splitlines()
+        lines = text.splitlines()
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         return code if len(code) <= 300 else code[:300] + "..."
 

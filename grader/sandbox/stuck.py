@@ -26,7 +26,9 @@ _HEADER = re.compile(r"(Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call
 _FRAME = re.compile(r'  File "(.{1,1000})", line (\d{1,9}) in (.{1,200})')
 # a line of `traceback_lines`, where a frame is named (a message's short form looks for it)
 FRAME_LINE = re.compile(r"  (?! )(.+), line (\d+), in (.+)")
-_CELL = re.compile(r"/([^/]{1,200}\.ipynb, cell \d{1,6})")  # see grader.submission.notebook
+# a notebook cell's code, compiled as "<folder>/rnn.ipynb, cell 12" (see grader.submission.notebook)
+CELL_NAME = re.compile(r"([^/]{1,200}\.ipynb), cell (\d{1,6})")
+_CELL = re.compile(r"/(" + CELL_NAME.pattern + ")")
 
 
 def _student_file(path: str, names: list[str]) -> str | None:

@@ -813,6 +813,24 @@ def __grader_notebook__(notebook, cells, undefined, missing):
 '''
 
 
+def cell_sources(module: str) -> dict[int, str]:
+    """The source of each code cell the module `to_module` wrote holds, by number (what a
+    traceback through a cell shows lines of); none if `module` is not such a module."""
+    try:
+        tree = ast.parse(module)
+    except (SyntaxError, ValueError):
+        return {}
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) \
+                and call.func.id == "__grader_notebook__" and len(call.args) == 4 \
+                and isinstance(call.args[1], ast.List):
+            return {cell.elts[0].value: cell.elts[1].value for cell in call.args[1].elts
+                    if isinstance(cell, ast.Tuple) and len(cell.elts) == 3
+                    and all(isinstance(e, ast.Constant) for e in cell.elts[:2])}
+    return {}
+
+
 def _render(name: str, cells, undefined: dict[str, str], missing: dict[str, str]) -> str:
     parts = ['"""A notebook as the grader runs it (generated from the notebook, not to be edited).',
              "",
