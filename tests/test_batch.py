@@ -86,6 +86,33 @@ def test_a_rerun_regrades_only_what_changed(cli, klass, tmp_path):
     assert "Students: 4 (4 graded now" in result.stdout
 
 
+@pytest.mark.parametrize("first, kept", [
+    (["--grader-problem", "optim.nesterov_quadratic"], False),  # part of the problems
+    (["-k", "optim."], False),
+    (["--grader-public-only"], False),  # no hidden case
+    ([], True),  # all of it: the same grade, whichever way it was made
+])
+def test_a_grade_is_kept_only_by_a_run_that_grades_the_same(cli, tmp_path, first, kept):
+    root, out = tmp_path / "class", tmp_path / "out"
+    shutil.copytree(EXAMPLES / "correct", root / "ann")
+    assert pytest.main(["-p", "no:cacheprovider", "-q", "--submission", str(root / "ann"),
+                        "--grader-problems", str(PROBLEMS), "--grader-reference", str(REFERENCE),
+                        "--grader-out", str(out), *first]) == 0
+    result = cli("grade", root, "--out", out, *COURSE, "-q")
+    assert ("(0 graded now in" if kept else "(1 graded now in") in result.stdout
+    book = pd.read_csv(out / "gradebook.csv")
+    assert book.total[0] == book["max"][0] and book.shape[1] == 44 + 4  # every problem
+
+
+def test_a_grade_of_some_assignments_is_not_kept_by_a_run_of_all(cli, tmp_path):
+    root, out = tmp_path / "class", tmp_path / "out"
+    shutil.copytree(EXAMPLES / "correct", root / "ann")
+    cli("grade", root, "--out", out, *COURSE, "-q", "--assignment", "optim")
+    assert "(0 graded now in" in cli("grade", root, "--out", out, *COURSE, "-q",
+                                      "--assignment", "optim").stdout
+    assert "(1 graded now in" in cli("grade", root, "--out", out, *COURSE, "-q").stdout
+
+
 def test_a_file_changed_while_its_student_is_graded_is_graded_again_next_run(
         cli, klass, tmp_path, monkeypatch):
     """The fingerprint kept with a grade is that of the files graded: a download synced while

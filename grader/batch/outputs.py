@@ -14,7 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from grader.batch.plan import GRADE_FILE, fingerprint, stored
+from grader.batch.plan import (GRADE_FILE, fingerprint, graded_fingerprint, stored,
+                                submission_digest)
 from grader.report.render import ClassSummary, render_class, render_student
 from grader.results.export import neutralise
 from grader.results.gradescope import to_gradescope
@@ -119,22 +120,27 @@ class ClassWriter:
     class files from it."""
 
     def __init__(self, out: Path, course: str, students: dict[str, list[Path]],
-                 *, summary: ClassSummary | None = None, prints: dict[str, str] | None = None):
-        """`course` is the course's fingerprint; `prints`, each student's fingerprint (see
-        grader.batch.plan.fingerprint) if the caller has it. Either way it is taken before the
-        students are graded: a file changed meanwhile makes the next run grade them again,
+                 *, summary: ClassSummary | None = None, digests: dict[str, str] | None = None,
+                 hidden: bool = True):
+        """`course` is the course's fingerprint (see grader.batch.plan.course_fingerprint);
+        each student's grade is stored with the fingerprint of what was graded (the result's
+        problems, with their hidden cases if `hidden`) and of the student's files, digested
+        now (`digests`, if the caller has them: see grader.batch.plan.submission_digest), before
+        the students are graded: a file changed meanwhile makes the next run grade them again,
         rather than keep a grade of what they no longer hold."""
-        self.out, self.course, self.students = Path(out), course, students
-        self.prints = prints if prints is not None else {
-            name: fingerprint(course, paths) for name, paths in students.items()}
+        self.out, self.course, self.students, self.hidden = Path(out), course, students, hidden
+        self.digests = digests if digests is not None else {
+            name: submission_digest(paths) for name, paths in students.items()}
         self.summary = summary
         self.out.mkdir(parents=True, exist_ok=True)
         self.grader_errors = 0
 
     def __call__(self, result: SubmissionResult, seconds: float | None) -> None:
         self.grader_errors += has_grader_error(result)
-        write_student(self.out, result, fingerprint=self.prints[result.student],
-                      execution_time=seconds)
+        graded = graded_fingerprint(self.course, (p.problem_id for p in result.problems),
+                                    hidden=self.hidden)
+        write_student(self.out, result, execution_time=seconds,
+                      fingerprint=fingerprint(graded, self.digests[result.student]))
         if self.summary is not None:
             self.summary.add(result)
 

@@ -1,12 +1,14 @@
 """Which students of a class need grading: each subfolder of the submissions folder is a
-student; a student whose stored grade.json carries the fingerprint of their current submission
-and of the current course is done and skipped, so a rerun continues where a run stopped.
+student; a student whose stored grade.json carries the fingerprint of their current submission,
+of the current course and of what this run grades of it (the same problems, with or without
+their hidden cases) is done and skipped, so a rerun continues where a run stopped.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
+from typing import Iterable
 
 from grader import __version__
 from grader.submission.collect import read_bounded, regular_file, source_files
@@ -20,26 +22,36 @@ def _digest_files(files, digest) -> None:
         digest.update(name.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0")
 
 
-def course_fingerprint(problems_dir: Path, reference_dir: Path, hidden_seed=None, *,
-                       assignments: list[str] | None = None) -> str:
-    """A digest of the course's files (the grader's version and hidden seed included), and of
-    the `assignments` graded if not all: results on other assignments are not these."""
+def course_fingerprint(problems_dir: Path, reference_dir: Path, hidden_seed=None) -> str:
+    """A digest of the course's files, the grader's version and the hidden seed."""
     digest = hashlib.sha256(f"grader {__version__} seed {hidden_seed}".encode())
     for folder in (Path(problems_dir), Path(reference_dir)):
         paths = sorted(p for p in folder.rglob("*") if "__pycache__" not in p.parts
                        and regular_file(p, limit=COURSE_FILE_LIMIT))
         _digest_files(((str(p.relative_to(folder)), read_bounded(p, limit=COURSE_FILE_LIMIT)
                         or b"") for p in paths), digest)
-    if assignments:
-        return hashlib.sha256(f"{digest.hexdigest()} {assignments}".encode()).hexdigest()
     return digest.hexdigest()
 
 
-def fingerprint(course: str, submission: list[Path]) -> str:
-    """A digest of one student's submission and the course's fingerprint."""
-    digest = hashlib.sha256(course.encode())
+def graded_fingerprint(course: str, problems: Iterable[str], *, hidden: bool) -> str:
+    """A digest of what a run grades: the course (its fingerprint), the problems (by id: a
+    student's grade holds exactly these) and whether with their hidden cases."""
+    return hashlib.sha256("\0".join([course, f"hidden={hidden}", *sorted(problems)])
+                          .encode()).hexdigest()
+
+
+def submission_digest(submission: list[Path]) -> str:
+    """A digest of one student's files."""
+    digest = hashlib.sha256()
     _digest_files(source_files(submission), digest)
     return digest.hexdigest()
+
+
+def fingerprint(graded: str, submission: str) -> str:
+    """What a student's stored grade was computed from: what was graded (see
+    `graded_fingerprint`) and the student's files (see `submission_digest`). A rerun keeps a
+    grade only if it would compute it from the same."""
+    return hashlib.sha256(f"{graded} {submission}".encode()).hexdigest()
 
 
 def in_shard(student: str, shard: tuple[int, int]) -> bool:

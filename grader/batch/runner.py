@@ -215,7 +215,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     if shard is None and (empty := class_is_empty(Path(submissions), out=Path(out),
                                                     lms_downloads=lms_downloads)):
         raise NoStudents(empty)
-    fingerprint = planning.course_fingerprint(problems_dir, reference_dir, assignments=chosen)
+    fingerprint = planning.course_fingerprint(problems_dir, reference_dir)
     options = dict(submissions=Path(submissions), out=Path(out), problems_dir=problems_dir,
                    reference_dir=reference_dir, force=force, lms_downloads=lms_downloads,
                    chosen=chosen, fingerprint=fingerprint,
@@ -236,7 +236,8 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                                              on_plan=on_plan, threads=2, summary=summary,
                                              started=started, **options)
     if shard is not None:
-        shard_marks.mark_done(out, shard, fingerprint)
+        shard_marks.mark_done(out, shard, planning.graded_fingerprint(
+            fingerprint, [p.problem.id for p in engine.plan], hidden=True))
     students, gone = [], []
     if summary is not None:
         present = {s["name"] for s in summary.students}
@@ -421,8 +422,9 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                  started: tuple | None = None) -> tuple[int, int, list]:
     """Grade the students of one shard (all for None) that need it, in this process, with
     `engine` (on the `chosen` assignments, None for all, of the course of `fingerprint`: a
-    stored result of another is graded again) and `threads` grading ahead, adding
-    each student of the shard to `summary`, if given (those kept, from their stored result):
+    stored result of another course, or of other problems, is graded again) and `threads`
+    grading ahead, adding each student of the shard to `summary`, if given (those kept, from
+    their stored result):
     (students graded, students kept from an earlier run, what was not graded and why). With
     `part` = (k, n), this process takes every n-th student from the k-th, in the class's order
     (the processes of one machine: equal parts, each with its share of every kind of
@@ -450,12 +452,15 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
         entries, left_out = submissions_of(root, exclude=Path(out))
         entries = dict(mine(list(entries.items()), lambda item: item[0]))
         skipped += mine(left_out, lambda item: item[0].name)
-        intakes, prints = {}, {}
+        intakes, digests, prints = {}, {}, {}
+        graded = planning.graded_fingerprint(fingerprint, [p.problem.id for p in engine.plan],
+                                             hidden=True)
         for number, (name, path) in enumerate(entries.items()):  # folders made for zips only
             try:
                 intakes[name] = prepare([path], course, scratch / "unpacked" / str(number),
                                         chosen)
-                prints[name] = planning.fingerprint(fingerprint, intakes[name].paths)
+                digests[name] = planning.submission_digest(intakes[name].paths)
+                prints[name] = planning.fingerprint(graded, digests[name])
             except OSError as exc:  # one student's files (a folder no one may read): said
                 intakes.pop(name, None)
                 skipped.append((path, f"could not be read ({exc.strerror or exc}: "
@@ -481,7 +486,7 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
             gaps += sandbox.gaps
             engine.sandbox = sandbox
             with _spaced_collections():
-                _grade_chunks(engine, todo, intakes, prints, out=out, fingerprint=fingerprint,
+                _grade_chunks(engine, todo, intakes, digests, out=out, fingerprint=fingerprint,
                               summary=summary, threads=threads, progress=progress)
     return len(todo), len(kept), skipped
 
@@ -501,17 +506,17 @@ def _spaced_collections():
         gc.set_threshold(*before)
 
 
-def _grade_chunks(engine, todo: list[str], intakes: dict, prints: dict, *, out: Path,
+def _grade_chunks(engine, todo: list[str], intakes: dict, digests: dict, *, out: Path,
                   fingerprint: str, summary: ClassSummary | None, threads: int,
                   progress) -> None:
     """Grade the students of `todo` through pytest, one session per CHUNK of them, writing
-    each one's files (and `prints`, their fingerprints from before grading) as soon as they
-    are graded."""
+    each one's files as soon as they are graded, with the fingerprint of what was graded and of
+    their files (`digests`, taken before grading)."""
     from grader.pytest_plugin.session import GradingSession
     for first in range(0, len(todo), CHUNK):
         students = {name: intakes[name].paths for name in todo[first:first + CHUNK]}
         writer = ClassWriter(out, fingerprint, students, summary=summary,
-                             prints={name: prints[name] for name in students})
+                             digests={name: digests[name] for name in students})
         unwritten: list[str] = []
         written: set[str] = set()
 

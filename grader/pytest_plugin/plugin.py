@@ -87,8 +87,9 @@ def _from_options(config) -> GradingSession:
         private.append(Path(option.grader_results).resolve().parent)
     if option.grader_out:
         private.append(Path(option.grader_out))
+    hidden = not option.grader_public_only and not option.grader_kit
     try:
-        engine = Engine(course=course, hidden=not option.grader_public_only and not option.grader_kit,
+        engine = Engine(course=course, hidden=hidden,
                         problems=option.grader_problems_only,
                         hidden_seed=option.grader_hidden_seed, expectations=expectations,
                         details=bool(option.grader_out))
@@ -110,7 +111,7 @@ def _from_options(config) -> GradingSession:
         fingerprint = course_fingerprint(option.grader_problems, option.grader_reference,
                                          option.grader_hidden_seed)
         writer = ClassWriter(Path(option.grader_out), fingerprint, students,
-                             summary=ClassSummary(course.tolerance_of))
+                             summary=ClassSummary(course.tolerance_of), hidden=hidden)
     session = GradingSession(engine=engine, students=students, jobs=option.grader_jobs,
                              writer=writer, results_path=option.grader_results,
                              on_close=lambda: _close(engine, writer))
