@@ -395,6 +395,18 @@ def test_gradescope_split_public_and_hidden(result):
     assert test["visibility"] == "visible" and "grader itself failed" in test["output"]
 
 
+def test_the_public_and_hidden_tests_add_up_to_the_problem_s_points_exactly():
+    problem = ProblemResult("p", 1.0, [CaseResult("public-1", "public", True),
+                                       CaseResult("hidden-1", "hidden", True),
+                                       CaseResult("hidden-2", "hidden", False)])
+    data = to_gradescope(SubmissionResult("x", [problem]), hidden_visibility="hidden")
+    public, hidden = data["tests"]
+    assert (public["score"], public["max_score"]) == (0.333333, 0.333333)
+    assert (hidden["score"], hidden["max_score"]) == (0.333334, 0.666667)
+    assert public["score"] + hidden["score"] == problem.points == data["score"] == 0.666667
+    assert public["max_score"] + hidden["max_score"] == 1.0
+
+
 def test_a_file_problem_only_hidden_cases_met_stays_in_their_hidden_test():
     """Student code running a hidden case holds its inputs: what it makes the grader say there
     (an import error, a syntax error raised on purpose) is not said in the top-level output,

@@ -29,17 +29,16 @@ def gradescope_test(problem: ProblemResult, *, visibility: str | None = None) ->
     return test
 
 
-def _part(problem: ProblemResult, cases: list[CaseResult], which: str,
-          visibility: str, at_top: set[str]) -> dict:
-    """The test for the public or the hidden cases of a problem: its share of the points is
-    the share of the problem's cases it holds (the one scoring rule, split). A file-level
-    failure whose message is not `at_top` is said here in full."""
-    total = len(problem.cases)
+def _part(problem: ProblemResult, cases: list[CaseResult], which: str, visibility: str,
+          share: tuple[float, float], at_top: set[str]) -> dict:
+    """The test for the public or the hidden cases of a problem, with its `share` of the
+    points (see ProblemResult.split). A file-level failure whose message is not `at_top` is
+    said here in full."""
     passed = sum(c.passed for c in cases)
     test = {
         "name": f"{problem.problem_id}: {which} cases ({passed}/{len(cases)} passed)",
-        "score": round(problem.max_points * passed / total, 6),
-        "max_score": round(problem.max_points * len(cases) / total, 6),
+        "score": share[0],
+        "max_score": share[1],
         "status": "passed" if passed == len(cases) else "failed",
         "output": problem_feedback(problem, cases=cases, at_top=at_top),
         "visibility": visibility,
@@ -53,17 +52,18 @@ def split_tests(problem: ProblemResult, *, hidden_visibility: str,
                 at_top: set[str]) -> list[dict]:
     """The problem as a visible test of its public cases and a test of its hidden cases with
     `hidden_visibility` (one test when it has only one kind, or when the grader failed on it:
-    that is always visible). `at_top`: the messages of the file-level failures said in the
-    top-level output."""
+    that is always visible); their scores add up to the problem's. `at_top`: the messages of
+    the file-level failures said in the top-level output."""
     public = [c for c in problem.cases if c.visibility != "hidden"]
     hidden = [c for c in problem.cases if c.visibility == "hidden"]
     if problem.grader_error or not problem.cases:
         return [gradescope_test(problem, visibility="visible")]
+    public_share, hidden_share = problem.split(public)
     tests = []
     if public:
-        tests.append(_part(problem, public, "public", "visible", at_top))
+        tests.append(_part(problem, public, "public", "visible", public_share, at_top))
     if hidden:
-        tests.append(_part(problem, hidden, "hidden", hidden_visibility, at_top))
+        tests.append(_part(problem, hidden, "hidden", hidden_visibility, hidden_share, at_top))
     return tests
 
 

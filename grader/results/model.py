@@ -68,6 +68,15 @@ class ProblemResult:
     def passed(self) -> bool:
         return not self.grader_error and bool(self.cases) and self.passed_cases == len(self.cases)
 
+    def split(self, part: list[CaseResult]) -> tuple[tuple[float, float], tuple[float, float]]:
+        """(points, maximum) of `part` of the problem's cases and of the others: each part's
+        share of the cases, by the same rule as `points`, and the two add up to `points` and
+        `max_points` exactly."""
+        total = len(self.cases)
+        points = round(self.max_points * sum(c.passed for c in part) / total, 6)
+        most = round(self.max_points * len(part) / total, 6)
+        return (points, most), (round(self.points - points, 6), round(self.max_points - most, 6))
+
     @property
     def mistakes(self) -> list[str]:
         return sorted({c.mistake for c in self.cases if c.mistake})
