@@ -165,10 +165,11 @@ class Engine:
         return {name: a.drivers.read_text(encoding="utf-8")
                 for name, a in self.course.assignments.items() if a.drivers}
 
-    def _outcomes(self, files: dict, limits: Limits, calls: list) -> Iterator[Answer]:
+    def _outcomes(self, files: dict, limits: Limits, calls: list,
+                  cells: dict[str, str]) -> Iterator[Answer]:
         """The child's answers to calls that share limits, one at a time, as they arrive."""
         for outcome in self.sandbox.stream(files, calls, sandbox_limits(limits),
-                                           drivers=self.drivers):
+                                           drivers=self.drivers, sources=cells):
             yield Answer(outcome.value, outcome.error, outcome.output, outcome.output_dropped)
 
     # -- grading ---------------------------------------------------------------------------
@@ -182,11 +183,12 @@ class Engine:
         planned = [p for p in self.plan if selected is None or p.problem.id in selected]
         graded: dict[str, ProblemResult] = {}
         notes: list[str] = []
+        cells: dict[str, str] = {}
         try:
-            files = submission_files(self.course, paths, notes=notes)
+            files = submission_files(self.course, paths, notes=notes, cells=cells)
             taken = self._taken(planned, paths)
             for limits, calls in self._requests(selected).items():
-                answers = self._outcomes(files, limits, calls)
+                answers = self._outcomes(files, limits, calls, cells)
                 entries = [entry for entry in planned if entry.problem.limits == limits]
                 for entry in entries:
                     graded[entry.problem.id] = ProblemResult(

@@ -670,7 +670,7 @@ def test_a_notebook_call_out_of_time_says_in_which_cell_and_line_it_was_stopped(
                               "def f(x):\n    return spin(x)")
     (tmp_path / converted.module_file).write_text(converted.source, encoding="utf-8")
     (outcome,) = sandbox.run([tmp_path / "rnn.py"], [Call(0, "rnn.py", "f", {"x": 1}, 0.5, "f")],
-                             SandboxLimits(submission_time=10))
+                             SandboxLimits(submission_time=10), sources=converted.cells)
     assert isinstance(outcome.error, errors.Timeout)
     lines = str(outcome.error).splitlines()
     assert lines[1:4] == ["It was stopped here:", "  rnn.ipynb, cell 3, line 2, in f",
@@ -679,13 +679,24 @@ def test_a_notebook_call_out_of_time_says_in_which_cell_and_line_it_was_stopped(
                          ["  rnn.ipynb, cell 2, line 3, in spin", "    x = x + 0"])
 
 
-def test_the_cells_are_read_back_from_the_module_only(tmp_path):
-    from grader.submission.notebook import cell_sources
+def test_the_cells_code_is_kept_by_the_name_it_runs_under():
     converted = convert_cells("import numpy as np", "# a title", "def f(x):\n    return x")
-    assert cell_sources(converted.source) == {1: "import numpy as np",
-                                              2: "def f(x):\n    return x"}
-    for other in ("def f(x):\n    return x\n", "def (", "__grader_notebook__(1, 2)\n"):
-        assert cell_sources(other) == {}
+    assert converted.cells == {"rnn.ipynb, cell 1": "import numpy as np",
+                               "rnn.ipynb, cell 2": "def f(x):\n    return x"}
+
+
+def test_a_submission_s_notebook_cells_come_with_its_files(tmp_path):
+    from grader.course.manifest import load_course
+    from grader.submission.collect import submission_files
+    from conftest import PROBLEMS, REFERENCE
+    nbformat.write(notebook("import numpy as np", "def cross_entropy(y, p):\n    return 0.0"),
+                   tmp_path / "rnn.ipynb")
+    (tmp_path / "optim.py").write_text("def gd_quadratic():\n    pass\n")
+    cells: dict = {}
+    files = submission_files(load_course(PROBLEMS, REFERENCE), [tmp_path], cells=cells)
+    assert "rnn.py" in files and "optim.py" in files
+    assert cells == {"rnn.ipynb, cell 1": "import numpy as np",
+                     "rnn.ipynb, cell 2": "def cross_entropy(y, p):\n    return 0.0"}
 
 
 def test_a_file_that_is_not_a_notebook_fails_with_the_sentence_alone(sandbox, tmp_path):

@@ -749,6 +749,15 @@ submissions = {
              "                os.write(fd, b'Stack (most recent call first):\\n' * 9000)\n"
              "            except OSError:\n                pass\n\n\n"
              "signal.signal(signal.SIGUSR1, flood)\n\n\ndef f():\n    while True:\n        pass\n",
+    # a stack of its own making: 1,500 frames of a file of almost 1 MB, and a notebook cell the
+    # submission does not have
+    "forged": "import os, signal\n\nSTACK = (b'Current thread 0x1 (most recent call first):\\n'\n"
+              "         + b'  File \"/w/hw.py\", line 1 in f\\n' * 1500\n"
+              "         + b'  File \"/w/hw.ipynb, cell 1\", line 1 in f\\n')\n\n\n"
+              "def forge(*_):\n    for fd in range(3, 1024):\n        try:\n"
+              "            os.write(fd, STACK)\n        except OSError:\n            pass\n"
+              "    while True:\n        pass\n\n\nsignal.signal(signal.SIGUSR1, forge)\n\n\n"
+              "def f():\n    while True:\n        pass\n" + ("#" * 79 + "\n") * 12_000,
 }
 report = {}
 with Sandbox() as box:
@@ -781,3 +790,20 @@ def test_a_timeout_says_where_the_code_was_stopped(privilege):
     assert lines["import"][0].startswith("the import of hw.py did not finish")
     assert lines["import"][2] in ("  hw.py, line 1, in <module>", "  hw.py, line 2, in <module>")
     assert lines["flood"] == lines["python"][:1]
+    # what the grader shows of a forged stack is bounded, and only of the submission's files
+    assert lines["forged"][1] == "It was stopped here:" and "  ..." in lines["forged"]
+    assert lines["forged"][2:].count("  hw.py, line 1, in f") == 5
+    assert "ipynb" not in report["forged"]["message"]
+
+
+def test_asking_where_a_call_was_stopped_costs_the_submission_no_time(sandbox, tmp_path):
+    # a child that blocks the signal makes the grader wait stuck.WAIT for nothing: that wait
+    # neither turns a call's timeout into the submission's nor takes the next call's time
+    source = tmp_path / "hw.py"
+    source.write_text("import signal\nsignal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})"
+                      "\n\n\ndef f():\n    while True:\n        pass\n\n\ndef g():\n"
+                      "    return 1\n")
+    calls = [Call(0, "hw.py", "f", {}, 0.3, "a"), Call(1, "hw.py", "g", {}, 0.3, "b")]
+    stuck, answered = sandbox.run([source], calls, SandboxLimits(submission_time=0.52))
+    assert str(stuck.error).startswith("f did not finish within the time limit of 0.3 s.")
+    assert answered.error is None and answered.value == 1

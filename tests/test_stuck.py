@@ -27,12 +27,13 @@ def test_another_thread_is_shown_when_the_current_one_is_not_in_student_code():
     assert stuck.frames(other, NAMES) == [("optim.py", 3, "helper")]
 
 
-def test_a_notebook_cell_is_named_as_in_tracebacks():
+def test_a_notebook_cell_is_named_as_in_tracebacks_if_the_submission_has_it():
     dump = ('Stack (most recent call first):\n'
             '  File "/work/rnn.ipynb, cell 12", line 3 in bptt\n'
             '  File "/work/rnn.py", line 40 in <module>\n')
-    assert stuck.frames(dump, NAMES) == [("rnn.py", 40, "<module>"),
-                                         ("rnn.ipynb, cell 12", 3, "bptt")]
+    assert stuck.frames(dump, NAMES + ["rnn.ipynb, cell 12"]) == [
+        ("rnn.py", 40, "<module>"), ("rnn.ipynb, cell 12", 3, "bptt")]
+    assert stuck.frames(dump, NAMES) == [("rnn.py", 40, "<module>")]  # no such notebook
 
 
 def test_what_is_not_a_stack_gives_no_location():
@@ -45,7 +46,8 @@ def test_what_is_not_a_stack_gives_no_location():
 
 def test_a_deep_stack_shows_its_first_and_last_frames_with_their_code():
     found = [("hw.py", n, "f", f"return f(n - {n})") for n in range(1, 11)]
-    lines = stuck.traceback_lines(found).splitlines()
+    assert stuck.elided(found[:6]) == found[:6]
+    lines = stuck.traceback_lines(stuck.elided(found)).splitlines()
     assert lines[:2] == ["  hw.py, line 1, in f", "    return f(n - 1)"]
     assert lines[4] == "  ..."
     assert lines[-2:] == ["  hw.py, line 10, in f", "    return f(n - 10)"]

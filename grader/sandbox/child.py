@@ -146,9 +146,10 @@ def _student_frames(tb, scratch: str) -> str:
                   if f.filename.startswith(scratch + os.sep)]
     except Exception:  # a traceback the student tampered with
         return ""
-    return stuck.traceback_lines([
-        (_clip(os.path.relpath(f.filename, scratch), 200), f.lineno, _clip(f.name, 200),
-         _clip(f.line, 300) if f.line else "") for f in frames])
+    return stuck.traceback_lines([None if frame is None else (
+        _clip(os.path.relpath(frame.filename, scratch), 200), frame.lineno,
+        _clip(frame.name, 200), _clip(frame.line, 300) if frame.line else "")
+        for frame in stuck.elided(frames)])
 
 
 def _describe(exc: BaseException, scratch: str, phase: str, file: str) -> dict:
@@ -432,6 +433,7 @@ def _move_channel(fd: int) -> int:
     try:
         os.dup2(fd, CHANNEL, inheritable=False)
     except OSError:
+        os.set_inheritable(fd, False)
         faulthandler.register(stuck.STUCK_SIGNAL, file=fd, all_threads=True, chain=False)
         return fd
     os.close(fd)

@@ -392,15 +392,16 @@ class _Session:
 
     def __init__(self, sandbox: "Sandbox", setup: dict, program, calls: list[Call],
                  files: tuple[list, list], limits: SandboxLimits, deadline: float,
-                 budget: _Budget):
+                 budget: _Budget, sources: dict[str, str]):
         """A child of the zygote's `program` (see `Sandbox._stream`) making `calls`, a part of
-        it, on the student's `files` (see `Sandbox._files`). Its first frame holds the files
-        and the positions of its calls in the program."""
+        it, on the student's `files` (see `Sandbox._files`; `sources` as in `Sandbox.run`).
+        Its first frame holds the files and the positions of its calls in the program."""
         self.sandbox, self.calls, self.limits, self.deadline = sandbox, calls, limits, deadline
         self.budget, self.uid = budget, setup.get("uid")
         key, keep, body, positions = program
         entries, contents = files
         self.files = dict(zip((name for name, _, _ in entries), contents))
+        self.sources, self.lines = sources, {}  # the lines of code shown, by file name
         first = wire.dumps({"files": entries, "calls": [positions[id(c)] for c in calls]},
                            contents)
         hidden = [c for c in calls if c.hidden]
@@ -569,10 +570,13 @@ class _Session:
         return f"while running {call.function}"
 
     def _timeout(self, call: Call) -> errors.SubmissionError:
+        total = time.monotonic() >= self.deadline  # decided before the child is asked where
+        asked = time.monotonic()
         where = self._stuck_at()
+        self.deadline += time.monotonic() - asked  # the asking is the grader's time
         self.stop()
         where = f"\nIt was stopped here:\n{where}" if where else ""
-        if time.monotonic() >= self.deadline:
+        if total:
             return errors.Timeout(
                 f"the submission used up its total time limit of {self.limits.submission_time:g} s "
                 f"{self._during(call)}; the calls after it were not run.{where}",
@@ -587,43 +591,37 @@ class _Session:
         """Where the child is, as the lines of a traceback through the student's files (see
         grader.sandbox.stuck), or "" if it does not say: asked when it runs out of time, just
         before it is stopped. What it writes is read for at most stuck.WAIT seconds, up to
-        stuck.MAX_BYTES, after whatever of a frame was read already."""
+        stuck.MAX_BYTES, after whatever of a frame was read already; it costs the grader little
+        whatever it holds, and a location that cannot be made is only left out."""
         if self.pid is None:
             return ""
-        self.sandbox.zygote.request({"op": "where", "pid": self.pid})
-        data, end = bytearray(), time.monotonic() + stuck.WAIT
-        while len(data) < stuck.MAX_BYTES:
-            wait = min(end - time.monotonic(), stuck.QUIET if data else stuck.WAIT)
-            if wait <= 0 or not self.poller.poll(wait * 1000):
-                break
-            try:
+        try:
+            self.sandbox.zygote.request({"op": "where", "pid": self.pid})
+            data, end = bytearray(), time.monotonic() + stuck.WAIT
+            while len(data) < stuck.MAX_BYTES:
+                wait = min(end - time.monotonic(), stuck.QUIET if data else stuck.WAIT)
+                if wait <= 0 or not self.poller.poll(wait * 1000):
+                    break
                 chunk = os.read(self.sock.fileno(), stuck.MAX_BYTES - len(data))
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        found = stuck.frames(data.decode("utf-8", "replace"), list(self.files))
-        return stuck.traceback_lines([(name, line, function, self._code(name, line))
-                                      for name, line, function in found])
+                if not chunk:
+                    break
+                data += chunk
+            shown = stuck.elided(stuck.frames(data.decode("utf-8", "replace"), list(self.files)
+                                              + list(self.sources)))
+            return stuck.traceback_lines([None if frame is None else
+                                          (*frame, self._code(frame[0], frame[1]))
+                                          for frame in shown])
+        except Exception:  # noqa: BLE001  (the child's text, or the zygote gone: no location)
+            return ""
 
     def _code(self, name: str, line: int) -> str:
-        """Line `line` of the student's file `name`, stripped, if it is a Python file here or a
-        cell of a notebook ("rnn.ipynb, cell 12") whose module is here."""
-        cell = stuck.CELL_NAME.fullmatch(name)
-        if cell:
-            module = f"{Path(cell.group(1)).stem}.py"
-            data = next((d for n, d in self.files.items() if n.rsplit("/", 1)[-1] == module),
-                        None)
-            from grader.submission.notebook import cell_sources
-            text = cell_sources(data.decode("utf-8", "replace")).get(int(cell.group(2))) \
-                if data is not None else None
-        else:
-            text = self.files.get(name) if name.endswith(".py") else None
-            text = text.decode("utf-8", "replace") if text is not None else None
-        if text is None:
-            return ""
-        lines = text.splitlines()
+        """Line `line` of the student's file `name` (or of a notebook cell's code, from
+        `sources`), stripped; "" if there is none."""
+        if name not in self.lines:
+            data = self.files.get(name) if name.endswith(".py") else None
+            self.lines[name] = (data.decode("utf-8", "replace") if data is not None
+                                else self.sources.get(name, "")).splitlines()
+        lines = self.lines[name]
         code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         return code if len(code) <= 300 else code[:300] + "..."
 
@@ -789,15 +787,19 @@ class Sandbox:
         return scratch
 
     def run(self, files, calls: Sequence[Call], limits: SandboxLimits = SandboxLimits(), *,
-            drivers: dict[str, str] | None = None) -> list[Outcome]:
+            drivers: dict[str, str] | None = None,
+            sources: dict[str, str] | None = None) -> list[Outcome]:
         """Make `calls` against the student's `files` (a mapping as in `_files`, or a
         list of paths placed by their names); one outcome per call, in order. `drivers` holds
         the source of each assignment's course drivers, run in the child next to student
-        code."""
-        return list(self.stream(files, calls, limits, drivers=drivers))
+        code; `sources`, the text of student code that runs under a name of its own rather
+        than a file's (a notebook's cells: "rnn.ipynb, cell 12"), for the lines of a
+        traceback the grader writes (where a call was stopped)."""
+        return list(self.stream(files, calls, limits, drivers=drivers, sources=sources))
 
     def stream(self, files, calls: Sequence[Call], limits: SandboxLimits = SandboxLimits(), *,
-               drivers: dict[str, str] | None = None) -> Iterator[Outcome]:
+               drivers: dict[str, str] | None = None,
+               sources: dict[str, str] | None = None) -> Iterator[Outcome]:
         """Like `run`, but each outcome is handed over, in order, as soon as it is known, so a
         caller can judge an answer and drop it before the next arrives. Time the caller spends
         between two outcomes does not count against the submission."""
@@ -819,7 +821,7 @@ class Sandbox:
         try:
             scratch = None if mounts else self._scratch(uid)
             yield from self._stream((entries, contents), scratch, calls, limits, uid,
-                                    drivers or {})
+                                    drivers or {}, sources or {})
         finally:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -861,7 +863,7 @@ class Sandbox:
         return frame
 
     def _stream(self, files: tuple[list, list], scratch: str | None, calls, limits, uid,
-                drivers) -> Iterator[Outcome]:
+                drivers, sources: dict[str, str]) -> Iterator[Outcome]:
         setup = {"scratch": scratch, "uid": uid, "gid": self.gid,
                  "output_chars": limits.output_chars,
                  "limits": {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds,
@@ -879,7 +881,7 @@ class Sandbox:
             # the hidden calls last: the child sees their arguments only once it has answered
             # every other call, so nothing it says about those can show them
             session = _Session(self, setup, program, sorted(pending, key=lambda c: c.hidden),
-                               files, limits, deadline, budget)
+                               files, limits, deadline, budget, sources)
             failure = failed = None
             try:
                 for call, outcome in session.answers():

@@ -2,8 +2,8 @@
 threads' stacks onto its channel on STUCK_SIGNAL (in C, from the signal handler: it works in a
 loop that never returns to Python, such as a NumPy call on a huge array); when a call runs out
 of time the grader has the zygote send that signal, reads what comes back for a moment, and
-turns the frames of the student's own files into the lines of a traceback, outermost first, the
-last one where the code was when it was stopped. What the child writes is untrusted text,
+turns the frames of the student's own files (and notebook cells) into the lines of a traceback,
+outermost first, the last one where the code was when it was stopped. What the child writes is untrusted text,
 bounded before it is read (see grader.sandbox.host): a child that ignores the signal or writes
 something else only loses its own feedback.
 """
@@ -26,9 +26,6 @@ _HEADER = re.compile(r"(Current thread|Thread) 0x[0-9a-fA-F]+ \(most recent call
 _FRAME = re.compile(r'  File "(.{1,1000})", line (\d{1,9}) in (.{1,200})')
 # a line of `traceback_lines`, where a frame is named (a message's short form looks for it)
 FRAME_LINE = re.compile(r"  (?! )(.+), line (\d+), in (.+)")
-# a notebook cell's code, compiled as "<folder>/rnn.ipynb, cell 12" (see grader.submission.notebook)
-CELL_NAME = re.compile(r"([^/]{1,200}\.ipynb), cell (\d{1,6})")
-_CELL = re.compile(r"/(" + CELL_NAME.pattern + ")")
 
 
 def _student_file(path: str, names: list[str]) -> str | None:
@@ -37,14 +34,14 @@ def _student_file(path: str, names: list[str]) -> str | None:
     for name in names:
         if path == name or path.endswith("/" + name):
             return name
-    cell = _CELL.search(path)
-    return cell.group(1) if cell and cell.end() == len(path) else None
+    return None
 
 
 def frames(text: str, names: list[str]) -> list[tuple[str, int, str]]:
     """The student's frames (file, line, function), outermost first, in the stack of the thread
     that took the signal if it has any, else of the first thread that has; `names` are the
-    submission's file names (`rnn.py`, `cs231n/layers.py`)."""
+    submission's file names (`rnn.py`, `cs231n/layers.py`) and the names its notebook cells'
+    code runs under ("rnn.ipynb, cell 12")."""
     stacks: list[tuple[bool, list]] = []
     for line in text.splitlines():
         header = _HEADER.fullmatch(line)
@@ -60,14 +57,17 @@ def frames(text: str, names: list[str]) -> list[tuple[str, int, str]]:
     return found[0][::-1] if found else []  # faulthandler writes the innermost first
 
 
-def traceback_lines(found: list[tuple[str, int, str, str]]) -> str:
-    """Frames (file, line, function, code; outermost first) as the lines of a traceback that
-    feedback shows, under an exception (see grader.sandbox.child) or a timeout: each frame's
-    place, then its line of code if known; of a deep stack only the outermost two and the
-    innermost three, since a recursion's first and last frames tell its story."""
-    shown: list = list(found)
-    if len(shown) > SHOWN:
-        shown = shown[:2] + [None] + shown[-3:]
+def elided(found: list) -> list:
+    """The frames of a stack that a traceback shows: all of a short one; of a deep one (a
+    recursion, whose first and last frames tell its story) the outermost two, None for those
+    left out, and the innermost three."""
+    return found if len(found) <= SHOWN else found[:2] + [None] + found[-3:]
+
+
+def traceback_lines(shown: list) -> str:
+    """Frames (file, line, function, code; outermost first; None for frames left out: see
+    `elided`) as the lines of a traceback that feedback shows, under an exception (see
+    grader.sandbox.child) or a timeout: each frame's place, then its line of code if known."""
     lines = []
     for frame in shown:
         if frame is None:

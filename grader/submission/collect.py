@@ -85,12 +85,13 @@ def _failing_module(sentence: str) -> bytes:
             f"raise {UNREADABLE}({sentence!r})\n").encode("utf-8")
 
 
-def _notebook_module(path: Path, notes: list[str]) -> bytes:
+def _notebook_module(path: Path, notes: list[str], cells: dict[str, str]) -> bytes:
     """A student's notebook as the source of the module it defines (see
     grader.submission.notebook); the reader's warnings (top-level code left out that the
     functions may need, cells Python cannot run) are added to `notes`, the submission's, not
-    printed as if the student's code had printed them. A file that is not a notebook becomes a
-    module that fails with the reason, so only that assignment's problems fail."""
+    printed as if the student's code had printed them, and the source of its cells to `cells`.
+    A file that is not a notebook becomes a module that fails with the reason, so only that
+    assignment's problems fail."""
     from grader.submission.notebook import NotebookError, from_bytes
     data = read_bounded(path, limit=MAX_NOTEBOOK)
     try:
@@ -99,6 +100,7 @@ def _notebook_module(path: Path, notes: list[str]) -> bytes:
                                 "regular file: clear its outputs and submit it again.")
         converted = from_bytes(data, path.name)
         notes += converted.warnings
+        cells.update(converted.cells)
         return converted.source.encode("utf-8")
     except NotebookError as exc:
         return _failing_module(str(exc))
@@ -120,16 +122,18 @@ def _defines_any(path: Path, functions: set[str]) -> bool:
     return any(name.decode("ascii", "replace") in functions for name in _DEF.findall(data))
 
 
-def submission_files(course, paths: Sequence[Path | str], *,
-                     notes: list[str] | None = None) -> dict[str, Path | bytes]:
+def submission_files(course, paths: Sequence[Path | str], *, notes: list[str] | None = None,
+                     cells: dict[str, str] | None = None) -> dict[str, Path | bytes]:
     """Where each of the student's files goes in the sandbox's folder, for every assignment of
     `course`: a single-file assignment's file by its name, or the module its notebook defines
     (`rnn.ipynb` for `rnn.py`, when there is no `rnn.py`); a package's files into the package
     folder (from `<package>/` in the submission, or else from its top level), with an empty
     `__init__.py` and the course's support modules (which replace any copy the student sent).
     What the student should know of how their files were read (a notebook's cells left out)
-    is added to `notes`."""
+    is added to `notes`; the source of a notebook's cells, by the name their code runs under
+    ("rnn.ipynb, cell 12"), to `cells`."""
     notes = [] if notes is None else notes
+    cells = {} if cells is None else cells
     found = _candidates(list(paths))
     # the student's own modules (helpers their files import) come along
     files: dict[str, Path | bytes] = {name: path for name, path in found.items()
@@ -139,7 +143,7 @@ def submission_files(course, paths: Sequence[Path | str], *,
             module = f"{assignment.module}.py"
             notebook = found.get(f"{assignment.module}.ipynb")
             if module not in files and notebook is not None:
-                files[module] = _notebook_module(notebook, notes)
+                files[module] = _notebook_module(notebook, notes, cells)
             for support in assignment.support:  # e.g. a notebook's testCases.py
                 files[Path(support).name] = Path(support)
             continue

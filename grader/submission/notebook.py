@@ -82,13 +82,16 @@ class ConvertedNotebook:
     `source` is the module's text (to be written as `module_file` in the scratch directory);
     `warnings` are sentences for the student, in notebook order, about top-level code that is not
     run although a function may need it, and about code that does not compile; `skipped` is that
-    code; `definitions` maps each code cell's number to the functions and classes it defines.
+    code; `definitions` maps each code cell's number to the functions and classes it defines;
+    `cells`, the source of each cell the module runs code of, by the name its code is compiled
+    under (see `cell_filename`), for the lines of a traceback the grader writes itself.
     """
     name: str
     source: str
     warnings: tuple[str, ...]
     skipped: tuple[SkippedCode, ...]
     definitions: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)
 
     @property
     def module_file(self) -> str:
@@ -711,7 +714,9 @@ class _Planner:
                                  f"{' or '.join(self.stars)}.")
         warnings = tuple(text for _, _, text in sorted(self.warnings, key=lambda w: w[:2]))
         return ConvertedNotebook(self.name, _render(self.name, self.cells, undefined, missing),
-                                 warnings, tuple(self.skipped), dict(self.definitions))
+                                 warnings, tuple(self.skipped), dict(self.definitions),
+                                 {cell_filename(self.name, number): source
+                                  for number, source, _ in self.cells})
 
 
 # ---- the generated module -----------------------------------------------------------------------
@@ -811,24 +816,6 @@ def __grader_notebook__(notebook, cells, undefined, missing):
         if unbound(name):
             namespace[name] = Unavailable(NameError, message)
 '''
-
-
-def cell_sources(module: str) -> dict[int, str]:
-    """The source of each code cell the module `to_module` wrote holds, by number (what a
-    traceback through a cell shows lines of); none if `module` is not such a module."""
-    try:
-        tree = ast.parse(module)
-    except (SyntaxError, ValueError):
-        return {}
-    for node in tree.body:
-        call = node.value if isinstance(node, ast.Expr) else None
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) \
-                and call.func.id == "__grader_notebook__" and len(call.args) == 4 \
-                and isinstance(call.args[1], ast.List):
-            return {cell.elts[0].value: cell.elts[1].value for cell in call.args[1].elts
-                    if isinstance(cell, ast.Tuple) and len(cell.elts) == 3
-                    and all(isinstance(e, ast.Constant) for e in cell.elts[:2])}
-    return {}
 
 
 def _render(name: str, cells, undefined: dict[str, str], missing: dict[str, str]) -> str:
