@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from grader.course import PROBLEMS_DIR, REFERENCE_DIR
 from grader.results.model import SubmissionResult
 
 
@@ -76,8 +77,8 @@ def _imports_missing_where_graded(course, paths: Sequence[Path], modules: set[st
             if not any(message.startswith(name) for message in failed)]
 
 
-def self_check(*, paths: Sequence[Path], problems_dir: Path = Path("problems"),
-               reference_dir: Path = Path("reference"), kit: Path | None = None,
+def self_check(*, paths: Sequence[Path], problems_dir: Path = Path(PROBLEMS_DIR),
+               reference_dir: Path = Path(REFERENCE_DIR), kit: Path | None = None,
                problems: Sequence[str] | None = None, started: tuple | None = None) -> Checked:
     """Grade `paths` (a folder, a zip, or the student's files) on the public cases of the
     assignments found in it (or of `problems`). Raises ManifestError for a broken course or

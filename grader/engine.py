@@ -5,7 +5,9 @@ once per case in this process from the course's trusted code, never sent to the 
 build the `SubmissionResult`. It also owns the policy for the grader's own failures: a failing
 reference marks its problem, a failing sandbox marks the submission, and the run goes on.
 
-    result = grade_submission(course=course, submission=Path("alice"), hidden=True)
+    course = load_course(Path("problems"), Path("reference"))  # grader.course.manifest
+    with start_sandbox(private=[Path("problems"), Path("reference")]) as sandbox:
+        result = grade_submission(course=course, submission=Path("alice"), sandbox=sandbox)
 """
 from __future__ import annotations
 
@@ -353,14 +355,6 @@ def grade_submission(*, course: Course, submission: Path | Sequence[Path], sandb
     engine = Engine(course=course, sandbox=sandbox, hidden=hidden, problems=problems,
                     hidden_seed=hidden_seed)
     return engine.grade(student or paths[0].name, paths)
-
-
-def grade_class(*, course: Course, submissions: dict[str, Sequence[Path]], sandbox,
-                jobs: int = 1, hidden_seed: int | None = None) -> Iterator[SubmissionResult]:
-    """Grade every submission of a class, hidden cases included; results in the given order."""
-    engine = Engine(course=course, sandbox=sandbox, hidden=True, hidden_seed=hidden_seed)
-    for result, _ in engine.grade_many(submissions.items(), jobs=jobs):
-        yield result
 
 
 def start_sandbox(*, private: Iterable[Path | str] = (), started: tuple | None = None):

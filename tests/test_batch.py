@@ -219,11 +219,11 @@ def test_grader_failures_are_listed_not_zeroed(cli, klass, tmp_path, monkeypatch
     from grader.engine import Engine
     real = Engine._outcomes
 
-    def flaky(self, files, limits, calls):
+    def flaky(self, files, *others):
         if any(getattr(source, "parent", None) and source.parent.name == "mistaken"
                for source in files.values()):
             raise RuntimeError("disk on fire")
-        return real(self, files, limits, calls)
+        return real(self, files, *others)
 
     monkeypatch.setattr(Engine, "_outcomes", flaky)
     out = tmp_path / "out"
@@ -665,9 +665,6 @@ def test_merge_refuses_an_incomplete_or_mixed_set_of_shards(cli, klass, tmp_path
     assert "graded on different courses or assignments" in result.stderr
 
 
-CLASS_FILES = ("gradebook.csv", "common-wrong-answers.csv", "index.html")
-
-
 def test_class_files_are_the_same_however_the_students_were_summarised(cli, course, tmp_path):
     """Students are summarised as they are graded (in one process or in two), kept from an
     earlier run, or read back when their submission is gone: the class files are those written
@@ -677,7 +674,7 @@ def test_class_files_are_the_same_however_the_students_were_summarised(cli, cour
         shutil.copytree(EXAMPLES / name.rstrip("23"), root / name)
     cli("grade", root, "--out", tmp_path / "one", *COURSE, "-q", "--jobs", "1")
     cli("grade", root, "--out", tmp_path / "two", *COURSE, "-q", "--jobs", "2")
-    for name in CLASS_FILES:
+    for name in batch.CLASS_FILES:
         assert (tmp_path / "two" / name).read_text() == (tmp_path / "one" / name).read_text()
     common = pd.read_csv(tmp_path / "one" / "common-wrong-answers.csv")
     assert common["students"].str.contains("mistaken; mistaken2; mistaken3").any()
@@ -690,11 +687,28 @@ def test_class_files_are_the_same_however_the_students_were_summarised(cli, cour
         in result.stdout
     assert "no longer in the submissions folder (delete their folders in " in result.stdout
     assert result.stdout.split("to drop them): ")[1].splitlines()[0] == "rounded"
-    written = {name: (tmp_path / "two" / name).read_text() for name in CLASS_FILES}
+    written = {name: (tmp_path / "two" / name).read_text() for name in batch.CLASS_FILES}
     assert "rounded" in written["gradebook.csv"] and written != {
-        name: (tmp_path / "one" / name).read_text() for name in CLASS_FILES}
+        name: (tmp_path / "one" / name).read_text() for name in batch.CLASS_FILES}
     batch.write_class(tmp_path / "two", tolerance=course.tolerance_of)  # all from grade.json
-    assert {name: (tmp_path / "two" / name).read_text() for name in CLASS_FILES} == written
+    assert {name: (tmp_path / "two" / name).read_text() for name in batch.CLASS_FILES} == written
+
+
+def test_a_class_is_graded_on_every_core_unless_told_otherwise(klass, tmp_path, monkeypatch):
+    from grader.batch import runner
+
+    class Forked(Exception):
+        pass
+
+    def forking(options, engine, jobs, *others):
+        raise Forked(jobs)
+
+    monkeypatch.setattr(runner, "_in_processes", forking)
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 3)
+    with pytest.raises(Forked) as forked:  # the same default as `grader grade --jobs`
+        runner.grade_folder(submissions=klass, out=tmp_path / "out", problems_dir=PROBLEMS,
+                            reference_dir=REFERENCE)
+    assert forked.value.args == (3,)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

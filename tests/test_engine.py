@@ -199,15 +199,24 @@ def test_a_dict_with_a_million_keys_is_described_in_a_few(course):
     assert len(mismatch.extra) <= 9 and mismatch.extra[-1].startswith("... and ")
 
 
-def _imports(path: Path, package: str) -> set[str]:
-    """The grader modules a module imports at module level (not inside functions)."""
+def _imports(path: Path, modules: set[str]) -> set[str]:
+    """The grader modules a module imports, at module level or inside its functions (an import
+    only for type checkers, under `if TYPE_CHECKING:`, runs nothing): `from package import
+    module` imports that module."""
     names = set()
-    for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(package):
-            names.add(node.module)
-            names.update(f"{node.module}.{a.name}" for a in node.names)
+
+    def visit(node):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            return
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("grader"):
+            inner = {f"{node.module}.{a.name}" for a in node.names} & modules
+            names.update(inner if len(inner) == len(node.names) else inner | {node.module})
         elif isinstance(node, ast.Import):
-            names.update(a.name for a in node.names if a.name.startswith(package))
+            names.update(a.name for a in node.names if a.name.startswith("grader"))
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
     return names
 
 
@@ -216,7 +225,7 @@ def test_the_package_has_no_import_cycles():
     for path in (ROOT / "grader").rglob("*.py"):
         name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
         modules[name.removesuffix(".__init__")] = path
-    graph = {name: {m for m in _imports(path, "grader") if m in modules and m != name}
+    graph = {name: {m for m in _imports(path, set(modules)) if m in modules and m != name}
              for name, path in modules.items()}
     state = {}
 

@@ -13,7 +13,7 @@ import sys
 import pandas as pd
 import pytest
 
-from conftest import EXAMPLES, PROBLEMS, REFERENCE
+from conftest import EXAMPLES, PROBLEMS, REFERENCE, Invoke
 from grader.engine import Engine
 
 COURSE = ["--problems", PROBLEMS, "--reference", REFERENCE]
@@ -40,12 +40,8 @@ def klass(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def graded_class(klass, tmp_path_factory):
-    from click.testing import CliRunner
-    from grader.cli.main import main
     out = tmp_path_factory.mktemp("feedback-out") / "out"
-    result = CliRunner().invoke(main, ["grade", str(klass), "--out", str(out), "-q",
-                                       *map(str, COURSE)])
-    assert result.exit_code == 0, result.output
+    Invoke()("grade", klass, "--out", out, "-q", *COURSE)
     return out
 
 

@@ -20,7 +20,7 @@ import pytest
 from grader.sandbox import wire
 from grader.engine import Engine
 
-from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT, SCHEMA, has_nulls
+from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT, SCHEMA, Invoke, has_nulls
 
 COURSE = ["--problems", PROBLEMS, "--reference", REFERENCE]
 STUDENTS = ["correct", "mistaken", "syntax_error", "thief", "exiter"]
@@ -58,14 +58,10 @@ def container(tmp_path_factory):
         pytest.skip(f"building an autograder resolves its pins on the index, and "
                     f"{index_unreachable()}")
     root = tmp_path_factory.mktemp("autograder")
-    from click.testing import CliRunner
-    from grader.cli.main import main
     interpreter = python_310() or sys.executable
     version = "3.10" if python_310() else RUNNING
     zip_path = root / "autograder.zip"
-    result = CliRunner().invoke(main, ["gradescope", "build", "--out", str(zip_path),
-                                       "--python", version, *map(str, COURSE)])
-    assert result.exit_code == 0, result.output
+    Invoke()("gradescope", "build", "--out", zip_path, "--python", version, *COURSE)
     with zipfile.ZipFile(zip_path) as archive:
         names = archive.namelist()
         assert "setup.sh" in names and "run_autograder" in names  # at the root, not a folder
@@ -305,6 +301,16 @@ def test_the_build_refuses_a_python_grader_cannot_run_on(cli, tmp_path):
     assert "--python must be a version such as 3.10, not 'three'" in result.stderr
 
 
+def test_the_build_refuses_a_visibility_gradescope_does_not_know(tmp_path):
+    from grader.gradescope.container import build
+    for option in ("hidden_visibility", "stdout_visibility"):
+        with pytest.raises(ValueError, match="unknown visibility 'later': one of hidden, "
+                                             "after_due_date, after_published, visible"):
+            build(problems_dir=PROBLEMS, reference_dir=REFERENCE, out=tmp_path / "a.zip",
+                  **{option: "later"})
+    assert not (tmp_path / "a.zip").exists()
+
+
 def test_the_build_fails_with_pips_reason(cli, tmp_path):
     if index_unreachable():
         pytest.skip(index_unreachable())
@@ -319,11 +325,8 @@ def test_the_build_fails_with_pips_reason(cli, tmp_path):
 
 @pytest.fixture(scope="module")
 def kit(tmp_path_factory):
-    from click.testing import CliRunner
-    from grader.cli.main import main
     out = tmp_path_factory.mktemp("kit") / "kit"
-    result = CliRunner().invoke(main, ["kit", "--out", str(out), *map(str, COURSE)])
-    assert result.exit_code == 0, result.output
+    Invoke()("kit", "--out", out, *COURSE)
     return out
 
 

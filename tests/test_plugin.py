@@ -141,7 +141,7 @@ def test_deselect_and_marker_select_problems():
     assert code == 0
 
 
-def test_stopping_early_keeps_every_graded_student(tmp_path):
+def test_stopping_early_keeps_every_graded_student(tmp_path, capsys):
     out = tmp_path / "out"
     code, state = run("--submission", EXAMPLES / "mistaken", "--submission",
                       EXAMPLES / "correct", "--grader-out", out, "-x", "--grader-public-only")
@@ -150,6 +150,12 @@ def test_stopping_early_keeps_every_graded_student(tmp_path):
     assert not (out / "correct").exists()  # never graded
     book = (out / "gradebook.csv").read_text().splitlines()
     assert len(book) == 2 and book[1].startswith("mistaken,")
+    # the class files are the session's, written at its end and named in its summary
+    said = capsys.readouterr().out
+    assert all(f"generated file: {out / name}" in said
+               for name in ("gradebook.csv", "common-wrong-answers.csv", "index.html"))
+    assert state.written == [str(out / name) for name in
+                             ("gradebook.csv", "common-wrong-answers.csv", "index.html")]
 
 
 def test_xdist_is_refused_with_a_clear_message(pytester):

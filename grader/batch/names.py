@@ -11,8 +11,7 @@ import os
 import re
 import unicodedata
 
-# The class's own files in the output folder, which no student folder may take.
-CLASS_FILES = frozenset({"gradebook.csv", "index.html", "common-wrong-answers.csv"})
+from grader.batch.outputs import CLASS_FILES  # the class's own files: no student folder's name
 # Names Windows refuses (outputs are often zipped and opened there).
 _WINDOWS = frozenset({"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)}
                      | {f"lpt{i}" for i in range(1, 10)})

@@ -25,7 +25,8 @@ from grader.results.stored import from_dict, to_dict
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read once, while the program is still single-threaded
-COMMON_FILE = "common-wrong-answers.csv"
+GRADEBOOK_FILE, COMMON_FILE, INDEX_FILE = "gradebook.csv", "common-wrong-answers.csv", "index.html"
+CLASS_FILES = (GRADEBOOK_FILE, COMMON_FILE, INDEX_FILE)
 CSV_COLUMNS = ["problem", "case", "visibility", "passed", "points", "max_points", "mistake",
                "feedback"]
 
@@ -105,12 +106,12 @@ def write_class(out: Path, *, tolerance=None, summary: ClassSummary | None = Non
              "total": None if s["grader_error"] else s["score"],
              "max": s["max_score"], "grader_error": neutralise(s["grader_error"] or "")}
             for s in summary.students]
-    atomic_write(out / "gradebook.csv", pd.DataFrame(rows).to_csv(index=False))
+    atomic_write(out / GRADEBOOK_FILE, pd.DataFrame(rows).to_csv(index=False))
     common = [{k: neutralise(v) if isinstance(v, str) else v for k, v in row.items()}
               for row in to_csv_rows(summary.common_groups())]
     atomic_write(out / COMMON_FILE, pd.DataFrame(common, columns=list(COMMON_COLUMNS))
                  .to_csv(index=False))
-    atomic_write(out / "index.html", render_class(summary))
+    atomic_write(out / INDEX_FILE, render_class(summary))
     return summary
 
 

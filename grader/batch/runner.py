@@ -184,7 +184,7 @@ def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
 
 
 def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_dir: Path,
-                 jobs: int = 1, force: bool = False, lms_downloads: bool = False,
+                 jobs: int | None = None, force: bool = False, lms_downloads: bool = False,
                  assignments: Sequence[str] | None = None, shard: tuple[int, int] | None = None,
                  class_files: bool = True, allow_weak_sandbox: bool = False,
                  progress: Callable[[str], None] = lambda student: None,
@@ -192,9 +192,9 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                  started: tuple | None = None) -> ClassRun:
     """Grade every student of `submissions` that needs it into `out`, on the course's
     `assignments` (all for None), in `jobs` processes (each one grading a shard of the class
-    with its own sandbox), then write the class files (unless `class_files` is false) from the
-    summaries the processes made as they graded (and the stored results of the students they
-    did not grade). With `shard` = (k, n), only the k-th of n shards of the class is graded
+    with its own sandbox; None: one per core), then write the class files (unless
+    `class_files` is false) from the summaries the processes made as they graded (and the
+    stored results of the students they did not grade). With `shard` = (k, n), only the k-th of n shards of the class is graded
     here: shards can run on other machines into the same or other output folders, which
     `merge_outputs` joins. With `lms_downloads`, `submissions` is a flat folder of Canvas or
     Moodle downloads, grouped by student first. `progress` is called with each student's name
@@ -225,6 +225,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
         shard_marks.unmark(out, shard)  # done only once it is
     start = time.monotonic()
     summary = ClassSummary(course.tolerance_of) if class_files else None
+    jobs = jobs or os.cpu_count() or 1
     if jobs > 1 and shard is None:
         _before_forking(engine)
         graded, kept, skipped = _in_processes(options, engine, jobs, progress, on_plan, gaps,

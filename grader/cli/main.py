@@ -14,7 +14,9 @@ import click
 
 from grader import __version__
 from grader.cli import exitcodes
-from grader.gradescope import IMAGE_PYTHON
+from grader.course import PROBLEMS_DIR, REFERENCE_DIR
+from grader.gradescope import (GRADER_ERROR_TEST, HIDDEN_VISIBILITY, IMAGE_PYTHON, ROOT,
+                               STDOUT_VISIBILITY, VISIBILITIES)
 
 class ShardType(click.ParamType):
     """K/N, the K-th (from 1) of N shards of a class."""
@@ -65,7 +67,6 @@ class SubmissionsFolder(click.Path):
         return super().convert(value, param, ctx)
 
 
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 LMSES = ("canvas", "moodle")
 
 
@@ -136,9 +137,9 @@ class Grader(click.Group):
 
 course_options = [
     click.option("--problems", "problems_dir", type=click.Path(file_okay=False, path_type=Path),
-                 default="problems", show_default=True, help="Directory of problem manifests."),
+                 default=PROBLEMS_DIR, show_default=True, help="Directory of problem manifests."),
     click.option("--reference", "reference_dir",
-                 type=click.Path(file_okay=False, path_type=Path), default="reference",
+                 type=click.Path(file_okay=False, path_type=Path), default=REFERENCE_DIR,
                  show_default=True, help="Directory of reference solutions."),
 ]
 
@@ -258,7 +259,7 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
 @click.option("--out", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="Directory for the reports and the gradebook.")
 @with_course
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=os.cpu_count() or 1,
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               show_default="all cores",
               help="Processes grading at once, each a share of the class with its own sandbox.")
 @click.option("--shard", type=SHARD, metavar="K/N",
@@ -503,10 +504,10 @@ def gradescope():
 @click.option("--python", "python", default=IMAGE_PYTHON, show_default=True, metavar="X.Y",
               help="The Python of the Gradescope image (its default Ubuntu 22.04 image has "
                    "3.10); requirements are pinned to versions that install there.")
-@click.option("--hidden-visibility", type=click.Choice(VISIBILITIES), default="after_due_date",
+@click.option("--hidden-visibility", type=click.Choice(VISIBILITIES), default=HIDDEN_VISIBILITY,
               show_default=True, help="When students see the scores and feedback of hidden "
                                       "cases (public cases are always visible at once).")
-@click.option("--stdout-visibility", type=click.Choice(VISIBILITIES), default="hidden",
+@click.option("--stdout-visibility", type=click.Choice(VISIBILITIES), default=STDOUT_VISIBILITY,
               show_default=True, help="When students see what the autograder printed.")
 def gradescope_build(out, problems_dir, reference_dir, assignments, python, hidden_visibility,
                      stdout_visibility):
@@ -533,7 +534,7 @@ def gradescope_build(out, problems_dir, reference_dir, assignments, python, hidd
 
 
 @gradescope.command("run")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default="/autograder",
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=ROOT,
               show_default=True, help="The autograder folder (source/, submission/, results/).")
 def gradescope_run(root):
     """Grade ROOT/submission and write ROOT/results/results.json (inside the container).
@@ -546,7 +547,7 @@ def gradescope_run(root):
     from grader.gradescope.container import run
     data = run(root=root)
     click.echo(f"score {data['score']:g}; wrote {root / 'results' / 'results.json'}")
-    if any(t.get("name") == "grader error (for the instructors)" for t in data["tests"]):
+    if any(t.get("name") == GRADER_ERROR_TEST for t in data["tests"]):
         raise SystemExit(exitcodes.INTERNAL)
 
 

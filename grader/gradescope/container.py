@@ -22,11 +22,11 @@ from typing import Sequence
 
 from grader.batch.outputs import atomic_write
 from grader.course.manifest import ManifestError, load_course
-from grader.gradescope import IMAGE_PLATFORM, IMAGE_PYTHON
+from grader.gradescope import (GRADER_ERROR_TEST, HIDDEN_VISIBILITY, IMAGE_PLATFORM,
+                               IMAGE_PYTHON, ROOT, STDOUT_VISIBILITY, VISIBILITIES)
 from grader.results.gradescope import to_gradescope
 from grader.results.model import has_grader_error
 
-DEFAULT_ROOT = Path("/autograder")
 GRADER_FAILED = ("The autograder could not grade (all of) this submission. This is not a "
                  "problem with your code: please tell your instructors, who can see why in "
                  "this submission's results.")
@@ -132,14 +132,19 @@ def course_files(course, assignments: Sequence[str] | None = None) -> dict[str, 
 
 
 def build(*, problems_dir: Path, reference_dir: Path, out: Path,
-          hidden_visibility: str = "after_due_date", stdout_visibility: str = "hidden",
+          hidden_visibility: str = HIDDEN_VISIBILITY, stdout_visibility: str = STDOUT_VISIBILITY,
           python: str = IMAGE_PYTHON, platform: str = IMAGE_PLATFORM,
           assignments: Sequence[str] | None = None) -> Path:
     """Write autograder.zip for the course (or for its `assignments` only). The course is
     loaded first, and again from the files the zip holds, so that a zip that could not grade
     is never written. Raises ManifestError for the course, BuildFailed when grader or its
-    requirements cannot be installed on Python `python`."""
+    requirements cannot be installed on Python `python`, ValueError for a visibility that is
+    not one of Gradescope's (VISIBILITIES)."""
     from grader.distribution import BuildError, build_wheel
+    for visibility in (hidden_visibility, stdout_visibility):
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"unknown visibility {visibility!r}: one of "
+                             f"{', '.join(VISIBILITIES)}")
     check_python(python)
     course = load_course(problems_dir, reference_dir)
     files = course_files(course, assignments)
@@ -219,12 +224,15 @@ def _public_passed(problem) -> str:
     return f"{sum(case.passed for case in public)}/{len(public)}"
 
 
+def _grader_error_test(details: str) -> dict:
+    """The test, hidden from students, that tells instructors how the grader failed."""
+    return {"name": GRADER_ERROR_TEST, "score": 0.0, "max_score": 0.0, "status": "failed",
+            "output": details, "visibility": "hidden"}
+
+
 def _failure(message: str, details: str, execution_time: float) -> dict:
-    return {"score": 0.0, "execution_time": round(execution_time, 3),
-            "output": message,
-            "tests": [{"name": "grader error (for the instructors)", "score": 0.0,
-                       "max_score": 0.0, "status": "failed", "output": details,
-                       "visibility": "hidden"}]}
+    return {"score": 0.0, "execution_time": round(execution_time, 3), "output": message,
+            "tests": [_grader_error_test(details)]}
 
 
 def student_names(metadata: dict) -> list[str]:
@@ -233,7 +241,7 @@ def student_names(metadata: dict) -> list[str]:
             if isinstance(u, dict) and isinstance(u.get("name"), str) and u["name"].strip()]
 
 
-def run(*, root: Path = DEFAULT_ROOT) -> dict:
+def run(*, root: Path = Path(ROOT)) -> dict:
     """Grade root/submission; write and return root/results/results.json."""
     from grader.engine import Engine, start_sandbox
     from grader.submission.intake import prepare
@@ -279,9 +287,7 @@ def run(*, root: Path = DEFAULT_ROOT) -> dict:
             details = "\n".join(f"{p.problem_id}: {p.grader_error}" for p in result.problems
                                 if p.grader_error) or str(result.grader_error)
             data["output"] = (GRADER_FAILED + "\n\n" + data["output"])
-            data["tests"].append({"name": "grader error (for the instructors)", "score": 0.0,
-                                  "max_score": 0.0, "status": "failed", "output": details,
-                                  "visibility": "hidden"})
+            data["tests"].append(_grader_error_test(details))
     except Exception:  # the grader failed: still give Gradescope a valid results.json
         data = _failure(GRADER_FAILED, traceback.format_exc(), time.monotonic() - start)
     results_path.parent.mkdir(parents=True, exist_ok=True)

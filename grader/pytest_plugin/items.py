@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from grader.pytest_plugin.state import session_of
+
 
 class Problems(pytest.Collector):
     """The one collector of a grading session: its items (see GradingSession.items)."""
 
     def collect(self):
-        from grader.pytest_plugin.session import session_of
         return session_of(self.config).items(self)
 
 
@@ -36,7 +37,6 @@ class GradingItem(pytest.Item):
     def graded(self):
         """The student's result (graded on first request). What keeps the grader from grading
         the student is kept on the session too (see GradingSession.failures)."""
-        from grader.pytest_plugin.session import session_of
         session = session_of(self.config)
         try:
             return session.result(self.student)

@@ -2,6 +2,8 @@
 is prefixed `--grader-`, so none can collide with another plugin's."""
 from __future__ import annotations
 
+from grader.course import PROBLEMS_DIR, REFERENCE_DIR
+
 
 def add_options(parser) -> None:
     group = parser.getgroup("grader", "grading student submissions")
@@ -11,10 +13,11 @@ def add_options(parser) -> None:
     group.addoption("--grader-results", dest="grader_results", metavar="FILE", default=None,
                     help="write results.json (Gradescope format) for a single submission")
     group.addoption("--grader-problems", dest="grader_problems", metavar="DIR",
-                    default="problems", help="directory of problem manifests (default: problems)")
+                    default=PROBLEMS_DIR,
+                    help=f"directory of problem manifests (default: {PROBLEMS_DIR})")
     group.addoption("--grader-reference", dest="grader_reference", metavar="DIR",
-                    default="reference", help="directory of reference solutions "
-                    "(default: reference)")
+                    default=REFERENCE_DIR,
+                    help=f"directory of reference solutions (default: {REFERENCE_DIR})")
     group.addoption("--grader-kit", dest="grader_kit", metavar="DIR", default=None,
                     help="grade against a student kit (public cases and their expected values) "
                     "instead of --grader-problems/--grader-reference")

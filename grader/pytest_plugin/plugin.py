@@ -13,7 +13,8 @@ import pytest
 
 from grader.pytest_plugin.hookspecs import GraderHookSpecs
 from grader.pytest_plugin.options import add_options
-from grader.pytest_plugin.session import STATE, GradingSession, session_of
+from grader.pytest_plugin.session import GradingSession
+from grader.pytest_plugin.state import STATE, session_of
 from grader.submission.collect import students_of
 
 __all__ = ["session_of"]
@@ -114,14 +115,17 @@ def _from_options(config) -> GradingSession:
                              summary=ClassSummary(course.tolerance_of), hidden=hidden)
     session = GradingSession(engine=engine, students=students, jobs=option.grader_jobs,
                              writer=writer, results_path=option.grader_results,
-                             on_close=lambda: _close(engine, writer))
+                             on_finish=None if writer is None else lambda: _class_files(writer),
+                             on_close=engine.sandbox.close)
     return session
 
 
-def _close(engine, writer) -> None:
-    engine.sandbox.close()
-    if writer is not None:
-        writer.finish()
+def _class_files(writer) -> list[Path]:
+    """Write the class files of --grader-out (from the students graded, and those graded in
+    earlier runs into the same folder); their paths."""
+    from grader.batch.outputs import CLASS_FILES
+    writer.finish()
+    return [writer.out / name for name in CLASS_FILES]
 
 
 @pytest.hookimpl(trylast=True)

@@ -4,8 +4,10 @@ of each item. It is a plugin object: the CLI builds one and passes it to `pytest
 `pytest --submission PATH` builds one from the options (see grader.pytest_plugin.plugin).
 Items are made before `-k`, `-m` and `--deselect` filter them, and each student is graded on
 the problems whose items remain; with `per_student` (as `grader grade` grades a class), there is
-one item per student, graded on every problem. A student's files are written as soon as the student is
-graded, so stopping early (`-x`, `--maxfail`, Ctrl-C) never loses a graded student.
+one item per student, graded on every problem. A student's files are written as soon as the
+student is graded, so stopping early (`-x`, `--maxfail`, Ctrl-C) never loses a graded student;
+the files of the whole session (results.json, the class files) at its end, each named in the
+terminal summary.
 """
 from __future__ import annotations
 
@@ -15,24 +17,24 @@ from pathlib import Path
 import pytest
 
 from grader.pytest_plugin.items import ProblemItem, Problems, StudentItem
+from grader.pytest_plugin.state import STATE
 from grader.results.model import SubmissionResult
-
-STATE = pytest.StashKey["GradingSession"]()
-
 
 class GradingSession:
     """Grades the students of one pytest session with `engine`; see the module docstring.
     `writer`, when given, is called with each result as soon as it is computed (after the
     `pytest_grader_submission_graded` hook); `results_path` receives one student's
-    results.json at the end of the session; `per_student` makes one item per student rather
-    than one per student and problem."""
+    results.json at the end of the session; `on_finish`, called then too, writes files from
+    every student graded and returns their paths; `on_close` is called when pytest is done;
+    `per_student` makes one item per student rather than one per student and problem."""
 
     def __init__(self, *, engine, students: dict[str, list[Path]], jobs: int = 1,
-                 writer=None, results_path: Path | None = None, on_close=None,
+                 writer=None, results_path: Path | None = None, on_finish=None, on_close=None,
                  per_student: bool = False):
         self.engine, self.students, self.jobs = engine, students, max(1, jobs)
         self.per_student = per_student
-        self.writer, self.results_path, self.on_close = writer, results_path, on_close
+        self.writer, self.results_path = writer, results_path
+        self.on_finish, self.on_close = on_finish, on_close
         self.config = None
         self.results: dict[str, SubmissionResult] = {}
         self.times: dict[str, float] = {}
@@ -133,10 +135,6 @@ class GradingSession:
                     break
         return self.results[student]
 
-    def release(self, student: str) -> None:
-        """Forget a student's result (callers keeping memory flat over many students)."""
-        self.results.pop(student, None)
-
     def pytest_runtest_logreport(self, report):
         if report.when == "call" or report.outcome != "passed":
             self.outcomes[report.nodeid] = (report.outcome if report.when == "call"
@@ -152,12 +150,10 @@ class GradingSession:
             Path(self.results_path).parent.mkdir(parents=True, exist_ok=True)
             atomic_write(Path(self.results_path), json.dumps(data, indent=2))
             self.written.append(str(self.results_path))
+        if self.on_finish is not None:
+            self.written += map(str, self.on_finish())
 
     def pytest_terminal_summary(self, terminalreporter):
         for path in self.written:
-            terminalreporter.write_sep("-", f"generated results file: {path}")
+            terminalreporter.write_sep("-", f"generated file: {path}")
 
-
-def session_of(config) -> GradingSession | None:
-    """The grading state of a pytest run (public accessor for tests and the CLI)."""
-    return config.stash.get(STATE, None)

@@ -14,7 +14,6 @@ from grader.results.model import FEEDBACK_LINES, CaseResult, ProblemResult, Subm
 
 # Error kinds (grader.errors) that come from a file as a whole, not from one call.
 FILE_LEVEL_KINDS = frozenset({"syntax", "missing_file", "import", "files_too_large"})
-STATUSES = ("passed", "partial", "failed", "error")
 
 
 def points(value: float) -> str:
