@@ -274,7 +274,7 @@ class Engine:
         """What reports show of a failing case beyond its feedback: the first picture and the
         first paste-able public case of the problem, and the wrong answer if it is small."""
         from grader.report.pictures import difference_picture
-        from grader.report.summary import file_level
+        from grader.report.summary import pasteable
         from grader.results.common import data_size
         from grader.sandbox import wire
         result = judged.result
@@ -284,9 +284,7 @@ class Engine:
             if picture is not None:
                 result.picture = {"data_uri": picture.data_uri, "caption": picture.caption,
                                   "width": picture.width, "height": picture.height}
-        if case.visibility == "public" and not file_level(result) \
-                and result.error_kind != "missing_function" \
-                and not any(c.reproduce for c in graded.cases):  # nothing to call: no case
+        if pasteable(result) and not any(c.reproduce for c in graded.cases):
             result.reproduce = self.reproduce(entry.problem.id, case.id)
         if entry.problem.kind == "value" and judged.mismatch is not None \
                 and data_size(judged.value, ANSWER_KEPT) <= ANSWER_KEPT:

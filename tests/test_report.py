@@ -301,7 +301,7 @@ def test_a_notebook_cell_s_syntax_error_is_said_once_as_the_cell_s():
     assert not any(line.startswith("Note:") and "cell 8" in line for line in lines)
     page = render_student(result)
     assert page.count("cell 8, line 3") == 2  # at the top, and its case's one line
-    assert "A problem with a notebook cell</strong>" in page
+    assert "<strong>A problem with a notebook cell stops 1 problem (rnn.jac):</strong>" in page
     assert "(a problem with a notebook cell, shown at the top)" in page
     overview = to_gradescope(result)["output"]
     assert overview.count("cell 8, line 3") == 1 and "cell 9, line 1" in overview

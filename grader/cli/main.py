@@ -229,13 +229,22 @@ def _one_submission(paths: Sequence[Path]) -> None:
 
 def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, out: Path,
              gone: Sequence[str] = ()) -> str:
+    """What `grade` says at its end: the students graded now and kept, then `_outcome`."""
+    said = f"{graded} graded now in {seconds:.1f} s, {kept} unchanged since the last run"
+    if gone:
+        said += f", {len(gone)} no longer in the submissions folder"
+    return "\n".join([f"Students: {len(students)} ({said})",
+                      *_outcome(students, out=out, gone=gone)])
+
+
+def _outcome(students: list[dict], *, out: Path, gone: Sequence[str] = ()) -> list[str]:
+    """What a class's grading came to: the mean score, the students kept though gone, the
+    grader's failures (said once per cause), and where the class files are."""
     from grader.report.summary import listed, points
     failed = [s for s in students if s["grader_error"]]
     scores = [s["score"] for s in students if not s["grader_error"]]
     maximum = max((s["max_score"] for s in students), default=0)
-    lines = [f"Students: {len(students)} ({graded} graded now in {seconds:.1f} s, "
-             f"{kept} unchanged since the last run"
-             + (f", {len(gone)} no longer in the submissions folder)" if gone else ")")]
+    lines = []
     if scores:
         lines.append(f"Mean score: {sum(scores) / len(scores):.2f} / {points(maximum)}")
     if gone:
@@ -249,9 +258,8 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
         for student in failed:  # a course's bug fails every student alike: said once
             by_error.setdefault(student["grader_error"], []).append(student["name"])
         lines += [f"  {listed(names)}: {error}" for error, names in by_error.items()]
-    lines += [f"Gradebook: {out / 'gradebook.csv'}",
-              f"Reports:   {out / 'index.html'} and {out}/<student>/report.html"]
-    return "\n".join(lines)
+    return lines + [f"Gradebook: {out / 'gradebook.csv'}",
+                    f"Reports:   {out / 'index.html'} and {out}/<student>/report.html"]
 
 
 @main.command()
@@ -390,8 +398,7 @@ def merge(shards, out, problems_dir, reference_dir, partial):
                      "to merge these alone.") from None
     click.echo(f"Merged {len(shards)} output folder{'s' if len(shards) != 1 else ''}: "
                f"{len(students)} students.")
-    click.echo("\n".join(_summary(students, graded=0, kept=0, seconds=0.0,
-                                  out=out).splitlines()[1:]))
+    click.echo("\n".join(_outcome(students, out=out)))
     raise SystemExit(exitcodes.INTERNAL if any(s["grader_error"] for s in students)
                      else exitcodes.OK)
 
@@ -571,7 +578,7 @@ def validate(problems_dir, reference_dir, quiet):
             load_course(problems_dir, reference_dir)
         except ManifestError as exc:
             raise course_failed(exc) from None
-    findings = run(problems_dir, reference_dir,
+    findings = run(problems_dir=problems_dir, reference_dir=reference_dir,
                    progress=(lambda line: None) if quiet else click.echo)
     for finding in findings:
         click.echo(f"Error: {finding}", err=True)

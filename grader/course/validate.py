@@ -219,8 +219,8 @@ def _problem_findings(course: Course, problem: Problem) -> list[str]:
     return findings
 
 
-def validate(problems_dir: Path | str, reference_dir: Path | str,
-             *, progress: Callable[[str], None] = lambda line: None) -> list[str]:
+def validate(*, problems_dir: Path | str, reference_dir: Path | str,
+             progress: Callable[[str], None] = lambda line: None) -> list[str]:
     """All findings about the course; an empty list means it is sound."""
     try:
         course = load_course(problems_dir, reference_dir)

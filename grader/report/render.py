@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 
 from grader.compare.message import SAID_OF_THE_ANSWER
 from grader.report.summary import (case_feedback, file_level, file_problems, fraction,
-                                   notes_besides, points, status, where_failed)
+                                   notes_besides, points, status)
 from grader.results.common import hint
 from grader.results.model import SubmissionResult, has_grader_error, said_once
 
@@ -103,8 +103,8 @@ def student_context(result: SubmissionResult) -> dict:
         "total": fraction(result.score, result.max_score),
         "grader_error": result.grader_error, "notes": notes_besides(result),
         "hidden_shown": any(c.visibility == "hidden" for p in result.problems for c in p.cases),
-        "file_problems": [{"message": f.message, "headline": f.headline, "where": where_failed(f),
-                           "problems": f.problems} for f in file_problems(result)],
+        "file_problems": [{"message": f.message, "stopped": f.stopped, "problems": f.problems}
+                          for f in file_problems(result)],
         "problems": [{
             "id": p.problem_id, "points": p.points, "max_points": p.max_points,
             "score": fraction(p.points, p.max_points), "status": status(p),

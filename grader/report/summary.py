@@ -57,6 +57,19 @@ class FileProblem:
     def headline(self) -> str:
         return self.message.splitlines()[0] if self.message else ""
 
+    @property
+    def where(self) -> str:
+        """What it is a problem with: a notebook's cell, or a whole file."""
+        return "a notebook cell" if _in_a_cell(self.headline) else "a whole file"
+
+    @property
+    def stopped(self) -> str:
+        """The sentence that leads its message wherever it is shown: "A problem with a whole
+        file stops 2 problems (optim.gd, optim.nesterov):"."""
+        count = len(self.problems)
+        return (f"A problem with {self.where} stops {count} problem"
+                f"{'s' if count != 1 else ''} ({', '.join(self.problems)}):")
+
 
 def file_problems(result: SubmissionResult, *, hidden: bool = True) -> list[FileProblem]:
     """The distinct file-level failures of a submission, each with the problems it stopped
@@ -82,14 +95,16 @@ def notes_besides(result: SubmissionResult, *, hidden: bool = True) -> list[str]
         else list(result.notes)
 
 
-def where_failed(problem: FileProblem) -> str:
-    """What a file-level failure is a problem with: a notebook's cell, or a whole file."""
-    return "a notebook cell" if _in_a_cell(problem.headline) else "a whole file"
-
-
 def _in_a_cell(headline: str) -> bool:
     """Whether a file-level failure is a notebook cell's (its location names the cell)."""
     return ".ipynb, cell " in headline
+
+
+def pasteable(case: CaseResult) -> bool:
+    """Whether a case can be given to the student as Python to paste: a public one whose call
+    reaches the student's function (not a whole file's failure, nor a missing function)."""
+    return case.visibility == "public" and not file_level(case) \
+        and case.error_kind != "missing_function"
 
 
 def case_feedback(case: CaseResult, *, at_top: Container[str] | None = None) -> str:

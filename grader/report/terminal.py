@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from grader.report.summary import (file_level, file_problems, fraction, notes_besides, points,
-                                   problem_feedback, status, where_failed)
+from grader.report.summary import (file_level, file_problems, fraction, notes_besides,
+                                   pasteable, points, problem_feedback, status)
 from grader.results.model import SubmissionResult
 from grader.sandbox import stuck
 
@@ -57,9 +57,7 @@ def table(result: SubmissionResult, *, verbose: bool = False,
 
     lines = [f"Note: {printable(note)}" for note in notes_besides(result)]
     for problem in file_problems(result):
-        count = len(problem.problems)
-        lines.append(f"A problem with {where_failed(problem)} stops {count} problem"
-                     f"{'s' if count != 1 else ''} ({', '.join(problem.problems)}):")
+        lines.append(problem.stopped)
         lines += _indent(problem.message)
     if not result.problems:
         return "\n".join(lines + list(map(printable, skipped)) + [
@@ -76,9 +74,7 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         failed = next((c for c in problem.cases if not c.passed), None)
         if verbose:
             lines += _indent(problem_feedback(problem, feedback_lines=None, output_lines=1000))
-            public = next((c for c in problem.cases if not c.passed and not file_level(c)
-                           and c.visibility == "public"
-                           and c.error_kind != "missing_function"), None)
+            public = next((c for c in problem.cases if not c.passed and pasteable(c)), None)
             code = reproduce(problem.problem_id, public.case_id) \
                 if public is not None and reproduce is not None else None
             if code:
@@ -95,8 +91,7 @@ def table(result: SubmissionResult, *, verbose: bool = False,
             continue
         shown = printable(f"case '{failed.case_id}': {failed.feedback}").splitlines()
         if len(shown) > FEEDBACK_LINES:
-            pasted = reproduce is not None and failed.visibility == "public" \
-                and failed.error_kind != "missing_function" \
+            pasted = reproduce is not None and pasteable(failed) \
                 and reproduce(problem.problem_id, failed.case_id) is not None
             more = "... (grader check -v shows all of it" + (
                 ", and the case as Python to paste)" if pasted else ")")

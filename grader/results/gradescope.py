@@ -9,7 +9,7 @@ in a note, whose JSON escape some readers refuse) is written with "?", as every 
 """
 from __future__ import annotations
 
-from grader.report.summary import file_problems, notes_besides, problem_feedback, where_failed
+from grader.report.summary import file_problems, notes_besides, problem_feedback
 from grader.results.model import CaseResult, ProblemResult, SubmissionResult
 from grader.sandbox.wire import mend_text
 
@@ -77,10 +77,7 @@ def overview(result: SubmissionResult, *, hidden: bool = True) -> list[str]:
         lines.append(f"The grader failed on this submission: {result.grader_error}")
     lines += notes_besides(result, hidden=hidden)
     for problem in file_problems(result, hidden=hidden):
-        count = len(problem.problems)
-        lines.append(f"A problem with {where_failed(problem)} stops {count} problem"
-                     f"{'s' if count != 1 else ''} ({', '.join(problem.problems)}):\n"
-                     f"{problem.message}")
+        lines.append(f"{problem.stopped}\n{problem.message}")
     return lines
 
 
