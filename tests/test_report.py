@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from grader.report.render import (ClassSummary, _plain_case_section, common_rows,
-                                  histogram_plot, render_class, render_student)
+from grader.report.classpage import ClassSummary, common_rows, histogram_plot
+from grader.report.render import _plain_case_section, render_class, render_student
 from grader.report.reproduce import literal, snippet
 from grader.report.summary import file_problems, points, problem_feedback, status
 from grader.report.terminal import table
@@ -212,7 +212,7 @@ def test_the_class_page_joins_one_mistake_across_cases_only_for_the_same_student
 
 
 def test_the_class_page_says_what_it_leaves_to_the_csv_and_lists_every_known_mistake():
-    from grader.report.render import COMMON_SHOWN
+    from grader.report.classpage import COMMON_SHOWN
     from grader.sandbox import wire
     summary = ClassSummary()
     extra = 3
@@ -301,7 +301,7 @@ def test_a_notebook_cell_s_syntax_error_is_said_once_as_the_cell_s():
     assert not any(line.startswith("Note:") and "cell 8" in line for line in lines)
     page = render_student(result)
     assert page.count("cell 8, line 3") == 2  # at the top, and its case's one line
-    assert "<strong>A problem with a notebook cell stops 1 problem (rnn.jac):</strong>" in page
+    assert "<strong>A problem with a notebook cell</strong> stops 1 problem (rnn.jac):" in page
     assert "(a problem with a notebook cell, shown at the top)" in page
     overview = to_gradescope(result)["output"]
     assert overview.count("cell 8, line 3") == 1 and "cell 9, line 1" in overview
@@ -325,7 +325,7 @@ def test_what_a_shared_wrong_answer_was_told_keeps_what_the_answer_evidently_is(
     from grader.compare.message import render
     from grader.compare.mismatch import compare
     from grader.course.model import Tolerance
-    from grader.report.render import diagnosis
+    from grader.report.classpage import diagnosis
     from grader.results.common import Group, hint
     for answer, told in ((None, "expected a number, got None. Your function returned None"),
                          (round(26.876403541, 2), "Your answer is the expected one rounded")):

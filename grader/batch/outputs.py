@@ -16,7 +16,8 @@ from pathlib import Path
 
 from grader.batch.plan import (GRADE_FILE, fingerprint, graded_fingerprint, stored,
                                 submission_digest)
-from grader.report.render import ClassSummary, render_class, render_student
+from grader.report.classpage import ClassSummary
+from grader.report.render import render_class, render_student
 from grader.results.export import neutralise
 from grader.results.gradescope import to_gradescope
 from grader.results.model import SubmissionResult, has_grader_error

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 from grader.batch import plan as planning
 from grader.batch import shards as shard_marks
 from grader.batch.outputs import ClassWriter, write_class
-from grader.report.render import ClassSummary
+from grader.report.classpage import ClassSummary
 from grader.report.summary import listed
 from grader.results.stored import from_dict
 from grader.submission import archive

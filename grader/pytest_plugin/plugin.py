@@ -108,7 +108,7 @@ def _from_options(config) -> GradingSession:
     if option.grader_out:
         from grader.batch.outputs import ClassWriter
         from grader.batch.plan import course_fingerprint
-        from grader.report.render import ClassSummary
+        from grader.report.classpage import ClassSummary
         fingerprint = course_fingerprint(option.grader_problems, option.grader_reference,
                                          option.grader_hidden_seed)
         writer = ClassWriter(Path(option.grader_out), fingerprint, students,

@@ -63,12 +63,16 @@ class FileProblem:
         return "a notebook cell" if _in_a_cell(self.headline) else "a whole file"
 
     @property
-    def stopped(self) -> str:
-        """The sentence that leads its message wherever it is shown: "A problem with a whole
-        file stops 2 problems (optim.gd, optim.nesterov):"."""
+    def stops(self) -> str:
+        """What it stops: "stops 2 problems (optim.gd, optim.nesterov):"."""
         count = len(self.problems)
-        return (f"A problem with {self.where} stops {count} problem"
-                f"{'s' if count != 1 else ''} ({', '.join(self.problems)}):")
+        return f"stops {count} problem{'s' if count != 1 else ''} ({', '.join(self.problems)}):"
+
+    @property
+    def stopped(self) -> str:
+        """The sentence that leads its message wherever it is shown (report.html sets its
+        first words in bold): "A problem with a whole file stops 2 problems (...):"."""
+        return f"A problem with {self.where} {self.stops}"
 
 
 def file_problems(result: SubmissionResult, *, hidden: bool = True) -> list[FileProblem]:
@@ -105,6 +109,13 @@ def pasteable(case: CaseResult) -> bool:
     reaches the student's function (not a whole file's failure, nor a missing function)."""
     return case.visibility == "public" and not file_level(case) \
         and case.error_kind != "missing_function"
+
+
+def without_mistake(feedback: str, mistake: str | None) -> str:
+    """A case's feedback without the known-mistake sentence, which the page shows once, at the
+    top of the problem."""
+    lead = f"Known mistake: {mistake}\n"
+    return feedback[len(lead):] if mistake and feedback.startswith(lead) else feedback
 
 
 def case_feedback(case: CaseResult, *, at_top: Container[str] | None = None) -> str:

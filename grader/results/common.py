@@ -68,7 +68,7 @@ ToleranceOf = Callable[[str], "Callable[[str], Tolerance] | Tolerance"]
 class Record:
     """One student's answer to one case. `mistake` is the message of the declared mistake the
     answer matched, if any; `diagnosis`, what the grader told the student about it (see
-    `grader.report.render.diagnosis`); records of passed cases are ignored."""
+    `grader.report.classpage.diagnosis`); records of passed cases are ignored."""
     student: str
     problem_id: str
     case_id: str
