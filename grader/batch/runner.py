@@ -203,7 +203,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
     process; the caller ends it (see grader.sandbox.launch.discard). Raises ManifestError for
     an unknown assignment, and WeakSandbox when protections of the sandbox are off here,
     unless `allow_weak_sandbox`."""
-    from grader.course.kit import choose
+    from grader.course.manifest import choose
     from grader.course.manifest import load_course
     from grader.engine import Engine
     gaps: list[str] = []

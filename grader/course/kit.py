@@ -16,7 +16,7 @@ from typing import Sequence
 
 from grader.sandbox import wire
 from grader.course.loader import LoadError, load_module
-from grader.course.manifest import ManifestError
+from grader.course.manifest import ManifestError, choose
 from grader.course.model import (Assignment, Course, Limits, LiteralCase, Mistake, Problem,
                                  Tolerance)
 from grader.kinds.base import Expected
@@ -72,18 +72,6 @@ def files_line(assignment: Assignment) -> str:
         return (f"- {assignment.title} ({assignment.name}): {assignment.file} (or the notebook "
                 f"{assignment.module}.ipynb)")
     return f"- {assignment.title} ({assignment.name}): {assignment.file}"
-
-
-def choose(course: Course, assignments: Sequence[str] | None) -> list[Assignment]:
-    """The course's assignments named in `assignments` (all of them for None), in the course's
-    order; a name the course does not have raises ManifestError."""
-    if not assignments:
-        return list(course.assignments.values())
-    unknown = [name for name in assignments if name not in course.assignments]
-    if unknown:
-        raise ManifestError(course.problems_dir, f"has no assignment '{unknown[0]}' (it has "
-                            f"{', '.join(course.assignments)})", key="assignment")
-    return [a for name, a in course.assignments.items() if name in assignments]
 
 
 def build_kit(course: Course, out: Path, *, assignments: Sequence[str] | None = None,

@@ -1,7 +1,7 @@
 """The problems manifest: `problems/<assignment>.toml` read into the course model. Every manifest
 is validated on load; a problem is reported as a `ManifestError` naming the file, the problem
 and the key, never as a traceback. `load_course` reads every manifest of a folder and loads the
-trusted code they name.
+trusted code they name; `choose` picks assignments of a course by name.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import math
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Sequence
 
+from grader.course import PROBLEMS_DIR, REFERENCE_DIR
 from grader.course.loader import LoadError, functions, load_module, module_functions
 from grader.course.model import (Assignment, Course, Derivative, Known, Limits, LiteralCase,
                                  Mistake, Problem, Tolerance)
@@ -356,8 +358,8 @@ def load_assignment(path: Path, reference_dir: Path | None) -> tuple[Assignment,
     return assignment, modules
 
 
-def load_course(problems_dir: Path | str = "problems",
-                reference_dir: Path | str | None = "reference") -> Course:
+def load_course(problems_dir: Path | str = PROBLEMS_DIR,
+                reference_dir: Path | str | None = REFERENCE_DIR) -> Course:
     problems_dir = Path(problems_dir)
     if not problems_dir.is_dir():
         raise ManifestError(problems_dir, "is not a directory of problem manifests (looked for "
@@ -383,3 +385,15 @@ def load_course(problems_dir: Path | str = "problems",
             if modules[role] is not None:
                 registry[assignment.name] = modules[role]
     return course
+
+
+def choose(course: Course, assignments: Sequence[str] | None) -> list[Assignment]:
+    """The course's assignments named in `assignments` (all of them for None), in the course's
+    order; a name the course does not have raises ManifestError."""
+    if not assignments:
+        return list(course.assignments.values())
+    unknown = [name for name in assignments if name not in course.assignments]
+    if unknown:
+        raise ManifestError(course.problems_dir, f"has no assignment '{unknown[0]}' (it has "
+                            f"{', '.join(course.assignments)})", key="assignment")
+    return [a for name, a in course.assignments.items() if name in assignments]

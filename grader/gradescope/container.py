@@ -114,7 +114,7 @@ def course_files(course, assignments: Sequence[str] | None = None) -> dict[str, 
     """The course's files an autograder for `assignments` (all for None) needs, by their name
     in the zip: each manifest with its generators, drivers, checks and support modules (under
     course/problems/), and each reference (under course/reference/). Nothing else."""
-    from grader.course.kit import choose
+    from grader.course.manifest import choose
     files: dict[str, Path] = {}
     problems_dir, reference_dir = course.problems_dir, course.reference_dir
     for assignment in choose(course, assignments):
