@@ -1,7 +1,7 @@
-"""Which students of a class need grading: each subfolder of the submissions folder is a
-student; a student whose stored grade.json carries the fingerprint of their current submission,
-of the current course and of what this run grades of it (the same problems, with or without
-their hidden cases) is done and skipped, so a rerun continues where a run stopped.
+"""Which students of a class need grading (grader.batch.students finds them): a student whose
+stored grade.json carries the fingerprint of their current submission, of the current course
+and of what this run grades of it (the same problems, with or without their hidden cases) is
+done and skipped, so a rerun continues where a run stopped; and which shard a student is in.
 """
 from __future__ import annotations
 
@@ -60,15 +60,6 @@ def in_shard(student: str, shard: tuple[int, int]) -> bool:
     index, count = shard
     digest = hashlib.sha256(student.encode("utf-8", "surrogateescape")).digest()
     return int.from_bytes(digest[:8], "big") % count == index
-
-
-def students_in(root: Path, *, exclude: Path | None = None) -> list[Path]:
-    """The student folders of a submissions folder (hidden folders, links and `exclude`, the
-    output folder when it lies inside, are not students)."""
-    exclude = exclude.resolve() if exclude is not None else None
-    return sorted(p for p in Path(root).iterdir()
-                  if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
-                  and p.resolve() != exclude)
 
 
 def stored(out: Path, folder: str) -> dict | None:

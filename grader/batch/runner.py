@@ -1,10 +1,9 @@
-"""Grading a class folder into an output folder (`grader grade`): find the students (each
-subfolder, each top-level zip, or, for a flat folder of LMS downloads, the files grouped by
-student), take each submission as the student made it (see grader.submission.intake), plan
-which students need grading, then grade them through pytest, one session per chunk of
-students, each session given a `GradingSession` built here around one engine, one sandbox and
-one set of expected values for the whole class. The chunks bound pytest's memory (its items)
-however large the class.
+"""Grading a class folder into an output folder (`grader grade`): find the students (see
+grader.batch.students), take each submission as the student made it (see
+grader.submission.intake), plan which students need grading, then grade them through pytest,
+one session per chunk of students, each session given a `GradingSession` built here around
+one engine, one sandbox and one set of expected values for the whole class. The chunks bound
+pytest's memory (its items) however large the class.
 """
 from __future__ import annotations
 
@@ -19,17 +18,16 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable, Sequence
 
 from grader.batch import plan as planning
 from grader.batch import shards as shard_marks
 from grader.batch.outputs import ClassWriter, write_class
+from grader.batch.students import class_is_empty, stage_downloads, submissions_of
 from grader.report.classpage import ClassSummary
 from grader.report.summary import listed
 from grader.results.stored import from_dict
-from grader.submission import archive
-from grader.submission.collect import regular_file
 
 CHUNK = 200  # students per pytest session
 GC_THRESHOLD = 10_000  # allocations between two of the collector's passes while grading
@@ -69,104 +67,6 @@ class ClassRun:
     skipped: list[tuple[Path, str]] = field(default_factory=list)  # (what, why not graded)
     gaps: list[str] = field(default_factory=list)  # protections that were off (allowed)
     gone: list[str] = field(default_factory=list)  # listed from an earlier run: no submission
-
-
-def stage_downloads(folder: Path, staged: Path, *, exclude: Path | None = None):
-    """A flat folder of LMS downloads grouped by student (grader.submission.lms) and copied
-    into `staged`/<student>/ under the files' original names; returns what was not grouped,
-    as (path, reason)."""
-    from grader.submission.lms import group_downloads
-    downloads = group_downloads(folder)
-    exclude = exclude.resolve() if exclude is not None else None
-    skipped = [(path, reason) for path, reason in downloads.unparsed
-               if path.resolve() != exclude]
-    for student, files in downloads.items():
-        for path, original in files:
-            parts = PurePosixPath(original).parts
-            if not parts or ".." in parts or PurePosixPath(original).is_absolute() \
-                    or not regular_file(path, limit=archive.MAX_BYTES):
-                skipped.append((path, "not a regular file of a sensible size and name"))
-                continue
-            target = staged.joinpath(student, *parts)
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target, follow_symlinks=False)
-            except OSError as exc:  # unreadable, or a name no file system takes: this file's
-                skipped.append((path, f"could not be copied ({exc.strerror or exc})"))
-    return skipped
-
-
-# Hidden folders that tools leave in a class folder: never a student's, said nothing of.
-TOOLS_FOLDERS = {".git", ".ipynb_checkpoints", ".vscode", ".idea", ".Trash", ".cache"}
-
-
-def submissions_of(root: Path, *, exclude: Path | None = None):
-    """Student name -> the submission's path (a folder, or a top-level zip named after the
-    student), and what was left out, as (path, reason). A student's name is their folder's
-    (or zip's) name made safe for an output folder (grader.batch.names): the same on every
-    run, never a class file's name, never a path."""
-    from grader.batch.names import safe_folder_name
-    taken: set[str] = set()
-    entries = {safe_folder_name(path.name, taken): path
-               for path in planning.students_in(root, exclude=exclude)}
-    skipped = []
-    exclude = exclude.resolve() if exclude is not None else None
-    for path in sorted(Path(root).iterdir()):
-        if path.resolve() == exclude:  # the output folder, inside: not a student's
-            continue
-        if path.name.startswith(".") and path.is_dir() and path.name not in TOOLS_FOLDERS:
-            skipped.append((path, "a hidden folder (its name starts with a dot): rename it if "
-                                  "it is a student's"))
-            continue
-        if path.is_symlink() and path.is_dir() and not path.name.startswith("."):
-            skipped.append((path, "a link to a folder: links are not followed (the folder "
-                                  "could lie anywhere); copy the student's folder in"))
-            continue
-        if path.suffix.lower() != ".zip" or path.is_dir():
-            if not path.name.startswith(".") and not path.is_dir():
-                skipped.append((path, _loose_file(path.name)))
-            continue
-        if not regular_file(path, limit=archive.MAX_BYTES):
-            skipped.append((path, f"not a regular file of at most {archive.MAX_BYTES >> 20} MB"))
-        elif path.stem.startswith("."):
-            skipped.append((path, "a hidden zip (its name starts with a dot): rename it if it "
-                                  "is a student's"))
-        elif path.stem in entries or not path.stem:
-            skipped.append((path, f"the folder {path.stem} is that student's submission"
-                            if path.stem in entries else "a zip without a student's name"))
-        else:
-            entries[safe_folder_name(path.stem, taken)] = path
-    return dict(sorted(entries.items())), skipped
-
-
-def _loose_file(name: str) -> str:
-    """Why a file beside the students' folders is not graded."""
-    from grader.submission.lms import downloaded
-    if downloaded(name):
-        return ("a file named as Canvas or Moodle names a downloaded submission: grade a "
-                "folder of such downloads with --lms-downloads")
-    return "a file, not a student's folder or zip: each student's files go in a folder of " \
-           "their own"
-
-
-def class_is_empty(submissions: Path, *, out: Path, lms_downloads: bool) -> str | None:
-    """Why `submissions` holds no student, in a sentence naming what it held instead (None
-    when it holds one): no subfolder or zip, or, with `lms_downloads`, no file named as
-    Canvas or Moodle name downloads."""
-    if lms_downloads:
-        from grader.submission.lms import group_downloads
-        downloads = group_downloads(submissions)
-        found, left_out = bool(downloads), downloads.unparsed
-        wanted = "download named as Canvas or Moodle name them"
-    else:
-        entries, left_out = submissions_of(submissions, exclude=out)
-        found, wanted = bool(entries), "subdirectory or zip"
-    if found:
-        return None
-    left_out = [f"{path.name}: {reason}" for path, reason in left_out
-                if path.resolve() != out.resolve()]
-    return f"{submissions} has no student {wanted}" + \
-        (f" (left out: {listed(left_out, shown=3, separator='; ')})" if left_out else "")
 
 
 def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
