@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 from grader.report.summary import (file_level, file_problems, fraction, notes_besides,
                                    pasteable, points, problem_feedback, status)
-from grader.results.model import SubmissionResult
+from grader.results.model import ProblemResult, SubmissionResult
 from grader.sandbox import stuck
 
 FEEDBACK_LINES = 4
@@ -42,6 +42,50 @@ def _indent(text: str, prefix: str = "    ") -> list[str]:
     return [prefix + line for line in printable(text).splitlines()]
 
 
+def _in_full(problem: ProblemResult, reproduce) -> list[str]:
+    """A failed problem's lines with `-v`: all its feedback, and its first failing public case
+    as Python to paste."""
+    lines = _indent(problem_feedback(problem, feedback_lines=None, output_lines=1000))
+    public = next((c for c in problem.cases if not c.passed and pasteable(c)), None)
+    code = reproduce(problem.problem_id, public.case_id) \
+        if public is not None and reproduce is not None else None
+    if code:
+        lines.append(f"    To run case '{public.case_id}' yourself, paste this into Python in "
+                     "your submission's folder (or, without its from-import, into a new cell at "
+                     "the end of your notebook):")
+        lines += _indent(code, "        ")
+    return lines
+
+
+def _in_short(problem: ProblemResult, reproduce) -> list[str]:
+    """A failed problem's lines in the table: its first failing case's feedback, cut to
+    FEEDBACK_LINES and a line saying `-v` shows the rest; kept of a longer message: of an
+    error, where it was raised (or stuck), the innermost frame of its traceback; of a wrong
+    answer, the lines that end it (the other outputs that differ, what the answer evidently
+    is)."""
+    failed = next((c for c in problem.cases if not c.passed), None)
+    if failed is None:
+        return _indent(problem_feedback(problem))
+    if file_level(failed):
+        return [f"    {printable(failed.first_line)} (see above)"]
+    shown = printable(f"case '{failed.case_id}': {failed.feedback}").splitlines()
+    if len(shown) > FEEDBACK_LINES:
+        pasted = reproduce is not None and pasteable(failed) \
+            and reproduce(problem.problem_id, failed.case_id) is not None
+        more = "... (grader check -v shows all of it" + (
+            ", and the case as Python to paste)" if pasted else ")")
+        frames = [n for n, line in enumerate(shown) if stuck.FRAME_LINE.fullmatch(line)]
+        if frames:
+            shown = shown[:min(frames[0], FEEDBACK_LINES - 2)] \
+                + shown[frames[-1]:frames[-1] + 2] + [more]
+        else:
+            from grader.compare.message import ALSO, SAID_OF_THE_ANSWER  # (NumPy's, loaded)
+            said = [line for line in shown[FEEDBACK_LINES - 2:]
+                    if line.startswith((*SAID_OF_THE_ANSWER, ALSO))]
+            shown = shown[:FEEDBACK_LINES - len(said)] + [more] + said
+    return ["    " + line for line in shown]
+
+
 def table(result: SubmissionResult, *, verbose: bool = False,
           skipped: Sequence[str] = (),
           reproduce: Callable[[str, str], str | None] | None = None,
@@ -69,44 +113,8 @@ def table(result: SubmissionResult, *, verbose: bool = False,
         word, colour = VERDICTS[status(problem)]
         lines.append(f"{problem.problem_id:<{width}}{paint(word, colour)}{' ' * (8 - len(word))}"
                      f"{fraction(problem.points, problem.max_points, '/')}")
-        if problem.passed:
-            continue
-        failed = next((c for c in problem.cases if not c.passed), None)
-        if verbose:
-            lines += _indent(problem_feedback(problem, feedback_lines=None, output_lines=1000))
-            public = next((c for c in problem.cases if not c.passed and pasteable(c)), None)
-            code = reproduce(problem.problem_id, public.case_id) \
-                if public is not None and reproduce is not None else None
-            if code:
-                lines.append(f"    To run case '{public.case_id}' yourself, paste this into "
-                             "Python in your submission's folder (or, without its from-import, "
-                             "into a new cell at the end of your notebook):")
-                lines += _indent(code, "        ")
-            continue
-        if failed is None:
-            lines += _indent(problem_feedback(problem))
-            continue
-        if file_level(failed):
-            lines.append(f"    {printable(failed.first_line)} (see above)")
-            continue
-        shown = printable(f"case '{failed.case_id}': {failed.feedback}").splitlines()
-        if len(shown) > FEEDBACK_LINES:
-            pasted = reproduce is not None and pasteable(failed) \
-                and reproduce(problem.problem_id, failed.case_id) is not None
-            more = "... (grader check -v shows all of it" + (
-                ", and the case as Python to paste)" if pasted else ")")
-            frames = [n for n, line in enumerate(shown) if stuck.FRAME_LINE.fullmatch(line)]
-            if frames:  # an error's traceback: its last frame is where it was raised (or stuck)
-                shown = shown[:min(frames[0], FEEDBACK_LINES - 2)] \
-                    + shown[frames[-1]:frames[-1] + 2] + [more]
-            else:
-                # the other outputs that differ, and what the answer evidently is (transposed,
-                # rounded ...), end a message: kept
-                from grader.compare.message import ALSO, SAID_OF_THE_ANSWER  # (NumPy's, loaded)
-                said = [line for line in shown[FEEDBACK_LINES - 2:]
-                        if line.startswith((*SAID_OF_THE_ANSWER, ALSO))]
-                shown = shown[:FEEDBACK_LINES - len(said)] + [more] + said
-        lines += ["    " + line for line in shown]
+        if not problem.passed:
+            lines += _in_full(problem, reproduce) if verbose else _in_short(problem, reproduce)
     lines += map(printable, skipped)
     passed = sum(p.passed for p in result.problems)
     lines.append(f"{passed} of {len(result.problems)} problem"
