@@ -1,8 +1,8 @@
 """Gradescope: `build` packs autograder.zip (setup.sh, run_autograder, the course's files for
 the chosen assignments, grader's wheel and its requirements pinned for the Python of the image);
 `run` grades the submission inside the container with the same core as `grader grade` and
-always writes a valid results.json, even when the submission is empty, zipped or unreadable or
-the grader itself fails. Each problem is two tests there: its public cases, visible at once
+always writes a valid results.json (see grader.results.gradescope.in_container), even when the
+submission is empty, zipped or unreadable or the grader itself fails. Each problem is two tests there: its public cases, visible at once
 with their feedback and known-mistake messages, and its hidden cases, shown as the course chose.
 """
 from __future__ import annotations
@@ -22,14 +22,9 @@ from typing import Sequence
 
 from grader.batch.outputs import atomic_write
 from grader.course.manifest import ManifestError, load_course
-from grader.gradescope import (GRADER_ERROR_TEST, HIDDEN_VISIBILITY, IMAGE_PLATFORM,
-                               IMAGE_PYTHON, ROOT, STDOUT_VISIBILITY, VISIBILITIES)
-from grader.results.gradescope import to_gradescope
-from grader.results.model import has_grader_error
-
-GRADER_FAILED = ("The autograder could not grade (all of) this submission. This is not a "
-                 "problem with your code: please tell your instructors, who can see why in "
-                 "this submission's results.")
+from grader.gradescope import (HIDDEN_VISIBILITY, IMAGE_PLATFORM, IMAGE_PYTHON, ROOT,
+                               STDOUT_VISIBILITY, VISIBILITIES)
+from grader.results.gradescope import grader_failed, in_container
 
 SETUP = r"""#!/usr/bin/env bash
 # Gradescope runs this once while building the autograder image. It installs grader (from its
@@ -219,22 +214,6 @@ def _notes(metadata: dict) -> list[str]:
     return notes
 
 
-def _public_passed(problem) -> str:
-    public = [case for case in problem.cases if case.visibility == "public"]
-    return f"{sum(case.passed for case in public)}/{len(public)}"
-
-
-def _grader_error_test(details: str) -> dict:
-    """The test, hidden from students, that tells instructors how the grader failed."""
-    return {"name": GRADER_ERROR_TEST, "score": 0.0, "max_score": 0.0, "status": "failed",
-            "output": details, "visibility": "hidden"}
-
-
-def _failure(message: str, details: str, execution_time: float) -> dict:
-    return {"score": 0.0, "execution_time": round(execution_time, 3), "output": message,
-            "tests": [_grader_error_test(details)]}
-
-
 def student_names(metadata: dict) -> list[str]:
     """The names of the students of a submission (a group has several)."""
     return [u["name"] for u in metadata.get("users") or []
@@ -268,28 +247,12 @@ def run(*, root: Path = Path(ROOT)) -> dict:
             intake = prepare([submission], course, Path(scratch))
             result = engine.grade(name, intake.paths)
             result.notes = intake.notes + result.notes
-        data = to_gradescope(result, execution_time=time.monotonic() - start,
-                             hidden_visibility=settings["hidden_visibility"])
-        public = [f"{p.problem_id}: not graded (the autograder failed on it)" if p.grader_error
-                  else f"{p.problem_id}: {_public_passed(p)} public cases passed"
-                  for p in result.problems]
-        head = [f"Submission of {name}."] if names else []
-        head += _notes(metadata)
-        if data.get("output"):
-            head.append(data["output"])
-        data["output"] = "\n\n".join(head + ["Public cases (their feedback is in the tests "
-                                              "below; hidden cases are shown as the course "
-                                              "chose):\n" + "\n".join(public)])
-        data["stdout_visibility"] = settings["stdout_visibility"]
-        data["extra_data"] = {"students": names, "notes": result.notes,
-                              "late": bool(_notes(metadata))}
-        if has_grader_error(result):
-            details = "\n".join(f"{p.problem_id}: {p.grader_error}" for p in result.problems
-                                if p.grader_error) or str(result.grader_error)
-            data["output"] = (GRADER_FAILED + "\n\n" + data["output"])
-            data["tests"].append(_grader_error_test(details))
+        data = in_container(result, execution_time=time.monotonic() - start, names=names,
+                            late=_notes(metadata),
+                            hidden_visibility=settings["hidden_visibility"],
+                            stdout_visibility=settings["stdout_visibility"])
     except Exception:  # the grader failed: still give Gradescope a valid results.json
-        data = _failure(GRADER_FAILED, traceback.format_exc(), time.monotonic() - start)
+        data = grader_failed(traceback.format_exc(), time.monotonic() - start)
     results_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(results_path, json.dumps(data, indent=2))
     return data

@@ -4,13 +4,16 @@ whose scores add up to the problem's: its public cases (visible at once, known-m
 included) and its hidden cases (shown as `hidden_visibility` says). The notes about the
 submission and its file-level problems are said once, in the top-level output (split, those of
 public cases only: a hidden case's is said in its hidden test). Optional fields are left out
-rather than written as null. Text that is not valid Unicode (a file name of raw bytes quoted
+rather than written as null. In the Gradescope container (`in_container`), the output also
+names the students, says a late submission and sums up the public cases, and a failure of the
+grader is a test only instructors see. Text that is not valid Unicode (a file name of raw bytes quoted
 in a note, whose JSON escape some readers refuse) is written with "?", as every report writes it.
 """
 from __future__ import annotations
 
+from grader.gradescope import GRADER_ERROR_TEST
 from grader.report.summary import file_problems, notes_besides, problem_feedback
-from grader.results.model import CaseResult, ProblemResult, SubmissionResult
+from grader.results.model import CaseResult, ProblemResult, SubmissionResult, has_grader_error
 from grader.sandbox.wire import mend_text
 
 
@@ -102,4 +105,54 @@ def to_gradescope(result: SubmissionResult, *, execution_time: float | None = No
     if said:
         data["output"] = "\n\n".join(said)
     mend_text(data)
+    return data
+
+
+GRADER_FAILED = ("The autograder could not grade (all of) this submission. This is not a "
+                 "problem with your code: please tell your instructors, who can see why in "
+                 "this submission's results.")
+
+
+def _grader_error_test(details: str) -> dict:
+    """The test, hidden from students, that tells instructors how the grader failed."""
+    return {"name": GRADER_ERROR_TEST, "score": 0.0, "max_score": 0.0, "status": "failed",
+            "output": details, "visibility": "hidden"}
+
+
+def grader_failed(details: str, execution_time: float) -> dict:
+    """results.json when the grader could not grade the submission at all: no score, a
+    sentence for the student, the `details` (a traceback) for the instructors."""
+    return {"score": 0.0, "execution_time": round(execution_time, 3), "output": GRADER_FAILED,
+            "tests": [_grader_error_test(details)]}
+
+
+def in_container(result: SubmissionResult, *, execution_time: float, names: list[str],
+                 late: list[str], hidden_visibility: str, stdout_visibility: str) -> dict:
+    """results.json as the Gradescope container writes it: `to_gradescope` split into public
+    and hidden tests, its output led by the students' `names` and the `late` notes and ended by
+    the public cases' tally; `extra_data` for instructors; a failure of the grader on some
+    problems said first, and in full in a test only instructors see."""
+    data = to_gradescope(result, execution_time=execution_time,
+                         hidden_visibility=hidden_visibility)
+    public = []
+    for problem in result.problems:
+        cases = [case for case in problem.cases if case.visibility == "public"]
+        public.append(f"{problem.problem_id}: not graded (the autograder failed on it)"
+                      if problem.grader_error else
+                      f"{problem.problem_id}: {sum(c.passed for c in cases)}/{len(cases)} "
+                      "public cases passed")
+    head = [f"Submission of {', '.join(names)}."] if names else []
+    head += late
+    if data.get("output"):
+        head.append(data["output"])
+    data["output"] = "\n\n".join(head + ["Public cases (their feedback is in the tests below; "
+                                          "hidden cases are shown as the course chose):\n"
+                                          + "\n".join(public)])
+    data["stdout_visibility"] = stdout_visibility
+    data["extra_data"] = {"students": names, "notes": result.notes, "late": bool(late)}
+    if has_grader_error(result):
+        details = "\n".join(f"{p.problem_id}: {p.grader_error}" for p in result.problems
+                            if p.grader_error) or str(result.grader_error)
+        data["output"] = GRADER_FAILED + "\n\n" + data["output"]
+        data["tests"].append(_grader_error_test(details))
     return data
