@@ -6,12 +6,12 @@ from grader.sandbox import stuck
 NAMES = ["optim.py", "cs231n/layers.py", "rnn.py"]
 DUMP = """Thread 0x00007f0000000001 (most recent call first):
   File "/usr/lib/python3.11/threading.py", line 320 in wait
-  File "/work/optim.py", line 3 in helper
+  File "/.sandbox/work/optim.py", line 3 in helper
 
 Current thread 0x00007f0000000002 (most recent call first):
   File "/usr/lib/python3.11/site-packages/numpy/core/fromnumeric.py", line 88 in _wrapreduction
-  File "/work/cs231n/layers.py", line 57 in running_average
-  File "/work/cs231n/layers.py", line 63 in bias_corrected
+  File "/.sandbox/work/cs231n/layers.py", line 57 in running_average
+  File "/.sandbox/work/cs231n/layers.py", line 63 in bias_corrected
   File "<course drivers cs231n>", line 12 in drive
   File "/python/grader/sandbox/child.py", line 330 in answer
 """
@@ -23,24 +23,25 @@ def test_the_student_frames_of_the_thread_that_took_the_signal_outermost_first()
 
 
 def test_another_thread_is_shown_when_the_current_one_is_not_in_student_code():
-    other = DUMP.replace("/work/cs231n/layers.py", "/usr/lib/x.py")
+    other = DUMP.replace("/.sandbox/work/cs231n/layers.py", "/usr/lib/x.py")
     assert stuck.frames(other, NAMES) == [("optim.py", 3, "helper")]
 
 
 def test_a_notebook_cell_is_named_as_in_tracebacks_if_the_submission_has_it():
     dump = ('Stack (most recent call first):\n'
-            '  File "/work/rnn.ipynb, cell 12", line 3 in bptt\n'
-            '  File "/work/rnn.py", line 40 in <module>\n')
+            '  File "/.sandbox/work/rnn.ipynb, cell 12", line 3 in bptt\n'
+            '  File "/.sandbox/work/rnn.py", line 40 in <module>\n')
     assert stuck.frames(dump, NAMES + ["rnn.ipynb, cell 12"]) == [
         ("rnn.py", 40, "<module>"), ("rnn.ipynb, cell 12", 3, "bptt")]
     assert stuck.frames(dump, NAMES) == [("rnn.py", 40, "<module>")]  # no such notebook
 
 
 def test_what_is_not_a_stack_gives_no_location():
-    for text in ("", "garbage\n" * 1000, '  File "/work/optim.py", line 3 in f\n',  # no header
-                 "Current thread 0x1 (most recent call first):\n  File \"/work/other.py\", "
-                 "line 3 in f\n", "Current thread 0x1 (most recent call first):\n  File \""
-                 + "x" * 5000 + "/optim.py\", line 3 in f\n"):
+    header = "Current thread 0x1 (most recent call first):\n"
+    for text in ("", "garbage\n" * 1000,
+                 '  File "/.sandbox/work/optim.py", line 3 in f\n',  # no header
+                 header + '  File "/.sandbox/work/other.py", line 3 in f\n',  # not theirs
+                 header + '  File "' + "x" * 5000 + '/optim.py", line 3 in f\n'):  # too long
         assert stuck.frames(text, NAMES) == []
 
 
