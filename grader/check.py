@@ -68,7 +68,7 @@ def _imports_missing_where_graded(course, paths: Sequence[Path], modules: set[st
     not load here either (`result` says why already)."""
     if not modules:
         return []
-    from grader.report.summary import file_problems
+    from grader.results.summary import file_problems
     from grader.submission.imports import unavailable_notes
     course_modules = {a.package for a in course.assignments.values() if a.package} | {
         Path(s).stem for a in course.assignments.values() for s in a.support}

@@ -274,7 +274,7 @@ class Engine:
         """What reports show of a failing case beyond its feedback: the first picture and the
         first paste-able public case of the problem, and the wrong answer if it is small."""
         from grader.report.pictures import difference_picture
-        from grader.report.summary import pasteable
+        from grader.results.summary import pasteable
         from grader.results.common import data_size
         from grader.sandbox import wire
         result = judged.result

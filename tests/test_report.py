@@ -14,7 +14,7 @@ import pytest
 from grader.report.classpage import ClassSummary, common_rows, histogram_plot
 from grader.report.render import _plain_case_section, render_class, render_student
 from grader.report.reproduce import literal, snippet
-from grader.report.summary import file_problems, points, problem_feedback, status
+from grader.results.summary import file_problems, points, problem_feedback, status
 from grader.report.terminal import table
 from grader.results.gradescope import to_gradescope
 from grader.results.model import CaseResult, ProblemResult, SubmissionResult

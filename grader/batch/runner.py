@@ -26,7 +26,7 @@ from grader.batch import shards as shard_marks
 from grader.batch.outputs import ClassWriter, write_class
 from grader.batch.students import class_is_empty, stage_downloads, submissions_of
 from grader.report.classpage import ClassSummary
-from grader.report.summary import listed
+from grader.results.summary import listed
 from grader.results.stored import from_dict
 
 CHUNK = 200  # students per pytest session

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path, PurePosixPath
 
-from grader.report.summary import listed
+from grader.results.summary import listed
 from grader.submission import archive
 from grader.submission.collect import regular_file
 

@@ -15,8 +15,8 @@ import click
 from grader import __version__
 from grader.cli import exitcodes
 from grader.course import PROBLEMS_DIR, REFERENCE_DIR
-from grader.gradescope import (GRADER_ERROR_TEST, HIDDEN_VISIBILITY, IMAGE_PYTHON, ROOT,
-                               STDOUT_VISIBILITY, VISIBILITIES)
+from grader.gradescope import (HIDDEN_VISIBILITY, IMAGE_PYTHON, ROOT, STDOUT_VISIBILITY,
+                               VISIBILITIES)
 
 class ShardType(click.ParamType):
     """K/N, the K-th (from 1) of N shards of a class."""
@@ -240,7 +240,7 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
 def _outcome(students: list[dict], *, out: Path, gone: Sequence[str] = ()) -> list[str]:
     """What a class's grading came to: the mean score, the students kept though gone, the
     grader's failures (said once per cause), and where the class files are."""
-    from grader.report.summary import listed, points
+    from grader.results.summary import listed, points
     failed = [s for s in students if s["grader_error"]]
     scores = [s["score"] for s in students if not s["grader_error"]]
     maximum = max((s["max_score"] for s in students), default=0)
@@ -552,6 +552,7 @@ def gradescope_run(root):
     Example: grader gradescope run --root /autograder
     """
     from grader.gradescope.container import run
+    from grader.results.gradescope import GRADER_ERROR_TEST
     data = run(root=root)
     click.echo(f"score {data['score']:g}; wrote {root / 'results' / 'results.json'}")
     if any(t.get("name") == GRADER_ERROR_TEST for t in data["tests"]):

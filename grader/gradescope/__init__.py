@@ -7,4 +7,3 @@ ROOT = "/autograder"  # the autograder's folder in the container
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 HIDDEN_VISIBILITY = "after_due_date"  # of the hidden cases' tests
 STDOUT_VISIBILITY = "hidden"  # of what the autograder printed
-GRADER_ERROR_TEST = "grader error (for the instructors)"  # a hidden test: the grader failed

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Container
 
 from grader.compare.message import SAID_OF_THE_ANSWER
-from grader.report.summary import (file_level, file_problems, fraction, points,
+from grader.results.summary import (file_level, file_problems, fraction, points,
                                    without_mistake)
 from grader.results.common import hint
 from grader.results.model import SubmissionResult, has_grader_error
@@ -304,7 +304,7 @@ class ClassSummary:
         }
 
 
-# What each file-level failure (grader.report.summary.FILE_LEVEL_KINDS) is, on the class page
+# What each file-level failure (grader.results.summary.FILE_LEVEL_KINDS) is, on the class page
 FILE_FAILURES = {"nothing": "handed in nothing", "missing_file": "not handed in",
                  "syntax": "a syntax error",
                  "import": "failed while loading (an error, an exit or a limit)",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
-from grader.report.summary import (case_feedback, file_level, file_problems, fraction,
+from grader.results.summary import (case_feedback, file_level, file_problems, fraction,
                                    notes_besides, points, status, without_mistake)
 from grader.results.model import SubmissionResult, said_once
 

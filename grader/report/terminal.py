@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from grader.report.summary import (file_level, file_problems, fraction, notes_besides,
+from grader.results.summary import (file_level, file_problems, fraction, notes_besides,
                                    pasteable, points, problem_feedback, status)
 from grader.results.model import ProblemResult, SubmissionResult
 from grader.sandbox import stuck

@@ -11,8 +11,7 @@ in a note, whose JSON escape some readers refuse) is written with "?", as every 
 """
 from __future__ import annotations
 
-from grader.gradescope import GRADER_ERROR_TEST
-from grader.report.summary import file_problems, notes_besides, problem_feedback
+from grader.results.summary import file_problems, notes_besides, problem_feedback
 from grader.results.model import CaseResult, ProblemResult, SubmissionResult, has_grader_error
 from grader.sandbox.wire import mend_text
 
@@ -108,6 +107,7 @@ def to_gradescope(result: SubmissionResult, *, execution_time: float | None = No
     return data
 
 
+GRADER_ERROR_TEST = "grader error (for the instructors)"  # a hidden test: the grader failed
 GRADER_FAILED = ("The autograder could not grade (all of) this submission. This is not a "
                  "problem with your code: please tell your instructors, who can see why in "
                  "this submission's results.")

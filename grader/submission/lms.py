@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
-from grader.report.summary import listed
+from grader.results.summary import listed
 
 JUNK_FILES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 JUNK_DIRS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git"}
