@@ -606,6 +606,55 @@ def test_without_namespaces_each_child_still_gets_its_own_files(privilege):
     assert report["left"] == []  # each child's folder is removed when it is done
 
 
+NO_OWN_USER_NAMESPACE = r"""
+import ctypes, json, sys
+sys.path.insert(0, sys.argv[1])
+seccomp = ctypes.CDLL("libseccomp.so.2")
+seccomp.seccomp_init.restype = ctypes.c_void_p
+
+
+class Compare(ctypes.Structure):  # libseccomp's struct scmp_arg_cmp
+    _fields_ = [("arg", ctypes.c_uint), ("op", ctypes.c_int), ("datum_a", ctypes.c_uint64),
+                ("datum_b", ctypes.c_uint64)]
+
+
+seccomp.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
+                                           ctypes.c_uint, ctypes.POINTER(Compare)]
+seccomp.seccomp_load.argtypes = [ctypes.c_void_p]
+context = seccomp.seccomp_init(0x7FFF0000)  # allow, but: unshare(CLONE_NEWUSER) alone is EPERM
+only_a_user_namespace = Compare(0, 4, 0x10000000, 0)  # argument 0 == CLONE_NEWUSER
+assert seccomp.seccomp_rule_add_array(context, 0x00050000 | 1,
+                                      seccomp.seccomp_syscall_resolve_name(b"unshare"), 1,
+                                      ctypes.byref(only_a_user_namespace)) == 0
+ctypes.CDLL(None).prctl(38, 1, 0, 0, 0)  # no_new_privs, which loading a filter needs
+assert seccomp.seccomp_load(context) == 0
+from grader.sandbox.host import Call, Sandbox, SandboxLimits
+code = (b"import threading\n\n\ndef f():\n    threading.stack_size(1 << 16)\n"
+        b"    started, go = [], threading.Event()\n    try:\n"
+        b"        while len(started) < 200:\n"
+        b"            thread = threading.Thread(target=go.wait)\n"
+        b"            thread.start()\n            started.append(thread)\n"
+        b"    except RuntimeError:\n        pass\n    finally:\n        go.set()\n"
+        b"        for thread in started:\n            thread.join()\n"
+        b"    return len(started)\n")
+with Sandbox() as box:
+    (outcome,) = box.run({"hw.py": code}, [Call(0, "hw.py", "f", {}, 10.0, "a")],
+                         SandboxLimits(submission_time=20))
+    print(json.dumps({"isolation": box.isolation, "threads": outcome.value,
+                      "error": str(outcome.error) if outcome.error else None}))
+"""
+
+
+@pytest.mark.parametrize("privilege", ["root", "unprivileged"])
+def test_a_child_that_cannot_have_a_user_namespace_of_its_own_still_has_few_threads(privilege):
+    # without root, a child counts its tasks in a user namespace of its own; where the kernel
+    # refuses it one, the limit counts every task of the grader's uid instead: fewer, not more
+    from grader.sandbox.child import THREADS
+    report = script_report(NO_OWN_USER_NAMESPACE, privilege)
+    assert "mount namespace" in report["isolation"] and report["error"] is None, report
+    assert 0 <= report["threads"] <= THREADS, report
+
+
 def test_a_program_of_many_calls(sandbox, tmp_path):
     # the positions of a child's calls travel in its own first frame, not in the zygote's
     # control messages (which are read 64 KB at a time)
