@@ -92,19 +92,18 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                  started: tuple | None = None) -> ClassRun:
     """Grade every student of `submissions` that needs it into `out`, on the course's
     `assignments` (all for None), in `jobs` processes (each one grading a shard of the class
-    with its own sandbox; None: one per core), then write the class files (unless
-    `class_files` is false) from the summaries the processes made as they graded (and the
-    stored results of the students they did not grade). With `shard` = (k, n), only the k-th of n shards of the class is graded
-    here: shards can run on other machines into the same or other output folders, which
-    `merge_outputs` joins. With `lms_downloads`, `submissions` is a flat folder of Canvas or
-    Moodle downloads, grouped by student first. `progress` is called with each student's name
-    as the student is done. `started`, a zygote from grader.sandbox.launch.start_zygote
-    (booting while the caller loads), is the sandbox's when the class is graded in this
-    process; the caller ends it (see grader.sandbox.launch.discard). Raises ManifestError for
-    an unknown assignment, and WeakSandbox when protections of the sandbox are off here,
-    unless `allow_weak_sandbox`."""
-    from grader.course.manifest import choose
-    from grader.course.manifest import load_course
+    with its own sandbox; None: one per core), then write the class files (unless `class_files`
+    is false) from the summaries the processes made as they graded (and the stored results of
+    the students they did not grade). With `shard` = (k, n), only the k-th of n shards of the
+    class is graded here: shards can run on other machines into the same or other output
+    folders, which `merge_outputs` joins. With `lms_downloads`, `submissions` is a flat folder
+    of Canvas or Moodle downloads, grouped by student first. `progress` is called with each
+    student's name as the student is done. `started`, a zygote from
+    grader.sandbox.launch.start_zygote (booting while the caller loads), is the sandbox's when
+    the class is graded in this process; the caller ends it (see grader.sandbox.launch.discard).
+    Raises ManifestError for an unknown assignment, and WeakSandbox when protections of the
+    sandbox are off here, unless `allow_weak_sandbox`."""
+    from grader.course.manifest import choose, load_course
     from grader.engine import Engine
     gaps: list[str] = []
     course = load_course(problems_dir, reference_dir)  # a broken course fails here, once
@@ -116,9 +115,11 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                                                     lms_downloads=lms_downloads)):
         raise NoStudents(empty)
     fingerprint = planning.course_fingerprint(problems_dir, reference_dir)
+    graded_print = planning.graded_fingerprint(
+        fingerprint, [p.problem.id for p in engine.plan], hidden=True)
     options = dict(submissions=Path(submissions), out=Path(out), problems_dir=problems_dir,
                    reference_dir=reference_dir, force=force, lms_downloads=lms_downloads,
-                   chosen=chosen, fingerprint=fingerprint,
+                   chosen=chosen, fingerprint=fingerprint, graded_print=graded_print,
                    allow_weak_sandbox=allow_weak_sandbox, gaps=gaps)
     Path(out).mkdir(parents=True, exist_ok=True)  # even for a shard with no student
     if shard is not None:
@@ -137,8 +138,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
                                              on_plan=on_plan, threads=2, summary=summary,
                                              started=started, **options)
     if shard is not None:
-        shard_marks.mark_done(out, shard, planning.graded_fingerprint(
-            fingerprint, [p.problem.id for p in engine.plan], hidden=True))
+        shard_marks.mark_done(out, shard, graded_print)
     students, gone = [], []
     if summary is not None:
         present = {s["name"] for s in summary.students}
@@ -316,21 +316,22 @@ def _worker(options: dict, engine, part: tuple[int, int], messages, summarise: b
 
 def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
                  reference_dir: Path, force: bool, lms_downloads: bool,
-                 chosen: list[str] | None, fingerprint: str, shard: tuple[int, int] | None,
+                 chosen: list[str] | None, fingerprint: str, graded_print: str,
+                 shard: tuple[int, int] | None,
                  allow_weak_sandbox: bool, gaps: list, threads: int, progress,
                  on_plan, summary: ClassSummary | None = None,
                  part: tuple[int, int] | None = None,
                  started: tuple | None = None) -> tuple[int, int, list]:
     """Grade the students of one shard (all for None) that need it, in this process, with
-    `engine` (on the `chosen` assignments, None for all, of the course of `fingerprint`: a
-    stored result of another course, or of other problems, is graded again) and `threads`
-    grading ahead, adding each student of the shard to `summary`, if given (those kept, from
-    their stored result):
-    (students graded, students kept from an earlier run, what was not graded and why). With
-    `part` = (k, n), this process takes every n-th student from the k-th, in the class's order
-    (the processes of one machine: equal parts, each with its share of every kind of
-    submission, where a shard's stable hash of names gives parts that differ by a few
-    percent). `started`, a zygote already booting, is the sandbox's if one is needed."""
+    `engine` (on the `chosen` assignments, None for all, of the course of `fingerprint`, as
+    `graded_print` says: a stored result of another course, or of other problems, is graded
+    again) and `threads` grading ahead, adding each student of the shard to `summary`, if given
+    (those kept, from their stored result): (students graded, students kept from an earlier run,
+    what was not graded and why). With `part` = (k, n), this process takes every n-th student
+    from the k-th, in the class's order (the processes of one machine: equal parts, each with
+    its share of every kind of submission, where a shard's stable hash of names gives parts that
+    differ by a few percent). `started`, a zygote already booting, is the sandbox's if one is
+    needed."""
     from grader.engine import start_sandbox
     from grader.submission.intake import prepare
     course = engine.course
@@ -354,14 +355,12 @@ def _grade_shard(engine, *, submissions: Path, out: Path, problems_dir: Path,
         entries = dict(mine(list(entries.items()), lambda item: item[0]))
         skipped += mine(left_out, lambda item: item[0].name)
         intakes, digests, prints = {}, {}, {}
-        graded = planning.graded_fingerprint(fingerprint, [p.problem.id for p in engine.plan],
-                                             hidden=True)
         for number, (name, path) in enumerate(entries.items()):  # folders made for zips only
             try:
                 intakes[name] = prepare([path], course, scratch / "unpacked" / str(number),
                                         chosen)
                 digests[name] = planning.submission_digest(intakes[name].paths)
-                prints[name] = planning.fingerprint(graded, digests[name])
+                prints[name] = planning.fingerprint(graded_print, digests[name])
             except OSError as exc:  # one student's files (a folder no one may read): said
                 intakes.pop(name, None)
                 skipped.append((path, f"could not be read ({exc.strerror or exc}: "

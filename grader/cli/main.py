@@ -240,6 +240,7 @@ def _summary(students: list[dict], *, graded: int, kept: int, seconds: float, ou
 def _outcome(students: list[dict], *, out: Path, gone: Sequence[str] = ()) -> list[str]:
     """What a class's grading came to: the mean score, the students kept though gone, the
     grader's failures (said once per cause), and where the class files are."""
+    from grader.batch.outputs import GRADEBOOK_FILE, INDEX_FILE
     from grader.results.summary import listed, points
     failed = [s for s in students if s["grader_error"]]
     scores = [s["score"] for s in students if not s["grader_error"]]
@@ -258,8 +259,8 @@ def _outcome(students: list[dict], *, out: Path, gone: Sequence[str] = ()) -> li
         for student in failed:  # a course's bug fails every student alike: said once
             by_error.setdefault(student["grader_error"], []).append(student["name"])
         lines += [f"  {listed(names)}: {error}" for error, names in by_error.items()]
-    return lines + [f"Gradebook: {out / 'gradebook.csv'}",
-                    f"Reports:   {out / 'index.html'} and {out}/<student>/report.html"]
+    return lines + [f"Gradebook: {out / GRADEBOOK_FILE}",
+                    f"Reports:   {out / INDEX_FILE} and {out}/<student>/report.html"]
 
 
 @main.command()
@@ -431,10 +432,11 @@ def export(graded, lms, roster, output, assignment_name, points):
 
     Example: grader export --lms canvas --roster roster.csv --out canvas.csv reports/
     """
+    from grader.batch.outputs import GRADEBOOK_FILE
     from grader.results.export import export as write, read_gradebook, read_roster
-    book_path = graded / "gradebook.csv"
+    book_path = graded / GRADEBOOK_FILE
     if not book_path.is_file():
-        raise click.BadParameter(f"{graded} has no gradebook.csv: run grader grade ... --out "
+        raise click.BadParameter(f"{graded} has no {GRADEBOOK_FILE}: run grader grade ... --out "
                                  f"{graded} first", param_hint="OUT_DIR")
     try:
         members = read_roster(roster)

@@ -2,8 +2,9 @@
 the chosen assignments, grader's wheel and its requirements pinned for the Python of the image);
 `run` grades the submission inside the container with the same core as `grader grade` and
 always writes a valid results.json (see grader.results.gradescope.in_container), even when the
-submission is empty, zipped or unreadable or the grader itself fails. Each problem is two tests there: its public cases, visible at once
-with their feedback and known-mistake messages, and its hidden cases, shown as the course chose.
+submission is empty, zipped or unreadable or the grader itself fails. Each problem is two tests
+there: its public cases, visible at once with their feedback and known-mistake messages, and its
+hidden cases, shown as the course chose.
 """
 from __future__ import annotations
 

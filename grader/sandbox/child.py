@@ -148,7 +148,7 @@ def _student_frames(tb, scratch: str) -> str:
         return ""
     return stuck.traceback_lines([None if frame is None else (
         _clip(os.path.relpath(frame.filename, scratch), 200), frame.lineno,
-        _clip(frame.name, 200), _clip(frame.line, 300) if frame.line else "")
+        _clip(frame.name, 200), frame.line or "")
         for frame in stuck.elided(frames)])
 
 

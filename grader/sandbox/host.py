@@ -400,7 +400,7 @@ class _Session:
         self.budget, self.uid = budget, setup.get("uid")
         key, keep, body, positions = program
         entries, contents = files
-        self.files = dict(zip((name for name, _, _ in entries), contents))
+        self.entries, self.contents = entries, contents
         self.sources, self.lines = sources, {}  # the lines of code shown, by file name
         first = wire.dumps({"files": entries, "calls": [positions[id(c)] for c in calls]},
                            contents)
@@ -614,6 +614,11 @@ class _Session:
         except Exception:  # noqa: BLE001  (the child's text, or the zygote gone: no location)
             return ""
 
+    @cached_property
+    def files(self) -> dict[str, bytes]:
+        """The student's files by name (wanted only when the child is asked where it is)."""
+        return dict(zip((name for name, _, _ in self.entries), self.contents))
+
     def _code(self, name: str, line: int) -> str:
         """Line `line` of the student's file `name` (or of a notebook cell's code, from
         `sources`), stripped; "" if there is none."""
@@ -622,8 +627,7 @@ class _Session:
             self.lines[name] = (data.decode("utf-8", "replace") if data is not None
                                 else self.sources.get(name, "")).splitlines()
         lines = self.lines[name]
-        code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        return code if len(code) <= 300 else code[:300] + "..."
+        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def _ended_by_itself(self) -> bool:
         """Whether the child ended (rather than only closing its channel), waiting briefly

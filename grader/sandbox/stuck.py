@@ -3,9 +3,9 @@ threads' stacks onto its channel on STUCK_SIGNAL (in C, from the signal handler:
 loop that never returns to Python, such as a NumPy call on a huge array); when a call runs out
 of time the grader has the zygote send that signal, reads what comes back for a moment, and
 turns the frames of the student's own files (and notebook cells) into the lines of a traceback,
-outermost first, the last one where the code was when it was stopped. What the child writes is untrusted text,
-bounded before it is read (see grader.sandbox.host): a child that ignores the signal or writes
-something else only loses its own feedback.
+outermost first, the last one where the code was when it was stopped. What the child writes is
+untrusted text, bounded before it is read (see grader.sandbox.host): a child that ignores the
+signal or writes something else only loses its own feedback.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ MAX_BYTES = 64 << 10   # what the grader reads of a stuck child's stacks
 WAIT = 0.25            # seconds it waits for them at most
 QUIET = 0.02           # seconds without a byte after which they are taken as written
 SHOWN = 6              # frames shown; of a deeper stack, the outermost two and innermost three
+CODE_SHOWN = 300       # characters of a frame's line of code shown
 
 # faulthandler's lines, the same on CPython 3.10 to 3.13:
 #   Current thread 0x00007f... (most recent call first):
@@ -67,7 +68,8 @@ def elided(found: list) -> list:
 def traceback_lines(shown: list) -> str:
     """Frames (file, line, function, code; outermost first; None for frames left out: see
     `elided`) as the lines of a traceback that feedback shows, under an exception (see
-    grader.sandbox.child) or a timeout: each frame's place, then its line of code if known."""
+    grader.sandbox.child) or a timeout: each frame's place, then its line of code if known
+    (its first CODE_SHOWN characters)."""
     lines = []
     for frame in shown:
         if frame is None:
@@ -76,5 +78,5 @@ def traceback_lines(shown: list) -> str:
         name, number, function, code = frame
         lines.append(f"  {name}, line {number}, in {function}")
         if code:
-            lines.append(f"    {code}")
+            lines.append(f"    {code if len(code) <= CODE_SHOWN else code[:CODE_SHOWN] + '...'}")
     return "\n".join(lines)
