@@ -181,6 +181,15 @@ def test_memory_is_limited(sandbox, tmp_path):
     assert isinstance(outcome.error, errors.MemoryLimit) and "256 MB" in str(outcome.error)
 
 
+def test_the_memory_limit_is_what_the_submission_allocates(sandbox, tmp_path):
+    """The limit counts the memory a submission takes beyond what its process starts with (the
+    interpreter and NumPy, over 100 MB of address space): an array of nearly the limit fits."""
+    size = (256 - 48) << 17  # float64s: 208 MB
+    code = f"import numpy as np\ndef f():\n    return float(np.ones({size}).sum())\n"
+    outcome = run(sandbox, tmp_path, code, limits=SandboxLimits(memory_mb=256, submission_time=10))
+    assert outcome.error is None and outcome.value == size
+
+
 def test_garbage_on_the_channel_fails_only_that_call(sandbox, tmp_path):
     source = tmp_path / "hw.py"
     source.write_text(textwrap.dedent("""

@@ -393,9 +393,9 @@ def _enter_child(fd: int, setup: dict, confinement: isolation.Confinement,
     for target in (0, 1, 2):
         os.dup2(devnull, target)
     limits = setup["limits"]
-    try:
-        with open("/proc/self/status") as status:
-            vm = int(status.read().split("VmSize:")[1].split()[0]) * 1024
+    try:  # the address space so far (VmSize), in pages: cheaper to read than /proc/self/status
+        with open("/proc/self/statm") as statm:
+            vm = int(statm.read().split()[0]) * resource.getpagesize()
     except OSError:  # not Linux
         vm = 0
     resource.setrlimit(resource.RLIMIT_AS, (vm + (limits["memory_mb"] << 20),) * 2)
