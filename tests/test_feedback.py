@@ -1,7 +1,7 @@
 """Feedback that teaches: in a student's report, a picture of where a matrix answer differs, a
 known mistake said once per problem, a failing public case to paste (never a hidden one) and,
 under an error whose cause is known (Python 2 code, a module the grader does not have), the
-sentence that fixes it;
+sentence that fixes it; a copy of the report to hand back, without the hidden cases' details;
 across a class, the wrong answers several students share, grouped within the problem's
 tolerance, in OUT/common-wrong-answers.csv and on the class page with per-problem figures."""
 import html
@@ -54,6 +54,43 @@ def test_six_students_with_one_undeclared_wrong_answer_form_one_group(graded_cla
         assert row.declared_mistake == ""
         assert row.diagnosis.startswith("not equal to tolerance")  # what they were told
     assert not groups.students.str.contains("honest|thrice").any()  # no group of one
+
+
+def _hidden_cases(page: str) -> list[str]:
+    """What a page shows of each hidden case: its heading and what follows up to the next."""
+    return re.findall(r'<h3 class="\w+">hidden case .*?(?=<h3|</section>)', page, re.S)
+
+
+def test_each_student_gets_a_copy_to_hand_back_without_the_hidden_cases_details(graded_class,
+                                                                                 tmp_path):
+    copies = tmp_path / "handback"
+    said = Invoke()("handback", graded_class, "--out", copies).stdout
+    graded = sorted(p.name for p in graded_class.iterdir() if (p / "grade.json").is_file())
+    assert sorted(p.name for p in copies.iterdir()) == [f"{name}.html" for name in graded]
+    assert f"Wrote {len(graded)} students' copies to {copies}" in said
+    theirs = (graded_class / "mistaken" / "report.html").read_text()
+    mine = (copies / "mistaken.html").read_text()
+    assert any("<pre>" in case for case in _hidden_cases(theirs))  # details to leave out
+    assert _hidden_cases(mine) and all(
+        re.fullmatch(r'<h3 class="(passed|failed)">hidden case [\w-]+: (passed|failed)'
+                     r'( <small>\(the known mistake above\)</small>)?</h3>\s*', case)
+        for case in _hidden_cases(mine))  # a verdict and nothing else
+    total = re.search(r'id="total">Total: [^<]+<', theirs).group()
+    assert total in mine and 'id="student-copy"' in mine and 'id="instructor-copy"' in theirs
+    public = re.findall(r'<h3 class="\w+">public case .*?(?=<h3|</section>)', theirs, re.S)
+    assert public and all(case in mine for case in public)  # the public cases in full
+
+
+def test_a_handback_is_refused_into_the_graded_folder_or_from_an_ungraded_one(graded_class,
+                                                                              tmp_path):
+    before = sorted(p.name for p in graded_class.iterdir())
+    refused = Invoke()("handback", graded_class, "--out", graded_class, expect=2)
+    assert "is OUT_DIR" in refused.stderr and "Traceback" not in refused.output
+    assert sorted(p.name for p in graded_class.iterdir()) == before
+    (tmp_path / "empty" / "ada").mkdir(parents=True)
+    empty = Invoke()("handback", tmp_path / "empty", "--out", tmp_path / "copies", expect=2)
+    assert "holds no graded student: run grader grade" in empty.stderr
+    assert not (tmp_path / "copies").exists()
 
 
 def test_the_class_page_shows_the_groups_and_per_problem_figures(graded_class):

@@ -175,6 +175,25 @@ def test_a_page_without_hidden_cases_is_not_called_the_instructors(result):
     assert 'id="instructor-copy"' not in render_student(result)
 
 
+def test_the_student_s_copy_shows_a_hidden_case_s_verdict_only():
+    result = SubmissionResult("ada", [ProblemResult("optim.gd_quadratic", 2.0, [
+        CaseResult("public-1", "public", False, "public differs", output="public print"),
+        CaseResult("hidden-1", "hidden", False, "expected [0.3125] got [SECRET]",
+                   output="x = SECRET", error_kind="exception",
+                   picture={"data_uri": "data:image/png;base64,SECRET", "caption": "SECRET",
+                            "width": 1, "height": 1}),
+        CaseResult("hidden-2", "hidden", True)])])
+    mine = render_student(result, student_copy=True)
+    assert "SECRET" not in mine and "0.3125" not in mine
+    assert "hidden case hidden-1: failed" in mine and "hidden case hidden-2: passed" in mine
+    assert "public differs" in mine and "public print" in mine  # the public case in full
+    assert 'id="total">Total: 0.67 / 2<' in mine  # the same points as the instructor's copy
+    assert 'id="student-copy"' in mine and 'id="instructor-copy"' not in mine
+    theirs = render_student(result)
+    assert "SECRET" in theirs and 'id="student-copy"' not in theirs
+    assert 'id="total">Total: 0.67 / 2<' in theirs
+
+
 def test_a_case_reads_the_same_whether_rendered_anew_or_recalled():
     def student(name, feedback, output=""):
         return SubmissionResult(name, [ProblemResult("optim.gd_quadratic", 1.0, [

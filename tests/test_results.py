@@ -50,3 +50,19 @@ def test_csv_rows(result):
 def test_stored_results_read_back_identically(result):
     back = from_dict(to_dict(result))
     assert to_dict(back) == to_dict(result) and back.score == result.score
+
+
+def test_a_student_copy_keeps_every_verdict_and_nothing_else_of_a_hidden_case(result):
+    hidden = result.problems[0].cases[1]
+    hidden.picture, hidden.answer, hidden.error_kind = {"caption": "yours"}, [1.5], "exception"
+    copy = result.student_copy()
+    assert copy.score == result.score and copy.max_score == result.max_score
+    assert [p.points for p in copy.problems] == [p.points for p in result.problems]
+    public, kept, passed = copy.problems[0].cases
+    assert public == result.problems[0].cases[0]  # a public case in full
+    assert (kept.case_id, kept.visibility, kept.passed, kept.mistake) == \
+        ("hidden-1", "hidden", False, "divide by (1 - beta**t)")  # the course's own words
+    assert (kept.feedback, kept.output, kept.picture, kept.answer, kept.error_kind) == \
+        ("", "", None, None, None)
+    assert passed.passed and copy.problems[1].grader_error == "reference failed"
+    assert hidden.output == "hi\n" and hidden.picture  # the instructor's result is untouched

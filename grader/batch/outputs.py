@@ -3,7 +3,8 @@ report.csv, report.html and, written last, grade.json (the full result and the f
 was computed from). The class files, gradebook.csv, common-wrong-answers.csv and index.html,
 are written from a summary of every student of the folder, replaced atomically: the students
 graded in this run are summarised as they are graded, the others read back from their
-grade.json.
+grade.json. The students' own copies of their reports, to hand back, are written on demand
+from the stored grades.
 """
 from __future__ import annotations
 
@@ -75,9 +76,9 @@ def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
                                                   "result": to_dict(result)}))
 
 
-def stored_results(out: Path, *, besides=()):
-    """Every student's stored result, one at a time, by student name; none of the students in
-    `besides`."""
+def stored_grades(out: Path, *, besides=()):
+    """(folder name, stored result) of every student of `out` with a stored grade, one at a
+    time, by folder name; none of the students in `besides`."""
     if not Path(out).is_dir():
         return
     for folder in sorted(p for p in Path(out).iterdir() if p.is_dir() and not p.is_symlink()):
@@ -85,7 +86,26 @@ def stored_results(out: Path, *, besides=()):
             continue
         record = stored(out, folder.name)
         if record is not None:
-            yield from_dict(record["result"])
+            yield folder.name, from_dict(record["result"])
+
+
+def stored_results(out: Path, *, besides=()):
+    """Every student's stored result (see `stored_grades`)."""
+    for _, result in stored_grades(out, besides=besides):
+        yield result
+
+
+def write_student_copies(out: Path, *, to: Path) -> list[str]:
+    """Write each student's copy of their report (see `SubmissionResult.student_copy`) as
+    `to/<student>.html`, named after the student's folder in `out`, from the grades stored
+    there; returns the students, in order (`to` is made when there is one). Each page is
+    replaced atomically; a student of `out` without a stored grade gets none."""
+    written = []
+    for name, result in stored_grades(out):
+        to.mkdir(parents=True, exist_ok=True)
+        atomic_write(to / f"{name}.html", render_student(result, student_copy=True))
+        written.append(name)
+    return written
 
 
 def write_class(out: Path, *, tolerance=None, summary: ClassSummary | None = None

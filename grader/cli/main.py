@@ -471,6 +471,37 @@ def export(graded, lms, roster, output, assignment_name, points):
 
 
 @main.command()
+@click.argument("graded", metavar="OUT_DIR",
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "copies", required=True, type=OutputPath(file_okay=False, path_type=Path),
+              help="The folder to write the students' copies to, one page per student "
+                   "(created if needed; pages written before are replaced).")
+def handback(graded, copies):
+    """Write each student's copy of their report, to hand back to them.
+
+    OUT_DIR is the --out folder of `grader grade`, whose report.html pages are the
+    instructor's copies. A student's copy is the same page, with the same points, except
+    that a hidden case shows only whether it passed: what it was given and expected, and what
+    the code printed or raised while running it, stay hidden. The copies are written as
+    <student>.html, named after the students' folders in OUT_DIR.
+
+    Example: grader handback reports/ --out handback/
+    """
+    from grader.batch.outputs import write_student_copies
+    if copies.resolve() == graded.resolve():
+        raise click.BadParameter(f"{copies} is OUT_DIR: the students' copies would mix with the "
+                                 "instructor's files. Choose another folder, such as "
+                                 "handback/.", param_hint="'--out'")
+    written = write_student_copies(graded, to=copies)
+    if not written:
+        raise click.BadParameter(f"{graded} holds no graded student: run grader grade ... "
+                                 f"--out {graded} first", param_hint="OUT_DIR")
+    click.echo(f"Wrote {len(written)} students' copies" if len(written) != 1
+               else "Wrote 1 student's copy", nl=False)
+    click.echo(f" to {copies}{os.sep}<student>.html")
+
+
+@main.command()
 @click.option("--out", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="Directory to write the kit to.")
 @with_course

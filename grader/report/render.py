@@ -72,12 +72,17 @@ def _plain_case_section(*values):
                               output_dropped=0, reproduce=None))
 
 
-def student_context(result: SubmissionResult) -> dict:
+def student_context(result: SubmissionResult, *, student_copy: bool = False) -> dict:
+    """What a student's page shows: the instructor's copy, or with `student_copy`, the
+    student's (see `SubmissionResult.student_copy`), each saying at its top which it is."""
+    if student_copy:
+        result = result.student_copy()
+    hidden = any(c.visibility == "hidden" for p in result.problems for c in p.cases)
     return {
         "student": result.student, "score": result.score, "max_score": result.max_score,
         "total": fraction(result.score, result.max_score),
         "grader_error": result.grader_error, "notes": notes_besides(result),
-        "hidden_shown": any(c.visibility == "hidden" for p in result.problems for c in p.cases),
+        "hidden_shown": hidden and not student_copy, "hidden_kept": hidden and student_copy,
         "file_problems": [{"message": f.message, "where": f.where, "stops": f.stops}
                           for f in file_problems(result)],
         "problems": [{
@@ -94,8 +99,10 @@ def student_context(result: SubmissionResult) -> dict:
     }
 
 
-def render_student(result: SubmissionResult) -> str:
-    return _environment().get_template("report.html").render(student_context(result))
+def render_student(result: SubmissionResult, *, student_copy: bool = False) -> str:
+    """A student's page: the instructor's copy, or the student's (see `student_context`)."""
+    return _environment().get_template("report.html").render(
+        student_context(result, student_copy=student_copy))
 
 
 def render_class(summary: ClassSummary) -> str:

@@ -4,7 +4,7 @@ nothing and says so. Scores are computed here and nowhere else.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 FEEDBACK_LINES = 40
@@ -121,6 +121,17 @@ class SubmissionResult:
     @property
     def max_score(self) -> float:
         return round(sum(p.max_points for p in self.problems), 6)
+
+    def student_copy(self) -> SubmissionResult:
+        """The result as its student may read it while the hidden cases stay hidden: every case
+        keeps its verdict, so every score is the same, and a hidden case keeps nothing else but
+        the known mistake it matched (the course's own words): not its feedback, printed output,
+        picture or answer, any of which may show what it was given or expected."""
+        return replace(self, notes=list(self.notes), problems=[
+            replace(problem, cases=[case if case.visibility != "hidden" else CaseResult(
+                case.case_id, case.visibility, case.passed, mistake=case.mistake)
+                for case in problem.cases])
+            for problem in self.problems])
 
 
 def has_grader_error(result: SubmissionResult) -> bool:
