@@ -81,16 +81,33 @@ def test_each_student_gets_a_copy_to_hand_back_without_the_hidden_cases_details(
     assert public and all(case in mine for case in public)  # the public cases in full
 
 
-def test_a_handback_is_refused_into_the_graded_folder_or_from_an_ungraded_one(graded_class,
-                                                                              tmp_path):
-    before = sorted(p.name for p in graded_class.iterdir())
-    refused = Invoke()("handback", graded_class, "--out", graded_class, expect=2)
-    assert "is OUT_DIR" in refused.stderr and "Traceback" not in refused.output
-    assert sorted(p.name for p in graded_class.iterdir()) == before
-    (tmp_path / "empty" / "ada").mkdir(parents=True)
+def test_a_handback_is_refused_inside_the_graded_folder_or_from_one_without_students(
+        graded_class, tmp_path):
+    before = sorted(p.name for p in graded_class.rglob("*"))
+    for inside in (graded_class, graded_class / "handback", graded_class / "mistaken"):
+        refused = Invoke()("handback", graded_class, "--out", inside, expect=2)
+        assert "is inside OUT_DIR" in refused.stderr and "Traceback" not in refused.output
+    assert sorted(p.name for p in graded_class.rglob("*")) == before
+    (tmp_path / "empty").mkdir()
     empty = Invoke()("handback", tmp_path / "empty", "--out", tmp_path / "copies", expect=2)
-    assert "holds no graded student: run grader grade" in empty.stderr
+    assert "holds no student's folder" in empty.stderr
     assert not (tmp_path / "copies").exists()
+
+
+def test_a_student_without_a_readable_grade_is_named_and_keeps_no_outdated_page(graded_class,
+                                                                                tmp_path):
+    out, copies = tmp_path / "out", tmp_path / "copies"
+    shutil.copytree(graded_class, out)
+    Invoke()("handback", out, "--out", copies)
+    (out / "honest" / "grade.json").unlink()  # a regrade interrupted
+    (out / "thrice" / "grade.json").write_text('{"fingerprint": "x"}')  # damaged
+    (copies / "gone.html").write_text("a student no longer in OUT")
+    said = Invoke()("handback", out, "--out", copies, expect=1)
+    assert "no page: honest" in said.stderr and "no page: thrice" in said.stderr
+    assert "Traceback" not in said.output
+    assert not (copies / "honest.html").exists() and not (copies / "thrice.html").exists()
+    assert "left as it is" in said.stderr and (copies / "gone.html").exists()
+    assert (copies / "mistaken.html").is_file()
 
 
 def test_the_class_page_shows_the_groups_and_per_problem_figures(graded_class):

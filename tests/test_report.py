@@ -192,6 +192,9 @@ def test_the_student_s_copy_shows_a_hidden_case_s_verdict_only():
     theirs = render_student(result)
     assert "SECRET" in theirs and 'id="student-copy"' not in theirs
     assert 'id="total">Total: 0.67 / 2<' in theirs
+    result.problems[0].grader_error = "the reference failed on case hidden-1: x=SECRET"
+    mine = render_student(result, student_copy=True)  # the course's code, failing on inputs
+    assert "SECRET" not in mine and "The grader failed on this problem" in mine
 
 
 def test_a_case_reads_the_same_whether_rendered_anew_or_recalled():

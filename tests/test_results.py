@@ -64,5 +64,6 @@ def test_a_student_copy_keeps_every_verdict_and_nothing_else_of_a_hidden_case(re
         ("hidden-1", "hidden", False, "divide by (1 - beta**t)")  # the course's own words
     assert (kept.feedback, kept.output, kept.picture, kept.answer, kept.error_kind) == \
         ("", "", None, None, None)
-    assert passed.passed and copy.problems[1].grader_error == "reference failed"
+    assert passed.passed and copy.problems[1].grader_error  # said, without its details,
+    assert "reference failed" not in copy.problems[1].grader_error  # which may quote inputs
     assert hidden.output == "hi\n" and hidden.picture  # the instructor's result is untouched

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.batch.plan import (GRADE_FILE, fingerprint, graded_fingerprint, stored,
@@ -76,36 +77,60 @@ def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
                                                   "result": to_dict(result)}))
 
 
-def stored_grades(out: Path, *, besides=()):
-    """(folder name, stored result) of every student of `out` with a stored grade, one at a
-    time, by folder name; none of the students in `besides`."""
+def stored_results(out: Path, *, besides=()):
+    """Every student's stored result, one at a time, by student name; none of the students in
+    `besides`."""
     if not Path(out).is_dir():
         return
-    for folder in sorted(p for p in Path(out).iterdir() if p.is_dir() and not p.is_symlink()):
+    for folder in _folders(out):
         if folder.name in besides:
             continue
         record = stored(out, folder.name)
         if record is not None:
-            yield folder.name, from_dict(record["result"])
+            yield from_dict(record["result"])
 
 
-def stored_results(out: Path, *, besides=()):
-    """Every student's stored result (see `stored_grades`)."""
-    for _, result in stored_grades(out, besides=besides):
-        yield result
+def _folders(out: Path) -> list[Path]:
+    return sorted(p for p in Path(out).iterdir() if p.is_dir() and not p.is_symlink())
 
 
-def write_student_copies(out: Path, *, to: Path) -> list[str]:
+@dataclass
+class StudentCopies:
+    """What `write_student_copies` did: the students given a page, and those without one."""
+    written: list[str] = field(default_factory=list)
+    ungraded: list[str] = field(default_factory=list)  # no grade.json that can be read
+    others: list[str] = field(default_factory=list)  # pages in the folder not written now
+
+
+def write_student_copies(out: Path, *, to: Path) -> StudentCopies:
     """Write each student's copy of their report (see `SubmissionResult.student_copy`) as
-    `to/<student>.html`, named after the student's folder in `out`, from the grades stored
-    there; returns the students, in order (`to` is made when there is one). Each page is
-    replaced atomically; a student of `out` without a stored grade gets none."""
-    written = []
-    for name, result in stored_grades(out):
+    `to/<student>.html`, named after the student's folder in `out`, from the grade stored
+    there (`to` is made when there is one). Each page is replaced atomically. A folder of `out`
+    without a grade that can be read (not graded yet, a regrade interrupted, a damaged file)
+    gets no page, and its page from an earlier run is removed: an outdated copy is never left
+    to be handed back. Other pages found in `to` (of students no longer in `out`) are named in
+    `others`, left as they are."""
+    done = StudentCopies()
+    for folder in _folders(out):
+        record = stored(out, folder.name)
+        try:
+            text = render_student(from_dict(record["result"]), student_copy=True) \
+                if isinstance(record, dict) else None
+        except (KeyError, TypeError, ValueError, AttributeError):  # a grade.json edited by hand
+            text = None
+        page = to / f"{folder.name}.html"
+        if text is None:
+            done.ungraded.append(folder.name)
+            if page.is_file() and not page.is_symlink():
+                page.unlink()
+            continue
         to.mkdir(parents=True, exist_ok=True)
-        atomic_write(to / f"{name}.html", render_student(result, student_copy=True))
-        written.append(name)
-    return written
+        atomic_write(page, text)
+        done.written.append(folder.name)
+    if to.is_dir():
+        done.others = sorted(p.name for p in to.glob("*.html")
+                             if p.name[:-len(".html")] not in done.written)
+    return done
 
 
 def write_class(out: Path, *, tolerance=None, summary: ClassSummary | None = None

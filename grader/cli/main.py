@@ -475,30 +475,46 @@ def export(graded, lms, roster, output, assignment_name, points):
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "copies", required=True, type=OutputPath(file_okay=False, path_type=Path),
               help="The folder to write the students' copies to, one page per student "
-                   "(created if needed; pages written before are replaced).")
+                   "(created if needed; a student's page written before is replaced). Not "
+                   "inside OUT_DIR.")
 def handback(graded, copies):
     """Write each student's copy of their report, to hand back to them.
 
     OUT_DIR is the --out folder of `grader grade`, whose report.html pages are the
     instructor's copies. A student's copy is the same page, with the same points, except
-    that a hidden case shows only whether it passed: what it was given and expected, and what
-    the code printed or raised while running it, stay hidden. The copies are written as
-    <student>.html, named after the students' folders in OUT_DIR.
+    that a hidden case shows only whether it passed (and the known mistake it matched, in the
+    course's own words): what it was given and expected, and what the code printed or raised
+    while running it, stay hidden; so do the details of the grader's own failures. The copies
+    are written as <student>.html, named after the students' folders in OUT_DIR. A student
+    without a stored grade that can be read gets no page (an earlier one is removed) and is
+    listed, and the command then exits 1: grade them again first.
 
     Example: grader handback reports/ --out handback/
     """
     from grader.batch.outputs import write_student_copies
-    if copies.resolve() == graded.resolve():
-        raise click.BadParameter(f"{copies} is OUT_DIR: the students' copies would mix with the "
-                                 "instructor's files. Choose another folder, such as "
+    where = copies.resolve()
+    if where == graded.resolve() or graded.resolve() in where.parents:
+        raise click.BadParameter(f"{copies} is inside OUT_DIR, whose folders are the students' "
+                                 "and the instructor's: choose a folder outside it, such as "
                                  "handback/.", param_hint="'--out'")
-    written = write_student_copies(graded, to=copies)
-    if not written:
-        raise click.BadParameter(f"{graded} holds no graded student: run grader grade ... "
-                                 f"--out {graded} first", param_hint="OUT_DIR")
-    click.echo(f"Wrote {len(written)} students' copies" if len(written) != 1
-               else "Wrote 1 student's copy", nl=False)
-    click.echo(f" to {copies}{os.sep}<student>.html")
+    try:
+        done = write_student_copies(graded, to=copies)
+    except OSError as exc:
+        raise Failed(f"the students' copies could not be written to {copies}: "
+                     f"{exc.strerror or exc} ({exc.filename})") from None
+    if not done.written and not done.ungraded:
+        raise click.BadParameter(f"{graded} holds no student's folder: it should be the --out "
+                                 f"folder of grader grade (run grader grade ... --out {graded} "
+                                 "first)", param_hint="'OUT_DIR'")
+    for name in done.ungraded:
+        click.echo(f"No grade that can be read, so no page: {name} (grade again with grader "
+                   "grade)", err=True)
+    for name in done.others:
+        click.echo(f"Not a student of {graded}, left as it is: {copies / name}", err=True)
+    count = len(done.written)
+    click.echo((f"Wrote {count} students' copies" if count != 1 else "Wrote 1 student's copy")
+               + f" to {copies}{os.sep}<student>.html")
+    raise SystemExit(exitcodes.FAILED if done.ungraded else exitcodes.OK)
 
 
 @main.command()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 FEEDBACK_LINES = 40
+GRADER_ERROR_KEPT = "the instructor's copy of this report says what failed"  # a student's copy
 
 
 @dataclass
@@ -126,11 +127,15 @@ class SubmissionResult:
         """The result as its student may read it while the hidden cases stay hidden: every case
         keeps its verdict, so every score is the same, and a hidden case keeps nothing else but
         the known mistake it matched (the course's own words): not its feedback, printed output,
-        picture or answer, any of which may show what it was given or expected."""
-        return replace(self, notes=list(self.notes), problems=[
-            replace(problem, cases=[case if case.visibility != "hidden" else CaseResult(
-                case.case_id, case.visibility, case.passed, mistake=case.mistake)
-                for case in problem.cases])
+        picture or answer, any of which may show what it was given or expected. The grader's
+        own failures are said without their details, which may quote a hidden case's inputs
+        (the course's code failing on them)."""
+        return replace(self, notes=list(self.notes),
+                       grader_error=self.grader_error and GRADER_ERROR_KEPT, problems=[
+            replace(problem, grader_error=problem.grader_error and GRADER_ERROR_KEPT,
+                    cases=[case if case.visibility != "hidden" else CaseResult(
+                        case.case_id, case.visibility, case.passed, mistake=case.mistake)
+                        for case in problem.cases])
             for problem in self.problems])
 
 
