@@ -92,6 +92,9 @@ def test_a_handback_is_refused_inside_the_graded_folder_or_from_one_without_stud
     empty = Invoke()("handback", tmp_path / "empty", "--out", tmp_path / "copies", expect=2)
     assert "holds no student's folder" in empty.stderr
     assert not (tmp_path / "copies").exists()
+    (tmp_path / "taken" / "mistaken.html").mkdir(parents=True)  # a folder where a page goes
+    taken = Invoke()("handback", graded_class, "--out", tmp_path / "taken", expect=2)
+    assert "could not be written" in taken.stderr and "Traceback" not in taken.output
 
 
 def test_a_student_without_a_readable_grade_is_named_and_keeps_no_outdated_page(graded_class,
