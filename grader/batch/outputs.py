@@ -77,21 +77,22 @@ def write_student(out: Path, result: SubmissionResult, *, fingerprint: str,
                                                   "result": to_dict(result)}))
 
 
+def _stored_records(out: Path, *, besides=()):
+    """(folder name, its stored grade.json or None) of every student folder of `out`, by
+    name; none of the students in `besides`."""
+    if not Path(out).is_dir():
+        return
+    for folder in sorted(p for p in Path(out).iterdir() if p.is_dir() and not p.is_symlink()):
+        if folder.name not in besides:
+            yield folder.name, stored(out, folder.name)
+
+
 def stored_results(out: Path, *, besides=()):
     """Every student's stored result, one at a time, by student name; none of the students in
     `besides`."""
-    if not Path(out).is_dir():
-        return
-    for folder in _folders(out):
-        if folder.name in besides:
-            continue
-        record = stored(out, folder.name)
+    for _, record in _stored_records(out, besides=besides):
         if record is not None:
             yield from_dict(record["result"])
-
-
-def _folders(out: Path) -> list[Path]:
-    return sorted(p for p in Path(out).iterdir() if p.is_dir() and not p.is_symlink())
 
 
 @dataclass
@@ -111,25 +112,24 @@ def write_student_copies(out: Path, *, to: Path) -> StudentCopies:
     to be handed back. Other pages found in `to` (of students no longer in `out`) are named in
     `others`, left as they are."""
     done = StudentCopies()
-    for folder in _folders(out):
-        record = stored(out, folder.name)
+    for name, record in _stored_records(out):
         try:
             text = render_student(from_dict(record["result"]), student_copy=True) \
                 if isinstance(record, dict) else None
         except (KeyError, TypeError, ValueError, AttributeError):  # a grade.json edited by hand
             text = None
-        page = to / f"{folder.name}.html"
+        page = to / f"{name}.html"
         if text is None:
-            done.ungraded.append(folder.name)
+            done.ungraded.append(name)
             if page.is_file() and not page.is_symlink():
                 page.unlink()
             continue
         to.mkdir(parents=True, exist_ok=True)
         atomic_write(page, text)
-        done.written.append(folder.name)
+        done.written.append(name)
     if to.is_dir():
-        done.others = sorted(p.name for p in to.glob("*.html")
-                             if p.name[:-len(".html")] not in done.written)
+        written = set(done.written)
+        done.others = sorted(p.name for p in to.glob("*.html") if p.stem not in written)
     return done
 
 

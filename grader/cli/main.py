@@ -500,8 +500,9 @@ def handback(graded, copies):
     try:
         done = write_student_copies(graded, to=copies)
     except OSError as exc:
+        named = f" ({exc.filename})" if exc.filename else ""
         raise Failed(f"the students' copies could not be written to {copies}: "
-                     f"{exc.strerror or exc} ({exc.filename})") from None
+                     f"{exc.strerror or exc}{named}") from None
     if not done.written and not done.ungraded:
         raise click.BadParameter(f"{graded} holds no student's folder: it should be the --out "
                                  f"folder of grader grade (run grader grade ... --out {graded} "
