@@ -95,6 +95,8 @@ def test_a_handback_is_refused_inside_the_graded_folder_or_from_one_without_stud
     (tmp_path / "taken" / "mistaken.html").mkdir(parents=True)  # a folder where a page goes
     taken = Invoke()("handback", graded_class, "--out", tmp_path / "taken", expect=2)
     assert "could not be written" in taken.stderr and "Traceback" not in taken.output
+    assert str(tmp_path / "taken" / "mistaken.html") in taken.stderr  # the page, not a temporary
+    assert ".part" not in taken.stderr
 
 
 def test_a_student_without_a_readable_grade_is_named_and_keeps_no_outdated_page(graded_class,

@@ -8,6 +8,7 @@ from the stored grades.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -36,17 +37,29 @@ CSV_COLUMNS = ["problem", "case", "visibility", "passed", "points", "max_points"
 
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that readers see the old file or the new one, never a part.
-    The temporary file has an unpredictable name in the same folder. What is not valid text (a
-    lone surrogate: a file name of raw bytes quoted in feedback) is written as "?"."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    The temporary file has an unpredictable name in the same folder; an error names `path`,
+    the file the user knows, not the temporary one. What is not valid text (a lone surrogate: a
+    file name of raw bytes quoted in feedback) is written as "?"."""
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # as any file written: mkstemp's is private
         with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as stream:
             stream.write(text)
         os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from None
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """`exc` as if it had happened to `path`."""
+    return OSError(exc.errno, exc.strerror, str(path)) if exc.errno is not None else exc
 
 
 def _csv(rows: list[dict]) -> str:
