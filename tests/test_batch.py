@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from grader.batch import outputs as batch
+from grader.course.manifest import load_course
 
 import privileges
 from conftest import EXAMPLES, PROBLEMS, REFERENCE, ROOT
@@ -500,6 +501,47 @@ def test_export_for_canvas_and_moodle(cli, klass, tmp_path, graded):
     assert f"none of the {len(graded_rows(out))} students of {out} matches a row of " \
            f"{other}" in result.stderr and "--lms-downloads" in result.stderr
     assert not (tmp_path / "none.csv").exists()
+
+
+def test_export_one_column_per_assignment_of_a_course_graded_at_once(cli, klass, tmp_path):
+    out, roster = tmp_path / "out", ROOT / "examples" / "roster.csv"
+    cli("grade", klass, "--out", out, *COURSE, "-q")
+    course = load_course(PROBLEMS, REFERENCE)
+    maxima = {name: sum(p.points for p in course.assignments[name].problems)
+              for name in ("rnn", "optim")}
+    result = cli("export", "--lms", "canvas", "--roster", roster, "--out", tmp_path / "c.csv",
+                 "--assignment", "rnn", "--assignment", "optim", *COURSE, out)
+    lines = (tmp_path / "c.csv").read_text().splitlines()
+    assert lines[:2] == ["Student,ID,SIS User ID,SIS Login ID,Section,optim,rnn",  # course order
+                         f"Points Possible,,,,,{maxima['optim']:g},{maxima['rnn']:g}"]
+    assert f'"Lovelace, Ada",7002,s1002,correct,Section B,{maxima["optim"]:g},' \
+           f'{maxima["rnn"]:g}' in lines
+    book = pd.read_csv(out / "gradebook.csv").set_index("student")
+    mistaken = [round(book.loc["mistaken", [c for c in book if c.startswith(f"{name}.")]].sum(), 2)
+                for name in ("optim", "rnn")]
+    assert f'"Hinton, Geoffrey",7017,s1017,mistaken,Section A,{mistaken[0]:g},' \
+           f'{mistaken[1]:g}' in lines
+    assert f"out of {maxima['optim']:g} points (optim), {maxima['rnn']:g} points (rnn)" \
+        in result.stdout
+    cli("export", "--lms", "moodle", "--roster", roster, "--out", tmp_path / "m.csv",
+        "--assignment", "optim", "--assignment-name", "HW 2", "--points", 70, *COURSE, out)
+    lines = (tmp_path / "m.csv").read_text().splitlines()
+    assert lines[0] == "Full name,ID number,Email address,Username,HW 2"
+    assert '"Lovelace, Ada",s1002,,correct,70' in lines
+    both = cli("export", "--lms", "canvas", "--roster", roster, "--out", tmp_path / "x.csv",
+               "--assignment", "rnn", "--assignment", "optim", "--points", 10, *COURSE, out,
+               expect=2)
+    assert "one --assignment at a time" in both.stderr
+    unknown = cli("export", "--lms", "canvas", "--roster", roster, "--out", tmp_path / "x.csv",
+                  "--assignment", "nope", *COURSE, out, expect=2)
+    assert "has no assignment 'nope'" in unknown.stderr
+    only_optim = tmp_path / "optim-only"
+    cli("grade", klass, "--out", only_optim, "--assignment", "optim", *COURSE, "-q")
+    absent = cli("export", "--lms", "canvas", "--roster", roster, "--out", tmp_path / "x.csv",
+                 "--assignment", "rnn", *COURSE, only_optim, expect=2)
+    assert "the gradebook has no score for rnn.cross_entropy" in absent.stderr
+    assert "Traceback" not in both.output + unknown.output + absent.output
+    assert not (tmp_path / "x.csv").exists()
 
 
 def graded_rows(out):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from grader.results.export import (export, format_score, match_students, name_keys, neutralise,
-                                   normalise_name, read_gradebook, read_roster, to_canvas,
-                                   to_moodle)
+from grader.results.export import (Column, export, format_score, match_students, name_keys,
+                                   neutralise, normalise_name, read_gradebook, read_roster,
+                                   to_canvas, to_moodle)
 
 ROSTER = """\ufeffName,Student ID,Email,Section
 "Doe, Jane",1001,jdoe@uni.edu,A
@@ -118,7 +118,7 @@ def test_never_guesses(roster, folder):
 
 
 def test_canvas_file(gradebook, roster):
-    result = export(gradebook, roster, lms="canvas", assignment="HW1 (123)", points_possible=20)
+    result = export(gradebook, roster, lms="canvas", columns=[Column("HW1 (123)", 20)])
     assert result.text == (
         "Student,ID,SIS User ID,SIS Login ID,Section,HW1 (123)\n"
         "Points Possible,,,,,20\n"
@@ -145,17 +145,36 @@ def test_moodle_file_scaled_to_points(gradebook, roster):
 def test_grader_failure_leaves_the_cell_empty_and_is_listed(roster):
     gradebook = pd.DataFrame({"student": ["jdoe", "wli"], "total": [3.0, 0.0],
                               "max": [4.0, 4.0], "grader_error": ["", "sandbox crashed"]})
-    result = export(gradebook, roster, lms="moodle", assignment="HW1", points_possible=4)
+    result = export(gradebook, roster, lms="moodle", columns=[Column("HW1", 4)])
     assert result.text.splitlines()[1:] == ['"Doe, Jane",1001,jdoe@uni.edu,,3',
                                            "Li Wei,1004,wli@uni.edu,,"]
     assert result.not_graded == ["wli"]
 
 
+def test_a_column_per_assignment_adds_up_its_problems(roster, tmp_path):
+    """A course graded as a whole, exported one LMS column per homework: each column is the
+    sum of its problems, scaled to its points; a problem the grader failed on empties only its
+    own column."""
+    path = tmp_path / "gradebook.csv"
+    path.write_text("student,a.one,a.two,b.one,total,max,grader_error\n"
+                    "jdoe,1.0,0.5,2.0,3.5,5.0,\n"
+                    "wli,1.0,,2.0,,5.0,the grader failed on a.two\n")
+    columns = [Column("HW A", 10, {"a.one": 1, "a.two": 2}), Column("b", 2, {"b.one": 2})]
+    result = export(read_gradebook(path), roster, lms="canvas", columns=columns)
+    assert result.text.splitlines()[:2] == ["Student,ID,SIS User ID,SIS Login ID,Section,HW A,b",
+                                            "Points Possible,,,,,10,2"]
+    assert '"Doe, Jane",,1001,jdoe@uni.edu,A,5,2' in result.text.splitlines()  # 1.5 of 3 -> 5
+    assert "Li Wei,,1004,wli@uni.edu,A,,2" in result.text.splitlines()
+    assert result.not_graded == ["wli"]
+    with pytest.raises(ValueError, match=r"no score for c\.one \(of c\)"):
+        export(read_gradebook(path), roster, lms="canvas", columns=[Column("c", 1, {"c.one": 1})])
+
+
 def test_unknown_lms(gradebook, roster):
     with pytest.raises(ValueError, match="unknown LMS 'blackboard'"):
-        export(gradebook, roster, lms="blackboard", assignment="HW1", points_possible=1)
+        export(gradebook, roster, lms="blackboard", columns=[Column("HW1", 1)])
     with pytest.raises(ValueError, match="points possible must be a positive number, not 0"):
-        export(gradebook, roster, lms="canvas", assignment="HW1", points_possible=0)
+        export(gradebook, roster, lms="canvas", columns=[Column("HW1", 0)])
 
 
 @pytest.mark.parametrize("value, text", [(14.357143, "14.36"), (15.0, "15"), (0.125, "0.13"),

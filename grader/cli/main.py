@@ -416,39 +416,63 @@ def merge(shards, out, problems_dir, reference_dir, partial):
 @click.option("--out", "output", required=True,
               type=OutputPath(dir_okay=False, path_type=Path),
               help="The import file to write (CSV).")
+@with_course
+@assignment_option("Export this assignment of the course, graded as a whole, as its own LMS "
+                   "column: the sum of its problems' scores, out of their points in the "
+                   "course's manifests. Repeat the option for one column each  [default: one "
+                   "column, the gradebook's total].")
 @click.option("--assignment-name", metavar="NAME",
-              help="The assignment's name in the LMS  [default: OUT_DIR's name]. Canvas: "
-                   "'Name (id)' from its own export updates that assignment.")
+              help="The LMS column's name  [default: the --assignment's name, or OUT_DIR's "
+                   "name]. Canvas: 'Name (id)' from its own export updates that assignment. "
+                   "Not with several --assignment.")
 @click.option("--points", type=click.FloatRange(min=0, min_open=True),
-              help="The assignment's points in the LMS; scores are scaled to them  "
-                   "[default: the course's maximum].")
-def export(graded, lms, roster, output, assignment_name, points):
+              help="The LMS column's points; scores are scaled to them  [default: the "
+                   "course's maximum, or the --assignment's]. Not with several --assignment.")
+def export(graded, lms, roster, output, problems_dir, reference_dir, assignments,
+           assignment_name, points):
     """Write the gradebook of `grader grade` in an LMS's import format.
 
     OUT_DIR is the --out folder of `grader grade`. Each student folder is matched to a roster
     row (by ID, login, email or name); scores are rounded to two decimals, text that a
     spreadsheet would run as a formula is neutralised. Students that match no roster row,
     roster rows without a submission and students the grader failed on are listed on stderr.
+    The score is the gradebook's total, or, with --assignment, one column per homework of a
+    course graded at once.
 
-    Example: grader export --lms canvas --roster roster.csv --out canvas.csv reports/
+    \b
+    Examples:
+      grader export --lms canvas --roster roster.csv --out canvas.csv reports/
+      grader export --lms canvas --roster roster.csv --assignment rnn \\
+          --assignment optim --out canvas.csv reports/
     """
     from grader.batch.outputs import GRADEBOOK_FILE
-    from grader.results.export import export as write, read_gradebook, read_roster
+    from grader.results.export import Column, export as write, read_gradebook, read_roster
     book_path = graded / GRADEBOOK_FILE
     if not book_path.is_file():
         raise click.BadParameter(f"{graded} has no {GRADEBOOK_FILE}: run grader grade ... --out "
                                  f"{graded} first", param_hint="OUT_DIR")
+    if len(set(assignments)) > 1 and (assignment_name or points):
+        raise click.UsageError("--assignment-name and --points name and scale one column: "
+                               "export one --assignment at a time to use them.")
     try:
         members = read_roster(roster)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--roster") from None
     book = read_gradebook(book_path)
-    maximum = points or (float(book["max"].max()) if len(book) else 0.0)
-    if not maximum > 0:  # also NaN: no graded student
-        raise click.BadParameter("the gradebook has no maximum score: give --points",
-                                 param_hint="--points")
-    done = write(book, members, lms=lms, assignment=assignment_name or graded.resolve().name,
-                 points_possible=maximum)
+    if assignments:
+        columns = _assignment_columns(problems_dir, reference_dir, assignments,
+                                      name=assignment_name, points=points)
+    else:
+        maximum = points or (float(book["max"].max()) if len(book) else 0.0)
+        if not maximum > 0:  # also NaN: no graded student
+            raise click.BadParameter("the gradebook has no maximum score: give --points",
+                                     param_hint="--points")
+        columns = [Column(assignment_name or graded.resolve().name, maximum)]
+    try:
+        done = write(book, members, lms=lms, columns=columns)
+    except ValueError as exc:  # an assignment's problems missing from the gradebook
+        raise Failed(f"{exc}: was {graded} graded with this course and this assignment?") \
+            from None
     if len(book) and not done.matched:
         raise Failed(f"none of the {len(book)} students of {graded} matches a row of {roster} "
                      "(by ID, login, email or name), so nothing was written: is it this class's "
@@ -465,9 +489,31 @@ def export(graded, lms, roster, output, assignment_name, points):
         click.echo(f"The grader failed on {folder}: score left empty (grade again)", err=True)
     unmatched = len(done.unmatched)
     scores = len(done.matched) - len(done.not_graded)
-    click.echo(f"wrote {output}: {scores} score{'s' if scores != 1 else ''} out of "
-               f"{maximum:g} points; {unmatched} student{'s' if unmatched != 1 else ''} not "
-               "in the roster")
+    out_of = ", ".join(f"{column.points:g} points" + (f" ({column.title})" if len(columns) > 1
+                                                      else "") for column in columns)
+    click.echo(f"wrote {output}: {scores} student{'s' if scores != 1 else ''} scored, out of "
+               f"{out_of}; {unmatched} student{'s' if unmatched != 1 else ''} not in the roster")
+
+
+def _assignment_columns(problems_dir: Path, reference_dir: Path, assignments: Sequence[str], *,
+                        name: str | None, points: float | None) -> list:
+    """The export's column for each of the course's `assignments`: its problems, out of their
+    points (or `points`), titled with its name (or `name`)."""
+    from grader.course.manifest import ManifestError, choose, load_course
+    from grader.results.export import Column
+    try:
+        chosen = choose(load_course(problems_dir, reference_dir), assignments)
+    except ManifestError as exc:
+        raise course_failed(exc) from None
+    columns = []
+    for assignment in chosen:
+        problems = {problem.id: problem.points for problem in assignment.problems}
+        worth = points or sum(problems.values())
+        if not worth > 0:
+            raise click.BadParameter(f"assignment '{assignment.name}' has no points in its "
+                                     "manifest: give --points", param_hint="--points")
+        columns.append(Column(name or assignment.name, worth, problems))
+    return columns
 
 
 @main.command()

@@ -1,6 +1,7 @@
 """Gradebook exports for learning management systems: the class roster read from CSV, the
 matching of submission folders to roster rows, and the gradebook written in the CSV import
-formats of Canvas and Moodle, scores scaled to the LMS assignment's points and rounded to two
+formats of Canvas and Moodle, a column per LMS assignment (the gradebook's total, or the
+problems of one of the course's assignments), scores scaled to its points and rounded to two
 decimals, every text cell a spreadsheet would run as a formula neutralised. A folder that
 matches no roster row, or several, is never guessed: it is listed instead.
 """
@@ -255,12 +256,23 @@ def _number(value) -> float | None:
     return None if math.isnan(number) else number
 
 
+@dataclass(frozen=True)
+class Column:
+    """One score column of an import file: its `title` (the LMS assignment), the `points` it
+    is out of in the LMS, and what it adds up: the gradebook's total out of each student's
+    maximum, or, for `problems` (problem id -> its points), those problems' scores out of the
+    sum of their points (one assignment of a course graded as a whole)."""
+    title: str
+    points: float
+    problems: dict[str, float] | None = None
+
+
 @dataclass
 class Export:
     """An LMS import file and what it leaves out: `unmatched` folders and why (no roster row,
     several, or one another folder also claims), `missing` roster rows without a submission,
-    and `not_graded` folders that matched but have no score (the grader failed on them), whose
-    cells are left empty."""
+    and `not_graded` folders that matched but lack a score (the grader failed on them, or on
+    one of a column's problems), whose cells are left empty."""
     text: str
     matched: dict
     unmatched: dict[str, str]
@@ -268,64 +280,75 @@ class Export:
     not_graded: list[str]
 
 
-def _scores(gradebook: pd.DataFrame, points_possible: float) -> dict[str, str | None]:
-    scores = {}
-    for _, row in gradebook.iterrows():
+def _score(row, column: Column) -> str | None:
+    """A student's score in `column`, scaled to its points; None where the grader failed."""
+    if column.problems is None:
         total, maximum = _number(row.get("total")), _number(row.get("max"))
         error = row.get("grader_error")
-        if total is None or (isinstance(error, str) and error.strip()):
-            scores[str(row["student"])] = None
-            continue
-        if maximum and maximum > 0:
-            total = total / maximum * points_possible
-        scores[str(row["student"])] = format_score(total)
-    return scores
+        if isinstance(error, str) and error.strip():
+            return None
+    else:  # a problem the grader failed on has an empty cell, whatever the others
+        scores = [_number(row.get(problem)) for problem in column.problems]
+        total = None if None in scores else sum(scores)
+        maximum = sum(column.problems.values())
+    if total is None:
+        return None
+    if maximum and maximum > 0:
+        total = total / maximum * column.points
+    return format_score(total)
 
 
-def export(gradebook: pd.DataFrame, roster: pd.DataFrame, *, lms: str, assignment: str,
-           points_possible: float) -> Export:
+def export(gradebook: pd.DataFrame, roster: pd.DataFrame, *, lms: str,
+           columns: list[Column]) -> Export:
     """The import file for `lms` ("canvas" or "moodle") with one row per matched student, in
-    roster order, the score scaled from the gradebook's `total`/`max` to `points_possible`."""
+    roster order, and a score in each of `columns`."""
     if lms not in ("canvas", "moodle"):
         raise ValueError(f"unknown LMS {lms!r}: choose canvas or moodle")
-    if not points_possible > 0:
-        raise ValueError(f"points possible must be a positive number, not {points_possible!r}")
-    scores = _scores(gradebook, points_possible)
+    for column in columns:
+        if not column.points > 0:
+            raise ValueError(f"points possible must be a positive number, not {column.points!r}")
+        absent = [problem for problem in column.problems or () if problem not in gradebook]
+        if absent:
+            raise ValueError(f"the gradebook has no score for {', '.join(absent)} (of "
+                             f"{column.title})")
+    scores = {str(row["student"]): [_score(row, column) for column in columns]
+              for _, row in gradebook.iterrows()}
     matched, unmatched, missing = match_students(list(scores), roster)
     by_row = {label: folder for folder, label in matched.items()}
     stream = io.StringIO()
     writer = csv.writer(stream, lineterminator="\n")
-    title = neutralise(assignment)
+    titles = [neutralise(column.title) for column in columns]
     if lms == "canvas":
-        writer.writerow(CANVAS_COLUMNS + [title])
-        writer.writerow(["Points Possible", "", "", "", "", format_score(points_possible)])
+        writer.writerow(CANVAS_COLUMNS + titles)
+        writer.writerow(["Points Possible", "", "", "", ""]
+                        + [format_score(column.points) for column in columns])
     else:
-        writer.writerow(MOODLE_COLUMNS + [title])
+        writer.writerow(MOODLE_COLUMNS + titles)
     not_graded = []
     for label, row in roster.iterrows():
         if label not in by_row:
             continue
-        score = scores[by_row[label]]
-        if score is None:
+        found = scores[by_row[label]]
+        if None in found:
             not_graded.append(by_row[label])
         if lms == "canvas":
             cells = [row["name"], row["canvas_id"], row["id"], row["login"], row["section"]]
         else:
             username = "" if "@" in row["login"] else row["login"]
             cells = [row["name"], row["id"], row["email"], username]
-        writer.writerow([neutralise(cell) for cell in cells] + [score or ""])
+        writer.writerow([neutralise(cell) for cell in cells] + [score or "" for score in found])
     return Export(stream.getvalue(), matched, unmatched, missing, not_graded)
 
 
 def to_canvas(gradebook: pd.DataFrame, roster: pd.DataFrame, *, assignment: str,
               points_possible: float) -> str:
     """The gradebook as a Canvas gradebook import CSV (see `export` for what is left out)."""
-    return export(gradebook, roster, lms="canvas", assignment=assignment,
-                  points_possible=points_possible).text
+    return export(gradebook, roster, lms="canvas",
+                  columns=[Column(assignment, points_possible)]).text
 
 
 def to_moodle(gradebook: pd.DataFrame, roster: pd.DataFrame, *, assignment: str,
               points_possible: float) -> str:
     """The gradebook as a Moodle CSV grade import (see `export` for what is left out)."""
-    return export(gradebook, roster, lms="moodle", assignment=assignment,
-                  points_possible=points_possible).text
+    return export(gradebook, roster, lms="moodle",
+                  columns=[Column(assignment, points_possible)]).text
