@@ -47,8 +47,9 @@ def _cleaned(text: str) -> str:
 
 
 def safe_folder_name(name: str | bytes, taken: set[str]) -> str:
-    """A safe output folder name for the student folder `name`, not in `taken` (compared
-    without case, as case-insensitive file systems do); the result is added to `taken`.
+    """A safe output folder name for the student folder `name`, not in `taken` (the names given
+    so far, casefolded: compared without case, as case-insensitive file systems do); the
+    result, casefolded, is added to `taken`.
 
     A name that is already safe is kept as it is. Any other is cleaned (letters, digits, spaces
     and `_ - . , ' @ + ( ) &` are kept; no path separator, no leading dot, dash, "+" or "@", no
@@ -59,12 +60,11 @@ def safe_folder_name(name: str | bytes, taken: set[str]) -> str:
     raw = name if isinstance(name, bytes) else os.fsencode(name)
     text = _text(name)
     cleaned = _cleaned(text)
-    folded = {t.casefold() for t in taken}
-    if cleaned != text or cleaned.casefold() in folded:
+    if cleaned != text or cleaned.casefold() in taken:
         cleaned = f"{cleaned}-{hashlib.sha256(raw).hexdigest()[:8]}"
     result, number = cleaned, 1
-    while result.casefold() in folded:  # the same name twice, or a suffix already taken
+    while result.casefold() in taken:  # the same name twice, or a suffix already taken
         number += 1
         result = f"{cleaned}-{number}"
-    taken.add(result)
+    taken.add(result.casefold())
     return result
