@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import time
 import traceback
 from pathlib import Path
@@ -18,6 +19,12 @@ from grader.sandbox.host import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS, REFERENCE, EXAMPLES = ROOT / "problems", ROOT / "reference", ROOT / "submissions_example"
+
+# The Ctrl-C tests send SIGINT to the graders they start. A suite started in the background by a
+# script (`... &`) runs with SIGINT ignored, which every process it starts would inherit, Ctrl-C
+# then doing nothing: it is put back, so that the graders start as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
