@@ -233,6 +233,37 @@ def test_the_class_page_joins_one_mistake_across_cases_only_for_the_same_student
     assert first["cases"] == ["public-1", "hidden-1"] and first["answer"] == "1.0"  # public first
 
 
+def test_the_class_page_joins_the_same_students_wrong_answers_across_problems():
+    from grader.sandbox import wire
+
+    def summarised(wrong: dict) -> ClassSummary:  # student -> problem -> their wrong answer
+        summary = ClassSummary()
+        for name, answers in wrong.items():
+            summary.add(SubmissionResult(name, [ProblemResult(problem, 1.0, [CaseResult(
+                "public-1", "public", problem not in answers, "wrong",
+                answer=wire.encode(answers.get(problem, 0.0)))])
+                for problem in ("p.f", "p.g", "p.h")]))
+        return summary
+
+    three = {"p.f": 9.5, "p.g": 8.5, "p.h": 3.5}
+    wrong = {"ann": {"p.f": 1.5, "p.g": 2.5}, "bob": {"p.f": 1.5, "p.g": 2.5},
+             "cy": {"p.f": 7.5}, "dee": {"p.f": 7.5, "p.g": 2.5},  # p.g: with ann and bob
+             "eve": three, "fay": three, "gus": three}
+    rows = summarised(wrong).context()["across"]
+    assert [(r["count"], r["problems"], r["students"]) for r in rows] == [
+        (3, ["p.f", "p.g", "p.h"], ["eve", "fay", "gus"])]  # ann and bob: not alone on p.g
+    del wrong["dee"]
+    summary = summarised(wrong)
+    assert [(r["count"], r["problems"]) for r in summary.context()["across"]] == [
+        (3, ["p.f", "p.g", "p.h"]), (2, ["p.f", "p.g"])]
+    page = render_class(summary)
+    across = page[page.index('<table id="across"'):page.index("<h2>Common errors")]
+    assert ('<td class="num">2</td><td>p.f, p.g</td><td><a href="ann/report.html">ann</a>, '
+            '<a href="bob/report.html">bob</a></td>') in across
+    assert across.index("p.f, p.g, p.h") < across.index("p.f, p.g<")
+    assert 'id="across"' not in render_class(summarised({"ann": three, "bob": {"p.f": 9.5}}))
+
+
 def test_the_class_page_says_what_it_leaves_to_the_csv_and_lists_every_known_mistake():
     from grader.report.classpage import COMMON_SHOWN
     from grader.sandbox import wire

@@ -297,6 +297,7 @@ class ClassSummary:
             "mistakes": self._mistakes_by_message(),
             "problems": self._problems(),
             **_shown_rows(common_rows(self.common_groups(), self.hidden_cases)),
+            "across": across_problems(self.common_groups()),
             "file_failures": self._file_failures(),
             "common_errors": self._common_errors(),
             "grader_errors": [{"name": s["name"], "error": s["grader_error"]}
@@ -349,3 +350,19 @@ def common_rows(groups: list, hidden: Container[tuple[str, str]] = ()) -> list[d
                      "diagnosis": first.diagnosis, "declared": first.declared_mistake,
                      "hint": hint(first)})
     return rows
+
+
+def across_problems(groups: list) -> list[dict]:
+    """The class page's rows of students who share wrong answers on several problems: the
+    groups of `groups` (see grader.results.common) whose students are the same, once they span
+    two problems or more, as one row naming the students and the problems, the most students
+    first, then the most problems. One mistake (a helper the functions share, a formula
+    learned wrong) shows as one row, not one per problem. At most COMMON_SHOWN rows."""
+    problems: dict[tuple[str, ...], set[str]] = {}
+    for group in groups:
+        problems.setdefault(tuple(sorted(group.students)), set()).add(group.problem_id)
+    rows = [{"problems": sorted(ids), "count": len(students), **_who(students)}
+            for students, ids in problems.items() if len(ids) >= 2]
+    rows.sort(key=lambda row: (-row["count"], -len(row["problems"]), row["problems"],
+                               row["students"]))
+    return rows[:COMMON_SHOWN]
