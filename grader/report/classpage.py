@@ -1,8 +1,9 @@
 """The class page's figures (`ClassSummary`), accumulated one student at a time: the
 gradebook's rows, the score histogram and its geometry, per-problem figures, the wrong answers
-and errors students share (grouped, with what each group was told), the known mistakes made and
-the failures of whole files; and the rows of common-wrong-answers.csv. Plain data for the
-template (see grader.report.render.render_class), testable without rendering.
+and errors students share (grouped, with what each group was told; the same students' wrong
+answers across problems, joined), the known mistakes made and the failures of whole files; and
+the rows of common-wrong-answers.csv. Plain data for the template (see
+grader.report.render.render_class), testable without rendering.
 """
 from __future__ import annotations
 
