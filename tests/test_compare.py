@@ -30,10 +30,58 @@ def test_value_mismatch_message():
 def test_an_integer_too_large_for_a_float_is_a_wrong_type():
     huge = 10 ** 400
     message = compare(huge, np.float64(1.5), TOL)
-    assert message.startswith("expected a number, got the number 1000") and not matches(
-        huge, np.float64(1.5), TOL)
-    assert compare(huge, np.array([1.5, 2.5]), TOL).startswith(
-        "expected a NumPy array of shape (2,), got the number 1000")
+    assert message == "expected a number, got an integer of 401 digits, beyond the largest " \
+        "float." and not matches(huge, np.float64(1.5), TOL)
+    assert compare(huge, np.array([1.5, 2.5]), TOL) == "expected a NumPy array of shape (2,), " \
+        "got an integer of 401 digits, beyond the largest float."
+
+
+EXACT = Tolerance(0.0, 0.0)
+
+
+def test_integers_past_two_to_the_53_are_compared_exactly():
+    """float64 takes 2**53 and 2**53 + 1 for one number: integers that large are compared as
+    integers, whatever their type (Python int, NumPy scalar or array, list)."""
+    assert compare(2 ** 53, np.int64(2 ** 53 + 1), EXACT) == (
+        "not equal to tolerance rtol=0, atol=0.\n"
+        "  yours:    9007199254740992\n"
+        "  expected: 9007199254740993\n"
+        "Max absolute difference among violations: 1\n"
+        "Max relative difference among violations: 1.110223025e-16")
+    assert compare(np.array([2 ** 60, 7]), np.array([2 ** 60 + 1, 7]), EXACT) == (
+        "not equal to tolerance rtol=0, atol=0.\n"
+        "Mismatched elements: 1 / 2 (50%)\n"
+        "Max absolute difference among violations: 1\n"
+        "Max relative difference among violations: 8.67361738e-19\n"
+        "First differences (index: yours | expected):\n"
+        "  [0]: 1152921504606846976 | 1152921504606846977")
+    top = np.uint64(2 ** 64 - 1)
+    assert compare(top, top - np.uint64(1), EXACT).startswith(
+        "not equal to tolerance rtol=0, atol=0.\n  yours:    18446744073709551615\n")
+    assert not matches([2 ** 62, -2 ** 63], np.array([2 ** 62 + 1, -2 ** 63]), EXACT)
+    assert compare([2 ** 62, -2 ** 63], np.array([2 ** 62, -2 ** 63]), EXACT) is None
+    assert compare(np.array([[2 ** 62], [3]]), np.array([[2 ** 62 + 1], [3]]),
+                   Tolerance(0.0, 1.0)) is None  # within atol, counted exactly
+
+
+def test_integers_beyond_64_bits_are_numbers_compared_exactly():
+    big = 2 ** 70
+    assert compare(big, big, EXACT) is None and matches([big, 3], [big, 3], EXACT)
+    assert compare(big, big + 1, EXACT) == (
+        "not equal to tolerance rtol=0, atol=0.\n"
+        "  yours:    1180591620717411303424\n"
+        "  expected: 1180591620717411303425\n"
+        "Max absolute difference among violations: 1\n"
+        "Max relative difference among violations: 8.470329473e-22")
+    assert compare(big, big + 1, Tolerance(1e-9, 0.0)) is None
+    assert compare(big, big + 10 ** 15, Tolerance(math.inf, 0.0)) is None
+    assert compare(big, 1.2e21, Tolerance(1e-9, 0.0)).startswith(  # a float expected: as a float
+        "not equal to tolerance rtol=1e-09, atol=0.\n  yours:    1.180591621e+21\n")
+    assert compare(big, float(big), Tolerance(1e-12, 0.0)) is None
+    assert compare([big, big], np.array([1, 2, 3]), EXACT) == \
+        "shape mismatch: expected (3,), got (2,) (a list)."
+    assert compare(True, big, EXACT) == \
+        "expected a number, got the bool True."  # a bool is not an integer answer
 
 
 def test_scalar_mismatch_message():

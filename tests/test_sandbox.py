@@ -26,6 +26,25 @@ def run(sandbox, tmp_path, code, function="f", args=None, time_limit=2.0, limits
     return sandbox.run([source], [call], limits or SandboxLimits(submission_time=10))[0]
 
 
+def test_integers_past_float_precision_cross_and_are_judged_exactly(sandbox, tmp_path):
+    """An integer answer that float64 cannot hold crosses the wire as itself and is judged
+    as an integer: one off is wrong, equal is right."""
+    from grader.compare.mismatch import matches
+    from grader.course.model import Tolerance
+    outcome = run(sandbox, tmp_path, """
+        import numpy as np
+        def f():
+            return 2 ** 70, np.int64(2 ** 53 + 1), np.array([2 ** 60, 1])
+    """)
+    assert outcome.error is None
+    big, scalar, array = outcome.value
+    assert (big, int(scalar), array.tolist()) == (2 ** 70, 2 ** 53 + 1, [2 ** 60, 1])
+    exact = Tolerance(0.0, 0.0)
+    assert matches(outcome.value, (2 ** 70, 2 ** 53 + 1, np.array([2 ** 60, 1])), exact)
+    assert not matches(outcome.value, (2 ** 70, 2 ** 53, np.array([2 ** 60, 1])), exact)
+    assert not matches(outcome.value, (2 ** 70 + 1, 2 ** 53 + 1, np.array([2 ** 60, 1])), exact)
+
+
 def test_answers_cross_back_intact(sandbox, tmp_path):
     outcome = run(sandbox, tmp_path, """
         import numpy as np

@@ -1,5 +1,6 @@
 """Comparing a student's output with the expected one. `compare` checks in stages (structure and
-type, shape, NaN/inf positions, values within rtol/atol) through nested tuples, lists and dicts,
+type, shape, NaN/inf positions, values within rtol/atol: in float64, but integers past 2**53,
+which float64 cannot all hold, exactly as integers) through nested tuples, lists and dicts,
 and returns None on a match or a `Mismatch`: a structured account of the first difference found
 (where, at which stage, how many elements, the first differing indices, the largest absolute
 and relative differences, the tolerance). Messages are built from it in `grader.compare.message`.
@@ -7,8 +8,10 @@ and relative differences, the tolerance). Messages are built from it in `grader.
 from __future__ import annotations
 
 import dataclasses
+import math
 import reprlib
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Callable
 
 import numpy as np
@@ -20,6 +23,8 @@ LARGEST = np.finfo(float).max  # the widest a tolerance bound gets: an infinite 
 _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 6, 6
 KEYS_SHOWN = 8  # dict keys named in a description
+DIGITS_SHOWN = 30  # of an integer described: a longer one is described by its length
+EXACT_FLOATS = 2 ** 53  # every integer up to this magnitude is a float64; beyond, neighbours merge
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class Mismatch:
     count: int = 0
     total: int = 0
     differences: tuple[Difference, ...] = ()
-    max_abs: float | None = None
+    max_abs: float | int | None = None  # an int for integers compared exactly
     max_rel: float | None = None
     tolerance: Tolerance | None = None
     scalar: bool = False
@@ -91,6 +96,8 @@ def describe(value) -> str:
         return f"a {type(value).__name__} of length {len(value)}"
     if isinstance(value, str):
         return f"the string {short_repr(value)}"
+    if type(value) is int and abs(value) >= 10 ** DIGITS_SHOWN:
+        return f"an integer of {len(str(abs(value)))} digits"
     if isinstance(value, (int, float, np.number)):
         return f"the number {number(value)}"
     return f"a {type(value).__name__}"
@@ -109,19 +116,106 @@ def _is_number(x) -> bool:
 
 
 def _as_numeric_array(value):
-    """The student's value as a numeric array, or None if it is not array-like numbers."""
+    """The student's value as a numeric array, or None if it is not array-like numbers. Python
+    ints beyond 64 bits (an array of objects to NumPy) are taken as floats, where they fit."""
     if isinstance(value, np.ndarray):
         return value if value.dtype.kind in "iuf" else None
-    if _is_number(value):  # an int beyond 64 bits makes an array of objects: not numbers
-        array = np.asarray(value)
-        return array if array.dtype.kind in "iuf" else None
-    if isinstance(value, (list, tuple)):
+    if _is_number(value) or isinstance(value, (list, tuple)):
         try:
             array = np.asarray(value)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             return None
-        return array if array.dtype.kind in "iuf" else None
+        if array.dtype.kind in "iuf":
+            return array
+        if _integers(array) is not None:
+            try:
+                return array.astype(float)
+            except OverflowError:  # beyond the largest float
+                return None
     return None
+
+
+def _integers(value) -> np.ndarray | None:
+    """`value` as an array of integers (of a NumPy integer dtype, or of Python ints where some
+    lie beyond 64 bits), or None if it holds anything but integers (bools are not)."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (int, np.integer, list, tuple)):
+        try:
+            value = np.asarray(value)
+        except (ValueError, TypeError, OverflowError):
+            return None
+    if not isinstance(value, np.ndarray):
+        return None
+    if value.dtype.kind in "iu":
+        return value
+    if value.dtype == object and all(type(x) is int or isinstance(x, np.integer)
+                                     for x in value.flat):
+        return value
+    return None
+
+
+def _beyond_floats(array: np.ndarray) -> bool:
+    """Whether an array of integers holds one that float64 cannot hold exactly."""
+    if array.dtype == object:
+        return any(abs(int(x)) > EXACT_FLOATS for x in array.flat)
+    return array.size > 0 and (int(array.max()) > EXACT_FLOATS
+                               or int(array.min()) < -EXACT_FLOATS)
+
+
+def _exact_integers(actual, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(actual, expected) as arrays of integers of one shape, when both are integers and one
+    of them lies beyond what float64 holds exactly: then they are compared as integers. None
+    otherwise (floats compare every such pair exactly)."""
+    if expected.dtype.kind not in "iuO" or isinstance(actual, (float, np.floating)):
+        return None
+    wanted = _integers(expected)
+    yours = _integers(actual) if wanted is not None else None
+    if yours is None or yours.shape != wanted.shape:
+        return None
+    return (yours, wanted) if _beyond_floats(yours) or _beyond_floats(wanted) else None
+
+
+def _exactly_within(tol: Tolerance) -> Callable[[int, int], bool]:
+    """Whether an integer is within the tolerance of an expected one, computed exactly (the
+    bound capped at LARGEST, as for floats: an infinite tolerance is that wide)."""
+    if tol.atol == 0 and tol.rtol == 0:
+        return lambda x, y: x == y
+    widest = Fraction(LARGEST)
+    if math.isinf(tol.atol) or math.isinf(tol.rtol):
+        return lambda x, y: abs(x - y) <= widest
+    atol, rtol = Fraction(tol.atol), Fraction(tol.rtol)
+    return lambda x, y: abs(x - y) <= min(atol + rtol * abs(y), widest)
+
+
+def _relative(gap: int, expected: int) -> float:
+    if expected == 0:
+        return math.inf
+    try:
+        return float(Fraction(gap, abs(expected)))
+    except OverflowError:
+        return math.inf
+
+
+def _compare_integers(a: np.ndarray, e: np.ndarray, tol: Tolerance, path: tuple,
+                      brief: bool) -> Mismatch | None:
+    """Integers of one shape compared exactly, as Python ints: past 2**53, float64 would take
+    neighbouring integers for equal. Listed as for floats; never drawn."""
+    yours = [int(x) for x in a.ravel().tolist()]
+    wanted = [int(x) for x in e.ravel().tolist()]
+    within = _exactly_within(tol)
+    bad = [k for k, (x, y) in enumerate(zip(yours, wanted)) if not within(x, y)]
+    if not bad:
+        return None
+    if brief:
+        return Mismatch("values", path)
+    differences = tuple(Difference(tuple(int(i) for i in np.unravel_index(k, e.shape)),
+                                   yours[k], wanted[k]) for k in bad[:SHOWN])
+    gaps = {k: abs(yours[k] - wanted[k]) for k in bad}
+    return Mismatch("values", path, count=len(bad), total=len(wanted), differences=differences,
+                    max_abs=max(gaps.values()),
+                    max_rel=max(_relative(gap, wanted[k]) for k, gap in gaps.items()),
+                    tolerance=tol, scalar=e.ndim == 0)
 
 
 def _kind(expected: np.ndarray) -> str:
@@ -253,8 +347,14 @@ def _compare_numbers(actual, expected: np.ndarray, tol: Tolerance, path: tuple,
         return None
     if isinstance(actual, (bool, np.bool_)):
         return Mismatch("type", path, _kind(expected), describe(actual))
+    integers = _exact_integers(actual, expected)
+    if integers is not None:
+        return _compare_integers(*integers, tol, path, brief)
     array = _as_numeric_array(actual)
     if array is None:
+        if _integers(actual) is not None:  # Python ints past the largest float
+            return Mismatch("type", path, _kind(expected),
+                            f"{describe(actual)}, beyond the largest float")
         if isinstance(actual, np.ndarray) and actual.dtype.kind == "b" and expected.ndim:
             return Mismatch("type", path, _kind(expected),
                             f"a bool array of shape {actual.shape} where {expected.dtype} was "
