@@ -172,7 +172,8 @@ class Engine:
         """The child's answers to calls that share limits, one at a time, as they arrive."""
         for outcome in self.sandbox.stream(files, calls, sandbox_limits(limits),
                                            drivers=self.drivers, sources=cells):
-            yield Answer(outcome.value, outcome.error, outcome.output, outcome.output_dropped)
+            yield Answer(outcome.value, outcome.error, outcome.output, outcome.output_dropped,
+                         outcome.digest)
 
     # -- grading ---------------------------------------------------------------------------
     def grade(self, student: str, paths: Sequence[Path | str],

@@ -39,6 +39,26 @@ def test_the_same_answers_to_the_same_case_are_judged_once():
     assert (verdicts.hits, verdicts.misses) == (1, 1)
 
 
+def test_answers_read_from_frames_are_recalled_by_the_frames_bytes(monkeypatch):
+    """An answer read from a frame carries the digest of its bytes, which decode to the same
+    value every time: equal digests recall the verdict without digesting the value again, and
+    a frame of other bytes is judged, whatever value it holds."""
+    import grader.kinds.verdicts as verdicts_module
+
+    def unused(value):
+        raise AssertionError("a value read from a frame is not digested")
+
+    monkeypatch.setattr(verdicts_module, "fingerprint", unused)
+    kind, verdicts = Counting(), Verdicts()
+    first = verdicts.of(kind, PROBLEM, CASE, [np.arange(3.0)], None, None, digests=[b"a" * 16])
+    again = verdicts.of(kind, PROBLEM, CASE, [np.arange(3.0)], None, None, digests=[b"a" * 16])
+    other = verdicts.of(kind, PROBLEM, CASE, [np.arange(3.0)], None, None, digests=[b"b" * 16])
+    elsewhere = verdicts.of(kind, PROBLEM, OTHER_CASE, [np.arange(3.0)], None, None,
+                            digests=[b"a" * 16])
+    assert again is first and other is not first and elsewhere is not first
+    assert kind.calls == 3 and (verdicts.hits, verdicts.misses) == (1, 3)
+
+
 def test_anything_else_is_judged_again():
     kind, verdicts = Counting(), Verdicts()
     for case, value in [(CASE, np.arange(3.0)), (OTHER_CASE, np.arange(3.0)),

@@ -45,11 +45,13 @@ class Judged:
 
 @dataclass
 class Answer:
-    """What the child sent back for one call."""
+    """What the child sent back for one call (`digest`: of the frame its value came in, see
+    grader.sandbox.host.Outcome)."""
     value: Any = None
     error: Exception | None = None  # a grader.errors.SubmissionError
     output: str = ""
     output_dropped: int = 0
+    digest: bytes | None = None
 
 
 def arguments(case: Case, positional: bool) -> tuple[list, dict]:
@@ -126,7 +128,8 @@ class Kind:
             return Judged(failed(case, broken))
         first = answers[0]
         values = [a.value for a in answers]
-        verdict = verdicts.of(self, problem, case, values, expected, course) \
+        verdict = verdicts.of(self, problem, case, values, expected, course,
+                              digests=[a.digest for a in answers]) \
             if verdicts is not None else self.verdict(problem, case, values, expected, course)
         message, mistake = verdict.message, verdict.mistake
         if message is not None and problem.context:

@@ -1,6 +1,7 @@
 """The verdicts an engine has reached, kept by problem, case and the exact contents of the
-answers (a digest of their types, shapes and bytes, computed here from the decoded values: never
-anything the child says about them). A class shares most of its answers, the right ones and
+answers: a digest of the bytes of the frames they came in (which decode to the same values
+every time), or, for answers given otherwise, of their types, shapes and bytes; computed here,
+never anything the child says about them. A class shares most of its answers, the right ones and
 the common wrong ones, and a deterministic kind's verdict depends on nothing else: each later
 student with the same answers gets the same verdict without the comparison, its description or
 the statistical test being made again. What the kept verdicts hold (their messages, and the
@@ -43,11 +44,18 @@ class Verdicts:
         self._lock = threading.Lock()  # an engine may judge in several threads
         self.hits = self.misses = 0
 
-    def of(self, kind, problem, case, values: list, expected, course):
+    def of(self, kind, problem, case, values: list, expected, course, *,
+           digests: list | None = None):
+        """`digests`, when every answer has one, are those of the frames the values were read
+        from (see grader.sandbox.host.Outcome): the values need no digest of their own."""
         if not kind.deterministic:
             return kind.verdict(problem, case, values, expected, course)
-        prints = [fingerprint(value) for value in values]  # (digest, size of its data)
-        key = (problem.id, case.id, *(digest for digest, _ in prints))
+        if digests and None not in digests:
+            prints = [(digest, 0) for digest in digests]
+            key = (problem.id, case.id, "frames", *digests)
+        else:
+            prints = [fingerprint(value) for value in values]  # (digest, size of its data)
+            key = (problem.id, case.id, "values", *(digest for digest, _ in prints))
         with self._lock:
             found = self._kept.get(key)
             if found is not None:
