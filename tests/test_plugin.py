@@ -1,6 +1,7 @@
 """The pytest plugin: items per problem, results in memory, results.json following the
 Gradescope specification, and no effect without --submission."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,30 @@ def test_a_class_graded_by_grader_grade_is_one_item_per_student(course, sandbox,
     assert [r.student for r in written] == ["correct", "mistaken"]
     for result in written:  # every problem graded, as the grading core grades it
         assert len(result.problems) == 44 and result.score == graded[result.student].score
+
+
+def test_a_grading_session_loads_only_the_plugins_it_uses(course, sandbox, monkeypatch):
+    """No plugin an installed package declares (auto-loading is off for the session, then as
+    it was), and none of pytest's own that grading has no use for."""
+    from grader.batch.runner import run_pytest
+    from grader.engine import Engine
+    from grader.pytest_plugin.session import GradingSession
+    seen = {}
+
+    class Probe(GradingSession):
+        def pytest_configure(self, config):
+            super().pytest_configure(config)
+            seen["autoload off"] = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+            seen["loaded"] = {name for name, plugin in config.pluginmanager.list_name_plugin()
+                              if plugin is not None}  # a blocked one is listed as None
+
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    engine = Engine(course=course, sandbox=sandbox, hidden=False, problems=["rnn.cross_entropy"])
+    probe = Probe(engine=engine, students={"correct": [EXAMPLES / "correct"]}, per_student=True)
+    assert run_pytest(plugins=[probe]) == 0 and probe.outcomes == {"correct": "passed"}
+    assert seen["autoload off"] == "1" and "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ
+    assert {"junitxml", "debugging", "unittest", "doctest"}.isdisjoint(seen["loaded"])
+    assert "grader.pytest_plugin.plugin" in seen["loaded"]
 
 
 def test_a_hook_may_adjust_results_before_they_are_written(tmp_path):

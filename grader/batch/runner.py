@@ -34,6 +34,13 @@ GC_THRESHOLD = 10_000  # allocations between two of the collector's passes while
 WIND_DOWN = 5.0  # seconds an interrupted grading process has to clean up, before it is ended
 ISOLATED_INI = Path(__file__).resolve().parent.parent / "cli" / "isolated.ini"
 PLUGIN = "grader.pytest_plugin.plugin"  # the grader's pytest plugin, by module name
+# pytest's plugins that a grading session has no use for (no test files, fixtures, debugger,
+# JUnit XML or doctests): not loaded, so each process and each chunk starts sooner
+UNUSED_PLUGINS = tuple(option for name in (
+    "debugging", "unittest", "junitxml", "doctest", "pastebin", "legacypath", "tmpdir",
+    "monkeypatch", "recwarn", "stepwise", "setuponly", "setupplan", "subtests")
+    for option in ("-p", f"no:{name}"))
+AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"  # set: pytest loads no plugin by entry point
 
 
 class Interrupted(Exception):
@@ -72,15 +79,24 @@ class ClassRun:
 def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
     """pytest in this process with a configuration that nothing on disk can change: the
     grader's own empty ini file, no conftest.py (not even one in the current folder), no
-    cache, no output of its own; the grader's plugin is named here, not found through its
-    entry point, so a grader run from a source folder that was never installed (or with
-    PYTEST_DISABLE_PLUGIN_AUTOLOAD set) grades all the same."""
+    cache, no output of its own, and no plugin that an installed package declares (pytest's
+    plugin auto-loading is off for the session: a plugin of the environment, such as one that
+    reorders or reseeds tests, has no say in grading); the grader's plugin is named here, so a
+    grader run from a source folder that was never installed grades all the same."""
     import pytest
-    return int(pytest.main(["-c", str(ISOLATED_INI), "--rootdir", str(ISOLATED_INI.parent),
-                            "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
-                            "-p", "no:logging", "-p", "no:grader", "-p", PLUGIN,
-                            "-p", "no:unraisableexception", "--capture=no", "--assert=plain",
-                            *args], plugins=plugins))
+    before = os.environ.get(AUTOLOAD)
+    os.environ[AUTOLOAD] = "1"
+    try:
+        return int(pytest.main(["-c", str(ISOLATED_INI), "--rootdir", str(ISOLATED_INI.parent),
+                                "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
+                                "-p", "no:logging", "-p", "no:grader", "-p", PLUGIN,
+                                "-p", "no:unraisableexception", *UNUSED_PLUGINS,
+                                "--capture=no", "--assert=plain", *args], plugins=plugins))
+    finally:
+        if before is None:
+            os.environ.pop(AUTOLOAD, None)
+        else:
+            os.environ[AUTOLOAD] = before
 
 
 def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_dir: Path,
