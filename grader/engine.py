@@ -46,6 +46,30 @@ def _drop_unfounded_mistakes(graded: ProblemResult) -> None:
 ANSWER_KEPT = 16 << 10  # bytes of a wrong answer kept for the class's common wrong answers
 
 
+def _picture(mismatch) -> tuple[dict | None, int]:
+    """The picture of a difference as a report holds it, and its bytes (None, 0 if none)."""
+    from grader.report.pictures import difference_picture
+    picture = difference_picture(mismatch)
+    if picture is None:
+        return None, 0
+    return ({"data_uri": picture.data_uri, "caption": picture.caption, "width": picture.width,
+             "height": picture.height}, len(picture.data_uri) + len(picture.caption))
+
+
+def _kept_answer(value) -> tuple[list | None, int]:
+    """A wrong answer as the wire encodes it, kept for the class page if it is small, and
+    about its bytes (None, 0 if it is not kept)."""
+    from grader.results.common import data_size
+    from grader.sandbox import wire
+    size = data_size(value, ANSWER_KEPT)
+    if size > ANSWER_KEPT:
+        return None, 0
+    try:
+        return wire.encode(value), 2 * int(size)  # arrays in base64, and the nodes around them
+    except wire.WireError:
+        return None, 0
+
+
 @dataclass(frozen=True)
 class Planned:
     """One problem of the plan: its kind and the cases every submission gets."""
@@ -273,26 +297,24 @@ class Engine:
 
     def _add_details(self, entry: Planned, case: Case, judged, graded: ProblemResult) -> None:
         """What reports show of a failing case beyond its feedback: the first picture and the
-        first paste-able public case of the problem, and the wrong answer if it is small."""
-        from grader.report.pictures import difference_picture
+        first paste-able public case of the problem, and the wrong answer if it is small. The
+        picture and the answer are made once for every student who gives the same answer
+        (kept with its verdict: see grader.kinds.verdicts.Verdicts.show), and shared."""
         from grader.results.summary import pasteable
-        from grader.results.common import data_size
-        from grader.sandbox import wire
         result = judged.result
         first = not any(not c.passed for c in graded.cases)
         if first and judged.mismatch is not None:
-            picture = difference_picture(judged.mismatch)
-            if picture is not None:
-                result.picture = {"data_uri": picture.data_uri, "caption": picture.caption,
-                                  "width": picture.width, "height": picture.height}
+            result.picture = self._shown(judged, "picture", lambda: _picture(judged.mismatch))
         if pasteable(result) and not any(c.reproduce for c in graded.cases):
             result.reproduce = self.reproduce(entry.problem.id, case.id)
-        if entry.problem.kind == "value" and judged.mismatch is not None \
-                and data_size(judged.value, ANSWER_KEPT) <= ANSWER_KEPT:
-            try:
-                result.answer = wire.encode(judged.value)
-            except wire.WireError:
-                pass
+        if entry.problem.kind == "value" and judged.mismatch is not None:
+            result.answer = self._shown(judged, "answer", lambda: _kept_answer(judged.value))
+
+    def _shown(self, judged, name: str, make):
+        """What `make()` gives (with its bytes), made once for the answers of one verdict."""
+        if judged.verdict is None:
+            return make()[0]
+        return self.verdicts.show(judged.verdict, name, make)
 
     def reproduce(self, problem_id: str, case_id: str) -> str | None:
         """A public case as Python the student can paste to call their function on it (never

@@ -121,6 +121,39 @@ def test_a_recalled_verdict_outlives_newer_ones_never_recalled():
     assert kind.calls == 6  # the common answer was judged once
 
 
+def test_what_is_shown_of_an_answer_is_made_once_and_counted_while_kept():
+    kind, verdicts = Counting(), Verdicts(budget=2 * ENTRY + 5_000)
+    made = []
+
+    def make(size):
+        made.append(size)
+        return [size], size
+
+    verdict = verdicts.of(kind, PROBLEM, CASE, [1.0], None, None)
+    held = verdicts.held
+    shown = verdicts.show(verdict, "answer", lambda: make(1_000))
+    assert verdicts.show(verdict, "answer", lambda: make(1_000)) is shown and made == [1_000]
+    assert verdicts.held == held + 1_000
+    verdicts.show(verdict, "picture", lambda: make(10_000))  # over the budget: dropped
+    assert verdicts.held <= verdicts.budget and not verdicts._kept and not verdicts._keys
+    assert verdicts.of(kind, PROBLEM, CASE, [1.0], None, None) is not verdict  # judged anew
+    varying = Counting(deterministic=False)  # never kept: shown all the same, counted nowhere
+    other = verdicts.of(varying, PROBLEM, CASE, [1.0], None, None)
+    held = verdicts.held
+    assert verdicts.show(other, "answer", lambda: make(7)) == [7] and verdicts.held == held
+
+
+def test_students_with_the_same_wrong_answer_share_what_is_shown_of_it(course, sandbox):
+    engine = Engine(course=course, sandbox=sandbox, hidden=False, details=True,
+                    problems=[p.id for p in course.problems if p.assignment == "optim"])
+    first, second = (engine.grade(name, [EXAMPLES / "mistaken"]) for name in ("a", "b"))
+    pairs = [(one, two) for p, q in zip(first.problems, second.problems)
+             for one, two in zip(p.cases, q.cases)]
+    assert any(one.answer for one, _ in pairs) and any(one.picture for one, _ in pairs)
+    assert all(one.answer is two.answer and one.picture is two.picture for one, two in pairs)
+    assert to_dict(first)["problems"] == to_dict(second)["problems"]
+
+
 def test_only_kinds_that_say_so_are_recalled():
     assert Kind.deterministic is False  # a new kind is judged every time unless it opts in
     assert kind_of("value").deterministic and kind_of("sampler").deterministic

@@ -28,19 +28,24 @@ class Expected:
 @dataclass
 class Verdict:
     """A kind's judgement of one case: the feedback (None when the answer passes), the known
-    mistake it matches, and the structured difference behind the feedback, if any."""
+    mistake it matches, and the structured difference behind the feedback, if any; `shown`,
+    what reports show of the answers so judged, made once for all of them (see
+    grader.kinds.verdicts.Verdicts.show)."""
     message: str | None
     mistake: Mistake | None = None
     mismatch: Any = None  # a grader.compare.mismatch.Mismatch
+    shown: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
 class Judged:
     """A judged case: its result, and what reports may show of it beyond the feedback (the
-    structured difference and the student's value)."""
+    structured difference and the student's value), and the verdict it comes from (None for
+    an answer that is an error)."""
     result: CaseResult
     mismatch: Any = None
     value: Any = None
+    verdict: Verdict | None = None
 
 
 @dataclass
@@ -139,4 +144,4 @@ class Kind:
         result = CaseResult(case.id, case.visibility, message is None, feedback=message or "",
                             mistake=mistake.message if mistake else None, output=first.output,
                             output_dropped=first.output_dropped)
-        return Judged(result, verdict.mismatch, first.value)
+        return Judged(result, verdict.mismatch, first.value, verdict)

@@ -4,10 +4,11 @@ every time), or, for answers given otherwise, of their types, shapes and bytes; 
 never anything the child says about them. A class shares most of its answers, the right ones and
 the common wrong ones, and a deterministic kind's verdict depends on nothing else: each later
 student with the same answers gets the same verdict without the comparison, its description or
-the statistical test being made again. What the kept verdicts hold (their messages, and the
-answers their differences keep) is bounded, the least recently recalled dropped first, so
-memory stays flat however many students are graded. Only kinds that say their verdict is
-deterministic are recalled.
+the statistical test being made again, nor what reports show of those answers (their
+picture, the answer as kept for the class page; see `Verdicts.show`). What the kept verdicts
+hold (their messages, the answers their differences keep and what is shown of them) is bounded,
+the least recently recalled dropped first, so memory stays flat however many students are
+graded. Only kinds that say their verdict is deterministic are recalled.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class Verdicts:
     def __init__(self, budget: int = BUDGET):
         self.budget, self.held = budget, 0
         self._kept: OrderedDict[tuple, tuple] = OrderedDict()  # key -> (verdict, bytes)
+        self._keys: dict[int, tuple] = {}  # id of a kept verdict -> its key
         self._lock = threading.Lock()  # an engine may judge in several threads
         self.hits = self.misses = 0
 
@@ -70,7 +72,31 @@ class Verdicts:
         with self._lock:
             if key not in self._kept:
                 self._kept[key] = (verdict, cost)
+                self._keys[id(verdict)] = key
                 self.held += cost
-            while self.held > self.budget:
-                self.held -= self._kept.popitem(last=False)[1][1]
+            self._release()
         return verdict
+
+    def show(self, verdict, name: str, make):
+        """What reports show, under `name`, of the answers given `verdict` (their picture, the
+        answer as kept): `make()` gives it and its bytes for the first of them; the others
+        share it. While the verdict is kept here, those bytes count against the budget."""
+        if name in verdict.shown:
+            return verdict.shown[name]
+        value, size = make()
+        verdict.shown[name] = value
+        with self._lock:
+            key = self._keys.get(id(verdict))
+            if key is not None and self._kept[key][0] is verdict:
+                self._kept[key] = (verdict, self._kept[key][1] + size)
+                self.held += size
+                self._release()
+        return value
+
+    def _release(self) -> None:
+        """Drop the least recently recalled verdicts until the rest fit in the budget (call
+        with the lock held)."""
+        while self.held > self.budget:
+            _, (dropped, cost) = self._kept.popitem(last=False)
+            del self._keys[id(dropped)]
+            self.held -= cost
