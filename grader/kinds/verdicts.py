@@ -53,11 +53,11 @@ class Verdicts:
         if not kind.deterministic:
             return kind.verdict(problem, case, values, expected, course)
         if digests and None not in digests:
-            prints = [(digest, 0) for digest in digests]
-            key = (problem.id, case.id, "frames", *digests)
+            key, sizes = (problem.id, case.id, "frames", *digests), []
         else:
             prints = [fingerprint(value) for value in values]  # (digest, size of its data)
             key = (problem.id, case.id, "values", *(digest for digest, _ in prints))
+            sizes = [size for _, size in prints]
         with self._lock:
             found = self._kept.get(key)
             if found is not None:
@@ -67,7 +67,7 @@ class Verdicts:
             self.misses += 1
         verdict = kind.verdict(problem, case, values, expected, course)
         cost = _held(verdict)
-        if any(math.isinf(size) for _, size in prints) or cost > self.budget:
+        if any(math.isinf(size) for size in sizes) or cost > self.budget:
             return verdict  # a value not from the wire, or too large to keep
         with self._lock:
             if key not in self._kept:
