@@ -56,18 +56,18 @@ def _picture(mismatch) -> tuple[dict | None, int]:
              "height": picture.height}, len(picture.data_uri) + len(picture.caption))
 
 
-def _kept_answer(value) -> tuple[list | None, int]:
+def _kept_answer(value) -> tuple[list | None, float]:
     """A wrong answer as the wire encodes it, kept for the class page if it is small, and
-    about its bytes (None, 0 if it is not kept)."""
+    the bytes its encoding holds (None, 0 if it is not kept)."""
     from grader.results.common import data_size
     from grader.sandbox import wire
-    size = data_size(value, ANSWER_KEPT)
-    if size > ANSWER_KEPT:
+    if data_size(value, ANSWER_KEPT) > ANSWER_KEPT:
         return None, 0
     try:
-        return wire.encode(value), 2 * int(size)  # arrays in base64, and the nodes around them
+        encoded = wire.encode(value)
     except wire.WireError:
         return None, 0
+    return encoded, data_size(encoded)  # its nodes are lists and strings: counted as such
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,32 @@ def test_integers_past_two_to_the_53_are_compared_exactly():
                    Tolerance(0.0, 1.0)) is None  # within atol, counted exactly
 
 
+def test_an_array_of_integers_is_judged_exactly_where_floats_are_not_exact():
+    """Elements within 2**53 of zero go through the tolerance as floats do, the others exactly;
+    a tolerance that is NaN passes nothing, as for floats."""
+    expected = np.array([10, 1000, 2 ** 60, 2 ** 60 + 3])
+    tol = Tolerance(0.0, 2.0)
+    assert compare(expected + np.array([2, -2, 2, -2]), expected, tol) is None
+    assert compare(expected + np.array([0, 3, 0, -3]), expected, tol) == (
+        "not equal to tolerance rtol=0, atol=2.\n"
+        "Mismatched elements: 2 / 4 (50%)\n"
+        "Max absolute difference among violations: 3\n"
+        "Max relative difference among violations: 0.003\n"
+        "First differences (index: yours | expected):\n"
+        "  [1]: 1003 | 1000\n"
+        "  [3]: 1152921504606846976 | 1152921504606846979")
+    assert not matches(expected, expected, Tolerance(math.nan, 0.0))
+
+
+def test_an_integer_too_long_to_read_shows_its_ends_and_its_length():
+    assert compare(10 ** 100, 10 ** 100 + 7, EXACT) == (
+        "not equal to tolerance rtol=0, atol=0.\n"
+        "  yours:    100000000000000...000000000000000 (101 digits)\n"
+        "  expected: 100000000000000...000000000000007 (101 digits)\n"
+        "Max absolute difference among violations: 7\n"
+        "Max relative difference among violations: 7e-100")
+
+
 def test_integers_beyond_64_bits_are_numbers_compared_exactly():
     big = 2 ** 70
     assert compare(big, big, EXACT) is None and matches([big, 3], [big, 3], EXACT)

@@ -88,28 +88,55 @@ def test_a_class_graded_by_grader_grade_is_one_item_per_student(course, sandbox,
         assert len(result.problems) == 44 and result.score == graded[result.student].score
 
 
-def test_a_grading_session_loads_only_the_plugins_it_uses(course, sandbox, monkeypatch):
-    """No plugin an installed package declares (auto-loading is off for the session, then as
-    it was), and none of pytest's own that grading has no use for."""
+def test_a_grading_session_loads_only_the_plugins_it_uses(course, sandbox, tmp_path,
+                                                         monkeypatch):
+    """No plugin an installed package declares by entry point, and none of pytest's own that
+    grading has no use for; a plugin named in PYTEST_PLUGINS (the instructor's, to adjust
+    results through the grader's hook) takes part."""
     from grader.batch.runner import run_pytest
     from grader.engine import Engine
     from grader.pytest_plugin.session import GradingSession
+    (tmp_path / "installed_plugin.py").write_text(
+        "LOADED = []\n"
+        "def pytest_configure(config):\n    LOADED.append(config)\n")
+    (tmp_path / "named_plugin.py").write_text(
+        "def pytest_grader_submission_graded(result, config):\n"
+        "    result.problems[0].max_points *= 2\n")
+    info = tmp_path / "installed_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: installed-plugin\n"
+                                   "Version: 1.0\n")
+    (info / "entry_points.txt").write_text("[pytest11]\ninstalled = installed_plugin\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    import installed_plugin
     seen = {}
 
     class Probe(GradingSession):
         def pytest_configure(self, config):
             super().pytest_configure(config)
-            seen["autoload off"] = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
             seen["loaded"] = {name for name, plugin in config.pluginmanager.list_name_plugin()
                               if plugin is not None}  # a blocked one is listed as None
 
-    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
-    engine = Engine(course=course, sandbox=sandbox, hidden=False, problems=["rnn.cross_entropy"])
-    probe = Probe(engine=engine, students={"correct": [EXAMPLES / "correct"]}, per_student=True)
+    def session():
+        engine = Engine(course=course, sandbox=sandbox, hidden=False,
+                        problems=["rnn.cross_entropy"])
+        return Probe(engine=engine, students={"correct": [EXAMPLES / "correct"]},
+                     per_student=True)
+
+    probe = session()
     assert run_pytest(plugins=[probe]) == 0 and probe.outcomes == {"correct": "passed"}
-    assert seen["autoload off"] == "1" and "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ
+    assert probe.results["correct"].problems[0].points == 1
+    assert installed_plugin.LOADED == [] and "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ
     assert {"junitxml", "debugging", "unittest", "doctest"}.isdisjoint(seen["loaded"])
     assert "grader.pytest_plugin.plugin" in seen["loaded"]
+    import pytest as real_pytest  # the entry point is found: pytest would load it by itself
+    real_pytest.main(["-p", "no:cacheprovider", "-q", "--co", str(tmp_path / "none")])
+    assert len(installed_plugin.LOADED) == 1
+    monkeypatch.setenv("PYTEST_PLUGINS", "named_plugin")
+    probe = session()
+    assert run_pytest(plugins=[probe]) == 0
+    assert probe.results["correct"].problems[0].points == 2  # the named plugin's hook ran
 
 
 def test_a_hook_may_adjust_results_before_they_are_written(tmp_path):

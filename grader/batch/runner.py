@@ -40,7 +40,8 @@ UNUSED_PLUGINS = tuple(option for name in (
     "debugging", "unittest", "junitxml", "doctest", "pastebin", "legacypath", "tmpdir",
     "monkeypatch", "recwarn", "stepwise", "setuponly", "setupplan", "subtests")
     for option in ("-p", f"no:{name}"))
-AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"  # set: pytest loads no plugin by entry point
+AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"  # set: pytest (before 8.4) loads no plugin by
+# entry point
 
 
 class Interrupted(Exception):
@@ -80,18 +81,22 @@ def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
     """pytest in this process with a configuration that nothing on disk can change: the
     grader's own empty ini file, no conftest.py (not even one in the current folder), no
     cache, no output of its own, and no plugin that an installed package declares (pytest's
-    plugin auto-loading is off for the session: a plugin of the environment, such as one that
-    reorders or reseeds tests, has no say in grading); the grader's plugin is named here, so a
-    grader run from a source folder that was never installed grades all the same."""
+    auto-loading is off: a plugin of the environment, such as one that reorders or reseeds
+    tests, has no say in grading; a plugin meant to, such as one adjusting results through
+    `pytest_grader_submission_graded`, is named in PYTEST_PLUGINS); the grader's plugin is
+    named here, so a grader run from a source folder that was never installed grades all the
+    same."""
     import pytest
-    before = os.environ.get(AUTOLOAD)
+    options = ["-c", str(ISOLATED_INI), "--rootdir", str(ISOLATED_INI.parent), "--noconftest",
+               "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:logging",
+               "-p", "no:grader", "-p", PLUGIN, "-p", "no:unraisableexception", *UNUSED_PLUGINS,
+               "--capture=no", "--assert=plain", *args]
+    if tuple(pytest.version_tuple[:2]) >= (8, 4):
+        return int(pytest.main([*options, "--disable-plugin-autoload"], plugins=plugins))
+    before = os.environ.get(AUTOLOAD)  # an older pytest turns it off only from its environment
     os.environ[AUTOLOAD] = "1"
     try:
-        return int(pytest.main(["-c", str(ISOLATED_INI), "--rootdir", str(ISOLATED_INI.parent),
-                                "--noconftest", "-p", "no:cacheprovider", "-p", "no:terminal",
-                                "-p", "no:logging", "-p", "no:grader", "-p", PLUGIN,
-                                "-p", "no:unraisableexception", *UNUSED_PLUGINS,
-                                "--capture=no", "--assert=plain", *args], plugins=plugins))
+        return int(pytest.main(options, plugins=plugins))
     finally:
         if before is None:
             os.environ.pop(AUTOLOAD, None)

@@ -24,6 +24,7 @@ _repr = reprlib.Repr()
 _repr.maxstring, _repr.maxother, _repr.maxlist, _repr.maxdict = 60, 60, 6, 6
 KEYS_SHOWN = 8  # dict keys named in a description
 DIGITS_SHOWN = 30  # of an integer described: a longer one is described by its length
+DIGITS_KEPT = 15  # digits shown at each end of an integer too long to show whole
 EXACT_FLOATS = 2 ** 53  # every integer up to this magnitude is a float64; beyond, neighbours merge
 
 
@@ -106,7 +107,12 @@ def describe(value) -> str:
 def number(x) -> str:
     x = x.item() if isinstance(x, np.generic) else x
     if isinstance(x, bool) or isinstance(x, (int, np.integer)):
-        return str(x)
+        text = str(x)
+        digits = len(text.lstrip("-"))
+        if digits > 2 * DIGITS_KEPT:  # its first and last digits, and how many there are
+            return f"{text[:len(text) - digits + DIGITS_KEPT]}...{text[-DIGITS_KEPT:]} " \
+                   f"({digits} digits)"
+        return text
     return f"{x:.10g}"
 
 
@@ -166,7 +172,8 @@ def _beyond_floats(array: np.ndarray) -> bool:
 def _exact_integers(actual, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(actual, expected) as arrays of integers of one shape, when both are integers and one
     of them lies beyond what float64 holds exactly: then they are compared as integers. None
-    otherwise (floats compare every such pair exactly)."""
+    otherwise: float64 holds both exactly, or the answer is given in floats and is judged as
+    floats are (its nearest float to the expected integer passes an exact tolerance)."""
     if expected.dtype.kind not in "iuO" or isinstance(actual, (float, np.floating)):
         return None
     wanted = _integers(expected)
@@ -176,16 +183,45 @@ def _exact_integers(actual, expected: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return (yours, wanted) if _beyond_floats(yours) or _beyond_floats(wanted) else None
 
 
-def _exactly_within(tol: Tolerance) -> Callable[[int, int], bool]:
-    """Whether an integer is within the tolerance of an expected one, computed exactly (the
-    bound capped at LARGEST, as for floats: an infinite tolerance is that wide)."""
-    if tol.atol == 0 and tol.rtol == 0:
-        return lambda x, y: x == y
-    widest = Fraction(LARGEST)
+def _integer_tolerance(tol: Tolerance):
+    """The tolerance as integers (na, da, nr, dr) such that |x - y| is within it exactly when
+    |x - y| * da * dr <= na * dr + nr * da * |y| (every finite float is a fraction); None for
+    an infinite one, which passes every integer (the bound capped at LARGEST, as for floats)."""
     if math.isinf(tol.atol) or math.isinf(tol.rtol):
-        return lambda x, y: abs(x - y) <= widest
-    atol, rtol = Fraction(tol.atol), Fraction(tol.rtol)
-    return lambda x, y: abs(x - y) <= min(atol + rtol * abs(y), widest)
+        return None
+    (na, da), (nr, dr) = Fraction(tol.atol).as_integer_ratio(), \
+        Fraction(tol.rtol).as_integer_ratio()
+    return na, da, nr, dr
+
+
+def _wrong_integers(a: np.ndarray, e: np.ndarray, tol: Tolerance) -> np.ndarray:
+    """Where integers of one shape differ by more than the tolerance, computed exactly: NumPy
+    compares its integer types exactly; elements within 2**53 of zero on both sides are
+    compared as floats (float64 holds them exactly); only the others, and Python ints beyond
+    64 bits, are compared as Python's integers."""
+    if math.isnan(tol.atol) or math.isnan(tol.rtol):
+        return np.ones(e.shape, dtype=bool)  # as for floats: nothing is within NaN
+    if tol.atol == 0 and tol.rtol == 0:  # NumPy's loops, over integers or Python's ints
+        return np.asarray(a != e, dtype=bool)
+    if a.dtype != object and e.dtype != object:
+        big = np.array((a > EXACT_FLOATS) | (a < -EXACT_FLOATS) | (e > EXACT_FLOATS)
+                       | (e < -EXACT_FLOATS), dtype=bool)  # an array even of no dimension
+        af, ef = a.astype(float), e.astype(float)
+        with np.errstate(invalid="ignore", over="ignore"):
+            wrong = np.array(~(np.abs(af - ef) <= np.minimum(tol.atol + tol.rtol * np.abs(ef),
+                                                             LARGEST)), dtype=bool)
+    else:
+        big, wrong = np.ones(e.shape, dtype=bool), np.zeros(e.shape, dtype=bool)
+    if big.any():  # Python's integers, in NumPy's loops over objects
+        x, y = a[big].astype(object), e[big].astype(object)
+        gaps, widest, ratio = np.abs(x - y), int(LARGEST), _integer_tolerance(tol)
+        if ratio is None:
+            wrong[big] = gaps > widest
+        else:
+            na, da, nr, dr = ratio
+            bound = np.minimum(na * dr + nr * da * np.abs(y), widest * da * dr)
+            wrong[big] = np.asarray(gaps * (da * dr) > bound, dtype=bool)
+    return wrong
 
 
 def _relative(gap: int, expected: int) -> float:
@@ -199,22 +235,32 @@ def _relative(gap: int, expected: int) -> float:
 
 def _compare_integers(a: np.ndarray, e: np.ndarray, tol: Tolerance, path: tuple,
                       brief: bool) -> Mismatch | None:
-    """Integers of one shape compared exactly, as Python ints: past 2**53, float64 would take
-    neighbouring integers for equal. Listed as for floats; never drawn."""
-    yours = [int(x) for x in a.ravel().tolist()]
-    wanted = [int(x) for x in e.ravel().tolist()]
-    within = _exactly_within(tol)
-    bad = [k for k, (x, y) in enumerate(zip(yours, wanted)) if not within(x, y)]
-    if not bad:
+    """Integers of one shape compared exactly: past 2**53, float64 would take neighbouring
+    integers for equal. Listed as for floats, the largest differences exact; never drawn."""
+    wrong = _wrong_integers(a, e, tol)
+    if not wrong.any():
         return None
     if brief:
         return Mismatch("values", path)
+    bad = np.flatnonzero(wrong)
+    yours, wanted = a.ravel(), e.ravel()
+
+    def gap(k) -> int:
+        return abs(int(yours[k]) - int(wanted[k]))
+
+    if a.dtype != object and e.dtype != object:  # the largest found in floats, then exact
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            gaps = np.abs(yours[bad].astype(float) - wanted[bad].astype(float))
+            rel = gaps / np.abs(wanted[bad].astype(float))
+        widest = [bad[int(np.argmax(gaps))]]
+        relative = [bad[int(np.nanargmax(rel))]] if not np.isnan(rel).all() else [bad[0]]
+    else:
+        widest = relative = bad
     differences = tuple(Difference(tuple(int(i) for i in np.unravel_index(k, e.shape)),
-                                   yours[k], wanted[k]) for k in bad[:SHOWN])
-    gaps = {k: abs(yours[k] - wanted[k]) for k in bad}
-    return Mismatch("values", path, count=len(bad), total=len(wanted), differences=differences,
-                    max_abs=max(gaps.values()),
-                    max_rel=max(_relative(gap, wanted[k]) for k, gap in gaps.items()),
+                                   int(yours[k]), int(wanted[k])) for k in bad[:SHOWN])
+    return Mismatch("values", path, count=int(bad.size), total=int(e.size),
+                    differences=differences, max_abs=max(gap(k) for k in widest),
+                    max_rel=max(_relative(gap(k), int(wanted[k])) for k in relative),
                     tolerance=tol, scalar=e.ndim == 0)
 
 

@@ -488,8 +488,10 @@ class _Session:
         self.budget.json_left -= wire.HEADER.unpack_from(body, 1)[0] if raw else len(body)
         if self.budget.json_left < 0:
             raise _TooMuch
-        self.body = body
-        return wire.parse(body)
+        message = wire.parse(body)
+        # an answer's value: the digest of the bytes it came in (see Outcome), not the bytes
+        self.digest = hashlib.sha256(body).digest()[:16] if "value" in message else None
+        return message
 
     def answers(self) -> Iterator[tuple[Call, Outcome]]:
         """Answer calls in order until done or the child fails fatally (the last outcome)."""
@@ -561,7 +563,7 @@ class _Session:
             else:
                 try:
                     outcome.value = wire.decode(message["value"], message.get(wire.BLOB, b""))
-                    outcome.digest = hashlib.sha256(self.body).digest()[:16]
+                    outcome.digest = self.digest
                 except wire.WireError as exc:
                     outcome.error = errors.UnsupportedType(
                         f"{call.function} returned a value the grader could not read "
