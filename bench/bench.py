@@ -6,8 +6,8 @@ against `python -c "import numpy"`, the floor of any grader written in Python wi
 
 Batch: N synthetic students built from the honest example submissions of the first three
 assignments (rnn, optim, layers; each file made unique), graded with
-`grader grade --assignment rnn --assignment optim --assignment layers` (sandbox on) at 100, 500
-and 1000 students with --jobs 2, and at 500 with --jobs 1 on every core and on one core only;
+`grader grade --assignment rnn --assignment optim --assignment layers` (sandbox on) at 100, 300,
+500 and 1000 students with --jobs 2, and at 500 with --jobs 1 on every core and on one core only;
 submissions per second, ms per
 submission (wall, and CPU of every process, children included: the steadier figure on a shared
 machine) and the peak resident memory of the grader and every process it waited for. The
@@ -103,7 +103,8 @@ def main() -> None:
         temp = Path(temp)
         build_class(temp / "class", args.students)
         everyone = sorted((temp / "class").iterdir())
-        sizes = sorted({min(100, args.students), min(500, args.students), args.students})
+        # 100 students, and the range: 300 to the class's size
+        sizes = sorted({min(count, args.students) for count in (100, 300, 500)} | {args.students})
         middle = min(500, args.students)
         runs = [(count, 2, None) for count in sizes] + [(middle, 1, None)]
         if len(os.sched_getaffinity(0)) >= 2:  # the same class on one core, for the ratio
