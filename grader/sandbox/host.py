@@ -104,9 +104,21 @@ class Outcome:
     error: errors.SubmissionError | None = None
     output: str = ""
     output_dropped: int = 0
-    # a digest of the bytes of the frame the value was read from: the same bytes always decode
-    # to the same value, so equal digests stand for equal values (see grader.kinds.verdicts)
+    # a digest of what the value was read from (see _value_digest): equal digests stand for
+    # equal values (see grader.kinds.verdicts)
     digest: bytes | None = None
+
+
+def _value_digest(message: dict) -> bytes:
+    """A digest of what an answer's value is decoded from: its node, written out again as
+    JSON, and the raw bytes of its frame. The same node and bytes always decode to the same
+    value; the answer's printed output, which travels in the same frame, is left out, so a
+    student who prints gets the same digest as one who does not."""
+    text = json.dumps(message["value"], separators=(",", ":")).encode("ascii")
+    digest = hashlib.sha256(len(text).to_bytes(8, "big"))
+    digest.update(text)
+    digest.update(message.get(wire.BLOB, b""))
+    return digest.digest()[:16]
 
 
 @dataclass(frozen=True)
@@ -489,8 +501,7 @@ class _Session:
         if self.budget.json_left < 0:
             raise _TooMuch
         message = wire.parse(body)
-        # an answer's value: the digest of the bytes it came in (see Outcome), not the bytes
-        self.digest = hashlib.sha256(body).digest()[:16] if "value" in message else None
+        self.digest = _value_digest(message) if "value" in message else None
         return message
 
     def answers(self) -> Iterator[tuple[Call, Outcome]]:
