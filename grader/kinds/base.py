@@ -50,8 +50,8 @@ class Judged:
 
 @dataclass
 class Answer:
-    """What the child sent back for one call (`digest`: of the frame its value came in, see
-    grader.sandbox.host.Outcome)."""
+    """What the child sent back for one call (`digest`: of what its value was decoded from,
+    see grader.sandbox.host.Outcome)."""
     value: Any = None
     error: Exception | None = None  # a grader.errors.SubmissionError
     output: str = ""

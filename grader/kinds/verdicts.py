@@ -1,7 +1,8 @@
 """The verdicts an engine has reached, kept by problem, case and the exact contents of the
-answers: a digest of the bytes of the frames they came in (which decode to the same values
-every time), or, for answers given otherwise, of their types, shapes and bytes; computed here,
-never anything the child says about them. A class shares most of its answers, the right ones and
+answers: a digest of what they were decoded from (each value's node in the child's frame and
+the frame's raw bytes, which decode to the same value every time), or, for answers given
+otherwise, of their types, shapes and bytes; computed here, never anything the child says
+about them. A class shares most of its answers, the right ones and
 the common wrong ones, and a deterministic kind's verdict depends on nothing else: each later
 student with the same answers gets the same verdict without the comparison, its description or
 the statistical test being made again, nor what reports show of those answers (their
@@ -48,7 +49,7 @@ class Verdicts:
 
     def of(self, kind, problem, case, values: list, expected, course, *,
            digests: list | None = None):
-        """`digests`, when every answer has one, are those of the frames the values were read
+        """`digests`, when every answer has one, are those of what the values were decoded
         from (see grader.sandbox.host.Outcome): the values need no digest of their own."""
         if not kind.deterministic:
             return kind.verdict(problem, case, values, expected, course)
