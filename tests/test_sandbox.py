@@ -547,6 +547,28 @@ def test_scratch_space_is_private_and_removed_even_after_a_kill(tmp_path):
     assert not base.exists()
 
 
+def test_a_folder_left_without_its_lock_is_stale_once_old(tmp_path):
+    """A sandbox makes its lock at once, so a private folder without one is either being made
+    this instant (kept) or was left half removed (removed once it is old)."""
+    old, new = (tmp_path / f"{host.BASE_PREFIX}{name}" for name in ("old", "new"))
+    for folder in (old, new):
+        (folder / "root" / "tmp").mkdir(parents=True)
+    ago = time.time() - host.UNLOCKED_STALE - 60
+    os.utime(old, (ago, ago))
+    host._remove_stale(str(tmp_path))
+    assert not old.exists() and new.is_dir()
+
+
+def test_a_sandbox_closed_while_its_zygote_boots_kills_it_and_leaves_nothing():
+    """A command that stops early (a broken course) closes its sandbox without waiting for
+    the zygote: one still booting, which may be building its root in the sandbox's folder as
+    that folder is removed, is killed first."""
+    box = host.Sandbox()
+    launcher = box.zygote.process.popen
+    box.close(wait=False)
+    assert launcher.returncode is not None and not os.path.exists(box.base)
+
+
 def test_a_sandbox_starting_beside_another_is_never_taken_for_stale(monkeypatch):
     """Two sandboxes starting at once (the processes of `grader grade --jobs N`): the one that
     clears stale folders first must not remove the other's, created but not yet locked."""

@@ -56,6 +56,7 @@ OUTPUT_HEAD = 200
 MAX_PHASES = 4                   # "import"/"call" frames accepted per call
 MAX_FILE = 1 << 20
 BASE_PREFIX = "grader-sandbox-"
+UNLOCKED_STALE = 600  # seconds after which a private directory without its lock is stale
 PROGRAMS = 64  # programs (lists of calls) a zygote keeps for its children
 LATE_FRAMES = 16  # frames of hidden calls' arguments kept encoded (see Sandbox._late_frame)
 CONTROL_MESSAGE = 1 << 16  # bytes of one message to the zygote (which it reads at once)
@@ -141,7 +142,9 @@ class SandboxBroken(RuntimeError):
 def _remove_stale(temp: str) -> None:
     """Remove the private directories of earlier runs that were killed: a directory is stale
     when nobody holds the lock of its `lock` file (the lock goes with the process that held it,
-    however it ended). Only this user's own directories are touched, and never through links."""
+    however it ended), or when it has had no `lock` for UNLOCKED_STALE seconds (a sandbox makes
+    its lock at once; one closed while its zygote was still building its root there may be
+    left without one). Only this user's own directories are touched, and never through links."""
     try:
         entries = os.listdir(temp)
     except OSError:
@@ -152,9 +155,16 @@ def _remove_stale(temp: str) -> None:
         path = os.path.join(temp, name)
         try:
             info = os.lstat(path)
-            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
-                continue
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            continue
+        try:
             fd = os.open(os.path.join(path, "lock"), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except FileNotFoundError:
+            if time.time() - info.st_mtime > UNLOCKED_STALE:
+                shutil.rmtree(path, ignore_errors=True)
+            continue
         except OSError:
             continue
         try:
@@ -363,10 +373,15 @@ class Zygote:
 
     def close(self, *, wait: bool = True) -> None:
         """End the zygote: closing its socket makes it exit. `wait` false leaves its end to
-        itself (a caller about to exit need not wait for it)."""
+        itself (a caller about to exit need not wait for it), unless it is still booting: then
+        it holds nothing yet, may be building its root in the sandbox's folder, which is removed
+        next, and is killed now."""
         if self.process is not None:
             self.socket.close()
-            if wait:
+            if not self.ready:
+                self.process.kill()
+                self.process.wait()
+            elif wait:
                 try:
                     self.process.wait(timeout=5)
                 except subprocess.TimeoutExpired:
