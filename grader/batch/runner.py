@@ -40,8 +40,6 @@ UNUSED_PLUGINS = tuple(option for name in (
     "debugging", "unittest", "junitxml", "doctest", "pastebin", "legacypath", "tmpdir",
     "monkeypatch", "recwarn", "stepwise", "setuponly", "setupplan", "subtests")
     for option in ("-p", f"no:{name}"))
-AUTOLOAD = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"  # set: pytest (before 8.4) loads no plugin by
-# entry point
 
 
 class Interrupted(Exception):
@@ -90,18 +88,8 @@ def run_pytest(*, plugins: list, args: tuple[str, ...] = ()) -> int:
     options = ["-c", str(ISOLATED_INI), "--rootdir", str(ISOLATED_INI.parent), "--noconftest",
                "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:logging",
                "-p", "no:grader", "-p", PLUGIN, "-p", "no:unraisableexception", *UNUSED_PLUGINS,
-               "--capture=no", "--assert=plain", *args]
-    if tuple(pytest.version_tuple[:2]) >= (8, 4):
-        return int(pytest.main([*options, "--disable-plugin-autoload"], plugins=plugins))
-    before = os.environ.get(AUTOLOAD)  # an older pytest turns it off only from its environment
-    os.environ[AUTOLOAD] = "1"
-    try:
-        return int(pytest.main(options, plugins=plugins))
-    finally:
-        if before is None:
-            os.environ.pop(AUTOLOAD, None)
-        else:
-            os.environ[AUTOLOAD] = before
+               "--capture=no", "--assert=plain", "--disable-plugin-autoload", *args]
+    return int(pytest.main(options, plugins=plugins))
 
 
 def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_dir: Path,

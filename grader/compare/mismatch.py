@@ -161,12 +161,10 @@ def _integers(value) -> np.ndarray | None:
     return None
 
 
-def _beyond_floats(array: np.ndarray) -> bool:
-    """Whether an array of integers holds one that float64 cannot hold exactly."""
-    if array.dtype == object:
-        return any(abs(int(x)) > EXACT_FLOATS for x in array.flat)
-    return array.size > 0 and (int(array.max()) > EXACT_FLOATS
-                               or int(array.min()) < -EXACT_FLOATS)
+def _past_floats(array: np.ndarray) -> np.ndarray:
+    """Where an array of integers holds one that float64 cannot hold exactly (an array even
+    of no dimension)."""
+    return np.array((array > EXACT_FLOATS) | (array < -EXACT_FLOATS), dtype=bool)
 
 
 def _exact_integers(actual, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -180,7 +178,7 @@ def _exact_integers(actual, expected: np.ndarray) -> tuple[np.ndarray, np.ndarra
     yours = _integers(actual) if wanted is not None else None
     if yours is None or yours.shape != wanted.shape:
         return None
-    return (yours, wanted) if _beyond_floats(yours) or _beyond_floats(wanted) else None
+    return (yours, wanted) if _past_floats(yours).any() or _past_floats(wanted).any() else None
 
 
 def _integer_tolerance(tol: Tolerance):
@@ -204,8 +202,7 @@ def _wrong_integers(a: np.ndarray, e: np.ndarray, tol: Tolerance) -> np.ndarray:
     if tol.atol == 0 and tol.rtol == 0:  # NumPy's loops, over integers or Python's ints
         return np.asarray(a != e, dtype=bool)
     if a.dtype != object and e.dtype != object:
-        big = np.array((a > EXACT_FLOATS) | (a < -EXACT_FLOATS) | (e > EXACT_FLOATS)
-                       | (e < -EXACT_FLOATS), dtype=bool)  # an array even of no dimension
+        big = _past_floats(a) | _past_floats(e)
         af, ef = a.astype(float), e.astype(float)
         with np.errstate(invalid="ignore", over="ignore"):
             wrong = np.array(~(np.abs(af - ef) <= np.minimum(tol.atol + tol.rtol * np.abs(ef),
