@@ -746,11 +746,48 @@ def test_a_class_is_graded_on_every_core_unless_told_otherwise(klass, tmp_path, 
         raise Forked(jobs)
 
     monkeypatch.setattr(runner, "_in_processes", forking)
-    monkeypatch.setattr(runner.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 8)  # the machine's, not this process's
+    monkeypatch.setattr(runner.os, "sched_getaffinity", lambda pid: {0, 2, 5})
     with pytest.raises(Forked) as forked:  # the same default as `grader grade --jobs`
         runner.grade_folder(submissions=klass, out=tmp_path / "out", problems_dir=PROBLEMS,
                             reference_dir=REFERENCE)
     assert forked.value.args == (3,)
+
+
+def test_the_core_each_grading_process_keeps_to():
+    from grader.batch.cores import core_of
+    assert [core_of((k, 2), [0, 1]) for k in range(2)] == [0, 1]
+    assert [core_of((k, 5), [3, 6]) for k in range(5)] == [3, 6, 3, 6, 3]  # more than cores
+    assert core_of((0, 2), [0, 1, 2, 3]) is None  # fewer: a process and its child overlap
+    assert core_of((0, 1), [0, 1]) is None
+    assert core_of((0, 3), [4]) is None  # one core: nothing to choose
+
+
+def test_each_grading_process_and_its_sandbox_keep_to_a_core_of_their_own(klass, tmp_path,
+                                                                          monkeypatch):
+    """With a process per core, each grading process and its zygote (whose children it forks
+    inherit its affinity) run on one core, a different one for each process."""
+    from grader.batch import runner
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        pytest.skip("one core: nothing to pin")
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    original = runner._grade_shard
+
+    def grade_shard(engine, **options):  # runs in each forked grading process
+        zygote = options["started"][0].pid
+        (seen / str(options["part"][0])).write_text(json.dumps(
+            [sorted(os.sched_getaffinity(0)), sorted(os.sched_getaffinity(zygote))]))
+        return original(engine, **options)
+
+    monkeypatch.setattr(runner, "_grade_shard", grade_shard)
+    run = runner.grade_folder(submissions=klass, out=tmp_path / "out", problems_dir=PROBLEMS,
+                              reference_dir=REFERENCE, jobs=len(cores))
+    assert run.graded == 4
+    found = {int(p.name): json.loads(p.read_text()) for p in seen.iterdir()}
+    assert found == {k: [[core], [core]] for k, core in enumerate(cores)}
+    assert sorted(os.sched_getaffinity(0)) == cores  # the command itself is not pinned
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

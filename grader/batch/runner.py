@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+from grader.batch import cores
 from grader.batch import plan as planning
 from grader.batch import shards as shard_marks
 from grader.batch.outputs import ClassWriter, write_class
@@ -135,7 +136,7 @@ def grade_folder(*, submissions: Path, out: Path, problems_dir: Path, reference_
         shard_marks.unmark(out, shard)  # done only once it is
     start = time.monotonic()
     summary = ClassSummary(course.tolerance_of) if class_files else None
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or len(cores.usable())
     if jobs > 1 and shard is None:
         _before_forking(engine)
         graded, kept, skipped = _in_processes(options, engine, jobs, progress, on_plan, gaps,
@@ -296,8 +297,11 @@ def _worker(options: dict, engine, part: tuple[int, int], messages, summarise: b
     """One process of `_in_processes`: grade its part of the class (see `_grade_shard`),
     saying what happens on `messages`, last with the summary of its students (if
     `summarise`). It drives one child at a time: the other processes keep the other cores
-    busy. Its sandbox's zygote starts first, and boots while the part is planned."""
+    busy. It keeps to its core if there are as many processes as cores (see
+    grader.batch.cores). Its sandbox's zygote starts first, and boots while the part is
+    planned."""
     from grader.sandbox.launch import discard, start_zygote
+    cores.pin(part)  # before the zygote starts: it and its children keep to the same core
     started = start_zygote()
     try:
         gaps: list[str] = []
