@@ -46,21 +46,56 @@ def test_integers_past_float_precision_cross_and_are_judged_exactly(sandbox, tmp
 
 
 def test_an_answer_carries_the_digest_of_what_its_value_came_in(sandbox, tmp_path):
-    """Equal answers sent alike have one digest, whatever the call printed beside them;
+    """The same answer to the same call has one digest, whatever the call printed beside it;
     another value, another."""
-    source = tmp_path / "hw.py"
-    source.write_text("import numpy as np\n"
-                      "def f(x):\n    return np.arange(3.0) * x\n"
-                      "def loud(x):\n    print('hi')\n    return np.arange(3.0) * x\n")
-    calls = [Call(i, "hw.py", name, {"x": x}, 2.0, f"p{i}")
-             for i, (name, x) in enumerate([("f", 1.0), ("f", 2.0), ("loud", 1.0)])]
-    first = sandbox.run([source], calls, SandboxLimits(submission_time=10))
-    again = sandbox.run([source], calls, SandboxLimits(submission_time=10))
-    assert [o.digest for o in first] == [o.digest for o in again]
-    plain, other, loud = first
-    assert loud.output == "hi\n" and loud.digest == plain.digest != other.digest
-    assert None not in {o.digest for o in first}
+    quiet, loud = tmp_path / "quiet", tmp_path / "loud"
+    for folder, body in ((quiet, ""), (loud, "    print('hi')\n")):
+        folder.mkdir()
+        (folder / "hw.py").write_text(f"import numpy as np\ndef f(x):\n{body}"
+                                      "    return np.arange(3.0) * x\n")
+    calls = [Call(i, "hw.py", "f", {"x": x}, 2.0, f"p{i}") for i, x in enumerate([1.0, 2.0])]
+    plain = sandbox.run([quiet / "hw.py"], calls, SandboxLimits(submission_time=10))
+    again = sandbox.run([quiet / "hw.py"], calls, SandboxLimits(submission_time=10))
+    printed = sandbox.run([loud / "hw.py"], calls, SandboxLimits(submission_time=10))
+    assert [o.output for o in printed] == ["hi\n", "hi\n"]
+    assert [o.output for o in plain] == ["", ""]
+    assert [o.digest for o in plain] == [o.digest for o in again] == [o.digest for o in printed]
+    assert plain[0].digest != plain[1].digest and None not in {o.digest for o in plain}
     assert run(sandbox, tmp_path, "def f():\n    raise ValueError('no')\n").digest is None
+
+
+def test_printed_output_must_come_just_before_its_answer(sandbox, tmp_path):
+    """A frame of printed output that names another call, or a second one for the same call,
+    is something the grader cannot read: that call fails, the next is answered. Its own, as
+    the child would send it, is as if it had printed it."""
+    source = tmp_path / "hw.py"
+    source.write_text(textwrap.dedent("""
+        import json, os, stat
+        def forge(call):
+            body = json.dumps({"output": call, "out": "forged", "dropped": 0}).encode()
+            for fd in range(3, 1024):
+                try:
+                    if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                        os.write(fd, len(body).to_bytes(4, "big") + body)
+                except OSError:
+                    pass
+        def other():
+            forge(7)
+            return 1.0
+        def twice():
+            forge(1)
+            print("mine")
+            return 2.0
+        def own():
+            forge(2)
+            return 3.0
+    """))
+    calls = [Call(i, "hw.py", name, {}, 2.0, name)
+             for i, name in enumerate(["other", "twice", "own"])]
+    first, second, third = sandbox.run([source], calls, SandboxLimits(submission_time=10))
+    assert isinstance(first.error, errors.Crashed) and "cannot read" in str(first.error)
+    assert isinstance(second.error, errors.Crashed) and "cannot read" in str(second.error)
+    assert third.value == 3.0 and third.output == "forged"  # its own output: as if printed
 
 
 def test_answers_cross_back_intact(sandbox, tmp_path):

@@ -317,7 +317,8 @@ class Child:
         return module
 
     def answer(self, call: dict) -> tuple[dict, list]:
-        """The reply to one call, and the raw bytes of the arrays its value holds."""
+        """The reply to one call, and the raw bytes of the arrays its value holds (what the
+        call printed is kept in `capture`, sent before it: see `serve`)."""
         file, function = call["file"], call["function"]
         reply = {"call": call["id"]}
         attachments: list = []
@@ -349,7 +350,6 @@ class Child:
             reply["error"] = {"kind": "unsupported", "message": _clip(exc, 500)}
         except (Exception, SystemExit) as exc:  # student code failed; report, keep serving
             reply["error"] = _describe(exc, self.scratch, phase, file)
-        reply.update(self.capture.take())
         return reply, attachments if "value" in reply else []
 
     def late_arguments(self) -> dict:
@@ -361,7 +361,9 @@ class Child:
 
     def serve(self) -> None:
         """Answer the calls, in order; a frame "phase" brackets each import so the grader can
-        tell import time from call time."""
+        tell import time from call time, and what a call printed (its file's import included)
+        comes in a frame "output" just before its answer, which is then the same frame
+        whether or not the call printed."""
         sys.stdout = sys.stderr = self.capture
         late = None
         for position in self.positions:
@@ -371,6 +373,9 @@ class Child:
                     late = self.late_arguments()
                 call = {**call, "args": late[position]}
             reply, attachments = self.answer(call)
+            printed = self.capture.take()
+            if printed["out"] or printed["dropped"]:
+                wire.send(self.fd, {"output": call["id"], **printed})
             try:
                 frame = wire.dumps(reply, attachments)
             except (ValueError, RecursionError):

@@ -110,16 +110,12 @@ class Outcome:
     digest: bytes | None = None
 
 
-def _value_digest(message: dict) -> bytes:
-    """A digest of what an answer's value is decoded from: its node, written out again as
-    JSON, and the raw bytes of its frame. The same node and bytes always decode to the same
-    value; the answer's printed output, which travels in the same frame, is left out, so a
-    student who prints gets the same digest as one who does not."""
-    text = json.dumps(message["value"], separators=(",", ":")).encode("ascii")
-    digest = hashlib.sha256(len(text).to_bytes(8, "big"))
-    digest.update(text)
-    digest.update(message.get(wire.BLOB, b""))
-    return digest.digest()[:16]
+def _value_digest(body: bytes) -> bytes:
+    """A digest of what an answer's value is decoded from: its frame's bytes as they came (the
+    same bytes always parse, and decode, to the same value). What the call printed travels in
+    a frame of its own, before the answer, so a student who prints gets the digest of one who
+    does not."""
+    return hashlib.sha256(body).digest()[:16]
 
 
 @dataclass(frozen=True)
@@ -516,7 +512,7 @@ class _Session:
         if self.budget.json_left < 0:
             raise _TooMuch
         message = wire.parse(body)
-        self.digest = _value_digest(message) if "value" in message else None
+        self.digest = _value_digest(body) if "value" in message else None
         return message
 
     def answers(self) -> Iterator[tuple[Call, Outcome]]:
@@ -552,11 +548,16 @@ class _Session:
             late, self.late = self.late, None
             if not self._send(late, deadline):
                 return Outcome(error=self._timeout(call))
-        phases = 0
+        phases, printed = 0, None
         while True:
             message = self.frame(deadline)
             if message is None:
                 return Outcome(error=self._timeout(call))
+            if "output" in message:  # what the call printed, just before its answer
+                if message["output"] != call.id or printed is not None:
+                    raise wire.WireError("printed output out of order")
+                printed = message
+                continue
             if "phase" in message:
                 phases += 1
                 if phases > MAX_PHASES:
@@ -572,9 +573,10 @@ class _Session:
                 raise wire.WireError("an answer out of order")
             self.imported.add(call.file)
             self.phase = "call"
-            output = message.get("out", "")
+            printed = printed or {}
+            output = printed.get("out", "")
             output = output if isinstance(output, str) else ""
-            dropped = message.get("dropped", 0)
+            dropped = printed.get("dropped", 0)
             kept = self.budget.keep_output(output, self.limits.output_chars)
             outcome = Outcome(output=kept, output_dropped=len(output) - len(kept)
                               + (max(0, dropped) if type(dropped) is int else 0))
