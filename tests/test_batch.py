@@ -766,7 +766,8 @@ def test_the_core_each_grading_process_keeps_to():
 def test_each_grading_process_and_its_sandbox_keep_to_a_core_of_their_own(klass, tmp_path,
                                                                           monkeypatch):
     """With a process per core, each grading process and its zygote (whose children it forks
-    inherit its affinity) run on one core, a different one for each process."""
+    inherit its affinity and policy) run on one core, a different one for each process, as
+    batch work."""
     from grader.batch import runner
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) < 2:
@@ -778,7 +779,8 @@ def test_each_grading_process_and_its_sandbox_keep_to_a_core_of_their_own(klass,
     def grade_shard(engine, **options):  # runs in each forked grading process
         zygote = options["started"][0].pid
         (seen / str(options["part"][0])).write_text(json.dumps(
-            [sorted(os.sched_getaffinity(0)), sorted(os.sched_getaffinity(zygote))]))
+            [sorted(os.sched_getaffinity(0)), sorted(os.sched_getaffinity(zygote)),
+             os.sched_getscheduler(0), os.sched_getscheduler(zygote)]))
         return original(engine, **options)
 
     monkeypatch.setattr(runner, "_grade_shard", grade_shard)
@@ -786,8 +788,10 @@ def test_each_grading_process_and_its_sandbox_keep_to_a_core_of_their_own(klass,
                               reference_dir=REFERENCE, jobs=len(cores))
     assert run.graded == 4
     found = {int(p.name): json.loads(p.read_text()) for p in seen.iterdir()}
-    assert found == {k: [[core], [core]] for k, core in enumerate(cores)}
-    assert sorted(os.sched_getaffinity(0)) == cores  # the command itself is not pinned
+    batch = os.SCHED_BATCH
+    assert found == {k: [[core], [core], batch, batch] for k, core in enumerate(cores)}
+    assert sorted(os.sched_getaffinity(0)) == cores  # the command itself is left as it was
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

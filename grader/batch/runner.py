@@ -301,7 +301,7 @@ def _worker(options: dict, engine, part: tuple[int, int], messages, summarise: b
     grader.batch.cores). Its sandbox's zygote starts first, and boots while the part is
     planned."""
     from grader.sandbox.launch import discard, start_zygote
-    cores.pin(part)  # before the zygote starts: it and its children keep to the same core
+    cores.keep_to_core(part)  # before the zygote starts: it and its children keep to it too
     started = start_zygote()
     try:
         gaps: list[str] = []
