@@ -34,20 +34,19 @@ def core_of(part: tuple[int, int], cores: list[int]) -> int | None:
     return cores[k % len(cores)]
 
 
-def keep_to_core(part: tuple[int, int]) -> int | None:
+def keep_to_core(part: tuple[int, int]) -> None:
     """Keep this process, and every process it starts from now on, to its core (see
-    `core_of`), as batch work; returns the core, or None if it was not pinned (or the system
-    refused)."""
+    `core_of`), as batch work; left as it is when it has no core of its own, or the system
+    refuses (only slower)."""
     core = core_of(part, usable())
     if core is None or not hasattr(os, "sched_setaffinity"):
-        return None
+        return
     try:
         os.sched_setaffinity(0, {core})
     except OSError:  # a core taken away meanwhile: the scheduler places the process
-        return None
+        return
     if hasattr(os, "SCHED_BATCH"):
         try:
             os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-        except OSError:  # kept as it was: only slower
+        except OSError:
             pass
-    return core

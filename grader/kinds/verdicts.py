@@ -3,8 +3,9 @@ answers: a digest of what they were decoded from (the bytes of the child's frame
 each value, which decode to the same value every time), or, for answers given otherwise, of
 their types, shapes and bytes; computed here, never anything the child says about them. A
 class shares most of its answers, the right ones and the common wrong ones, and a
-deterministic kind's verdict depends on nothing else: each later student with the same answers gets the same verdict without the comparison, its description or
-the statistical test being made again, nor what reports show of those answers (their
+deterministic kind's verdict depends on nothing else: each later student with the same
+answers gets the same verdict without the comparison, its description or the statistical
+test being made again, nor what reports show of those answers (their
 picture, the answer as kept for the class page; see `Verdicts.show`). What the kept verdicts
 hold (their messages, the answers their differences keep and what is shown of them) is bounded,
 the least recently recalled dropped first, so memory stays flat however many students are
